@@ -1,0 +1,111 @@
+//! `factually`: the command-line interface. A thin shell over the library crates: it parses
+//! arguments, picks the data directory and models, draws progress bars and prints results.
+
+mod bench;
+mod kb_cmd;
+mod output;
+mod runtime;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const EXIT_HELP: &str = "\
+Exit status:
+  0  success
+  1  the command could not do its job (unreadable knowledge base, missing model, I/O error)
+  2  invalid usage or input (unknown option, empty or oversized query, bad name)
+  3  finished, but some inputs were skipped (e.g. `kb add` met unreadable files); see the summary
+
+Environment:
+  FACTUALLY_DATA_DIR   knowledge bases and database (default: $XDG_DATA_HOME/factually)
+  FACTUALLY_CACHE_DIR  downloaded models and data packages (default: $XDG_CACHE_HOME/factually)";
+
+#[derive(Parser, Debug)]
+#[command(name = "factually", version, about = "Automated, grounded fact-checking, offline by default.", after_help = EXIT_HELP)]
+struct Cli {
+    /// Directory holding knowledge bases and the database.
+    #[arg(long, global = true, env = "FACTUALLY_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage knowledge bases: add documents, show statistics, print a stored document.
+    Kb {
+        #[command(subcommand)]
+        command: kb_cmd::KbCommand,
+    },
+    /// Ranked passages from a knowledge base.
+    Search(kb_cmd::SearchArgs),
+    /// Benchmarks that print figures (build time, memory, latency, retrieval quality).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+/// An error with the exit status it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let code = match error.downcast_ref::<factually_kb::KbError>() {
+            Some(factually_kb::KbError::EmptyQuery | factually_kb::KbError::BadName(_)) => 2,
+            _ => 1,
+        };
+        Self { code, error }
+    }
+}
+
+impl Failure {
+    pub fn usage(msg: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            error: anyhow::anyhow!(msg.into()),
+        }
+    }
+}
+
+pub type CmdResult = Result<ExitCode, Failure>;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FACTUALLY_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let ctx = runtime::Context::new(cli.data_dir, cli.format);
+    let result = match cli.command {
+        Command::Kb { command } => kb_cmd::run_kb(&ctx, command),
+        Command::Search(args) => kb_cmd::run_search(&ctx, args),
+        Command::Bench { command } => bench::run(&ctx, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("factually: error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}

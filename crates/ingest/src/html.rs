@@ -1,0 +1,192 @@
+//! HTML pages: main-content extraction with a Readability port, plus page metadata.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use dom_smoothie::{Readability, TextMode};
+use factually_core::NewDocument;
+
+use crate::dates::normalize_date;
+use crate::text::short_first_line;
+use crate::IngestError;
+
+/// What a page yielded before it becomes a document.
+struct Page {
+    title: String,
+    text: String,
+    site_name: Option<String>,
+    byline: Option<String>,
+    published: Option<String>,
+    canonical: Option<String>,
+    lang: Option<String>,
+}
+
+/// Extracts the readable text and metadata of an HTML page.
+///
+/// The main content comes from a Readability port, so menus, footers and related-article
+/// lists are not stored (and so can never be cited). When it finds no content, the visible
+/// body text is used instead. `origin` names the page in errors and in the document; `url`
+/// is used unless the page declares a canonical absolute URL.
+///
+/// The text is plain: one paragraph per block element, paragraphs separated by a blank
+/// line, whitespace inside a paragraph collapsed to single spaces.
+pub fn parse_html(html: &str, origin: &str, url: Option<&str>) -> Result<NewDocument, IngestError> {
+    let path = PathBuf::from(origin);
+    // The parser stack is third-party code fed with arbitrary pages: contain any panic.
+    let page =
+        panic::catch_unwind(AssertUnwindSafe(|| extract(html))).map_err(|_| IngestError::Html {
+            path: path.clone(),
+            message: "the HTML parser failed on this page".to_string(),
+        })?;
+    if page.text.is_empty() {
+        return Err(IngestError::Empty { path });
+    }
+    let title = Some(page.title)
+        .filter(|t| !t.is_empty())
+        .or_else(|| short_first_line(&page.text))
+        .unwrap_or_else(|| origin.to_string());
+    Ok(NewDocument {
+        title,
+        text: page.text,
+        url: page.canonical.or_else(|| url.map(str::to_string)),
+        origin: origin.to_string(),
+        publisher: page.site_name.or(page.byline),
+        published: page.published,
+        language: page.lang,
+        external_id: None,
+    })
+}
+
+fn extract(html: &str) -> Page {
+    let mut readability = Readability::from(html);
+    readability.config.text_mode = TextMode::Formatted;
+
+    // Facts Readability does not report; read them before `parse` rewrites the document.
+    let doc = &readability.doc;
+    let canonical = doc
+        .select(r#"link[rel~="canonical"][href]"#)
+        .attr("href")
+        .map(|href| href.trim().to_string())
+        .filter(|href| is_absolute_http_url(href));
+    let time_published = doc
+        .select("article time[datetime]")
+        .attr("datetime")
+        .or_else(|| doc.select("time[datetime]").attr("datetime"))
+        .or_else(|| {
+            doc.select(r#"meta[itemprop="datePublished"][content]"#)
+                .attr("content")
+        })
+        .and_then(|raw| normalize_date(&raw));
+
+    let (meta_title, site_name, byline, meta_published, lang, content) = match readability.parse() {
+        Ok(article) => (
+            article.title,
+            article.site_name,
+            article.byline,
+            article.published_time,
+            article.lang,
+            paragraphs(&article.text_content),
+        ),
+        Err(_) => {
+            let meta = readability.get_article_metadata(readability.parse_json_ld());
+            (
+                meta.title,
+                meta.site_name,
+                meta.byline,
+                meta.published_time,
+                meta.lang,
+                String::new(),
+            )
+        }
+    };
+    let text = if content.is_empty() {
+        body_text(html)
+    } else {
+        content
+    };
+
+    Page {
+        title: collapse_whitespace(&meta_title),
+        text,
+        site_name: non_empty(site_name),
+        byline: non_empty(byline),
+        published: meta_published
+            .and_then(|raw| normalize_date(&raw))
+            .or(time_published),
+        canonical,
+        lang: lang
+            .map(|l| l.trim().to_string())
+            .filter(|l| is_language_tag(l)),
+    }
+}
+
+/// The visible text of `<body>`, for pages where Readability finds no article.
+fn body_text(html: &str) -> String {
+    let page = Readability::from(html);
+    page.doc
+        .select("script, style, noscript, template")
+        .remove();
+    page.doc
+        .body()
+        .map(|body| paragraphs(&body.formatted_text()))
+        .unwrap_or_default()
+}
+
+/// One paragraph per non-blank line, whitespace collapsed, separated by blank lines.
+fn paragraphs(formatted: &str) -> String {
+    formatted
+        .lines()
+        .map(collapse_whitespace)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| collapse_whitespace(&v))
+        .filter(|v| !v.is_empty())
+}
+
+fn is_absolute_http_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && !s.contains(char::is_whitespace)
+}
+
+/// Loose BCP 47 shape check (`en`, `en-GB`, `zh-Hant-TW`), enough to reject junk attributes.
+fn is_language_tag(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 35
+        && s.split('-').all(|part| {
+            (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_are_blank_line_separated_and_collapsed() {
+        assert_eq!(
+            paragraphs("  One \t two\n\n\n three\u{a0} four \nfive\n"),
+            "One two\n\nthree four\n\nfive"
+        );
+        assert_eq!(paragraphs(" \n\t\n"), "");
+    }
+
+    #[test]
+    fn language_tags() {
+        for ok in ["en", "en-GB", "zh-Hant-TW"] {
+            assert!(is_language_tag(ok), "{ok}");
+        }
+        for bad in ["", "en_GB", "english language", "-en", "x-verylongsubtag"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Knowledge-base behaviour through the public API, with the real embedding model.
+
+use factually_assets::AssetCache;
+use factually_core::{Document, NewDocument};
+use factually_embed::{Embedder, MiniLm};
+use factually_kb::{DenseScope, KbConfig, KnowledgeBase, RetrievalMode, SearchOptions};
+use std::sync::OnceLock;
+
+fn embedder() -> &'static MiniLm {
+    static M: OnceLock<MiniLm> = OnceLock::new();
+    M.get_or_init(|| MiniLm::from_cache(&AssetCache::from_env()).expect("model"))
+}
+
+fn doc(title: &str, text: &str, origin: &str) -> Document {
+    Document::new(
+        NewDocument {
+            title: title.into(),
+            text: text.into(),
+            origin: origin.into(),
+            ..Default::default()
+        },
+        "2026-11-29T00:00:00Z".into(),
+    )
+}
+
+fn corpus() -> Vec<Document> {
+    vec![
+        doc("Eiffel Tower", "The Eiffel Tower is a wrought-iron lattice tower in Paris, France. It is named after the engineer Gustave Eiffel, whose company designed and built the tower from 1887 to 1889. Locally nicknamed \"La dame de fer\", it was constructed as the centrepiece of the 1889 World's Fair.", "eiffel.txt"),
+        doc("Great Wall of China", "The Great Wall of China is a series of fortifications built across the historical northern borders of ancient Chinese states. Contrary to a popular belief, the wall is not visible to the naked eye from the Moon.", "wall.txt"),
+        doc("Photosynthesis", "Photosynthesis is a process used by plants to convert light energy into chemical energy. Most plants, algae and cyanobacteria perform photosynthesis.", "photo.txt"),
+    ]
+}
+
+fn new_kb(dir: &std::path::Path) -> KnowledgeBase {
+    let e: &dyn Embedder = embedder();
+    KnowledgeBase::create(
+        dir,
+        KbConfig::new(
+            DenseScope::AllPassages,
+            Some(e),
+            "2026-11-29T00:00:00Z".into(),
+        ),
+    )
+    .unwrap()
+}
+
+fn add_all(kb: &KnowledgeBase, docs: Vec<Document>) -> factually_kb::AddStats {
+    let mut w = kb.writer().unwrap();
+    let stats = w.add(docs, Some(embedder()), |_| {}).unwrap();
+    w.commit().unwrap();
+    stats
+}
+
+/// One search check: the top hit's title for a query in a mode.
+fn check(kb: &KnowledgeBase, query: &str, mode: RetrievalMode, expected_top_title: &str) {
+    let hits = kb
+        .search(
+            query,
+            &SearchOptions {
+                k: 3,
+                mode,
+                ..Default::default()
+            },
+            Some(embedder()),
+        )
+        .unwrap();
+    assert!(!hits.is_empty(), "{query:?} ({mode:?}) found nothing");
+    assert_eq!(
+        hits[0].title, expected_top_title,
+        "{query:?} ({mode:?}): {hits:#?}"
+    );
+    for h in &hits {
+        let stored = kb.document(&h.doc_id).unwrap().unwrap();
+        assert_eq!(
+            &stored.text[h.start..h.end],
+            h.text,
+            "hit offsets must point into the stored text"
+        );
+    }
+}
+
+#[test]
+fn every_mode_finds_the_right_passage_and_offsets_are_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kb = new_kb(tmp.path());
+    add_all(&kb, corpus());
+    let kb = KnowledgeBase::open(tmp.path()).unwrap();
+    for mode in [
+        RetrievalMode::Bm25,
+        RetrievalMode::Dense,
+        RetrievalMode::Hybrid,
+    ] {
+        check(&kb, "who designed the Eiffel Tower", mode, "Eiffel Tower");
+        check(
+            &kb,
+            "Can you see the Great Wall from the Moon?",
+            mode,
+            "Great Wall of China",
+        );
+    }
+    // Paraphrase with no shared content words: only the dense side can find it.
+    check(
+        &kb,
+        "how vegetation turns sunshine into food",
+        RetrievalMode::Dense,
+        "Photosynthesis",
+    );
+    let stats = kb.stats().unwrap();
+    assert_eq!(stats.documents, 3);
+    assert!(stats.passages >= 3);
+    assert_eq!(stats.vectors as u64, stats.passages);
+}
+
+#[test]
+fn re_adding_is_idempotent_and_a_changed_origin_replaces_its_old_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kb = new_kb(tmp.path());
+    let first = add_all(&kb, corpus());
+    assert_eq!((first.added, first.unchanged), (3, 0));
+    let kb = KnowledgeBase::open(tmp.path()).unwrap();
+    let again = add_all(&kb, corpus());
+    assert_eq!((again.added, again.unchanged, again.replaced), (0, 3, 0));
+
+    let edited = doc(
+        "Photosynthesis",
+        "Photosynthesis lets plants store solar energy as sugar.",
+        "photo.txt",
+    );
+    let kb = KnowledgeBase::open(tmp.path()).unwrap();
+    let stats = add_all(&kb, vec![edited.clone()]);
+    assert_eq!((stats.added, stats.replaced), (1, 1));
+    let kb = KnowledgeBase::open(tmp.path()).unwrap();
+    let s = kb.stats().unwrap();
+    assert_eq!(s.documents, 3);
+    assert_eq!(
+        s.vectors as u64, s.passages,
+        "vectors of the replaced version are dropped"
+    );
+    assert_eq!(
+        kb.document(&edited.meta.id).unwrap().unwrap().text,
+        edited.text
+    );
+    assert!(kb.document(&corpus()[2].meta.id).unwrap().is_none());
+}
+
+#[test]
+fn uncommitted_work_is_invisible_and_the_previous_state_stays_readable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kb = new_kb(tmp.path());
+    add_all(&kb, corpus()[..1].to_vec());
+    {
+        let mut w = kb.writer().unwrap();
+        w.add(corpus()[1..].to_vec(), Some(embedder()), |_| {})
+            .unwrap();
+        // Dropped without commit, as if the process died here.
+    }
+    let kb = KnowledgeBase::open(tmp.path()).unwrap();
+    let s = kb.stats().unwrap();
+    assert_eq!((s.documents, s.vectors as u64), (1, s.passages));
+}
+
+#[test]
+fn a_second_writer_is_refused_while_one_is_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kb = new_kb(tmp.path());
+    let _w = kb.writer().unwrap();
+    let other = KnowledgeBase::open(tmp.path()).unwrap();
+    assert!(matches!(
+        other.writer(),
+        Err(factually_kb::KbError::Busy(_))
+    ));
+}
+
+#[test]
+fn hostile_queries_get_errors_or_results_never_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    add_all(&new_kb(tmp.path()), corpus());
+    let kb = KnowledgeBase::open(tmp.path()).unwrap();
+    let opts = SearchOptions::default();
+    assert!(matches!(
+        kb.search("   ", &opts, Some(embedder())),
+        Err(factually_kb::KbError::EmptyQuery)
+    ));
+    let huge = "tower ".repeat(200_000);
+    let hits = kb.search(&huge, &opts, Some(embedder())).unwrap();
+    assert_eq!(hits[0].title, "Eiffel Tower");
+    for q in [
+        "AND OR NOT ((",
+        "title:\"x",
+        "\u{0}\u{1}\u{fffd}",
+        "の東京タワー",
+    ] {
+        kb.search(q, &opts, Some(embedder())).unwrap();
+    }
+}
