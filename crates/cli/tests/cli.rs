@@ -221,3 +221,29 @@ fn a_killed_ingest_leaves_the_previous_index_readable() {
     let res = json(d, &["search", "Gustave Eiffel", "--kb", "t"], 0);
     assert_eq!(res["hits"][0]["title"], "The Eiffel Tower");
 }
+
+/// The README's first command: on a fresh data dir the default KB (10,033 Wikipedia
+/// summaries) is built on first use and answers an encyclopedia question.
+#[test]
+fn the_default_knowledge_base_is_built_on_first_use() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let res = json(
+        d,
+        &["search", "who designed the Eiffel Tower", "-k", "5"],
+        0,
+    );
+    let hits = res["hits"].as_array().unwrap();
+    assert_eq!(hits[0]["title"], "Eiffel Tower", "{res}");
+    assert!(hits[0]["text"].as_str().unwrap().contains("Gustave Eiffel"));
+    let stats = json(d, &["kb", "stats"], 0);
+    assert_eq!(stats["documents"], 10_033, "{stats}");
+    assert_eq!(
+        stats["vectors"], 10_033,
+        "one heading vector per article: {stats}"
+    );
+    // Wikipedia provenance is kept for attribution.
+    let shown = json(d, &["kb", "show", hits[0]["doc_id"].as_str().unwrap()], 0);
+    assert_eq!(shown["url"], "https://en.wikipedia.org/wiki/Eiffel_Tower");
+    assert_eq!(shown["publisher"], "Wikipedia");
+}

@@ -65,6 +65,10 @@ pub struct DocumentMeta {
     pub sha256: String,
     /// An id the source itself gave the record (e.g. a CORD-19 `cord_id`).
     pub external_id: Option<String>,
+    /// A one-line description of what the document is about, when the source gives one
+    /// (e.g. Wikipedia's short description "Tower in Paris, France").
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A document: metadata plus the exact stored text.
@@ -85,6 +89,7 @@ pub struct NewDocument {
     pub published: Option<String>,
     pub language: Option<String>,
     pub external_id: Option<String>,
+    pub description: Option<String>,
 }
 
 impl Document {
@@ -104,6 +109,7 @@ impl Document {
                 retrieved_at,
                 sha256,
                 external_id: new.external_id,
+                description: new.description,
             },
             text: new.text,
         }

@@ -14,5 +14,5 @@ pub mod fusion;
 pub mod text;
 
 pub use document::{doc_id_for, sha256_hex, DocId, Document, DocumentMeta, NewDocument};
-pub use fusion::{reciprocal_rank_fusion, FusionWeights};
+pub use fusion::{FusionWeights, RankedLists};
 pub use text::{passage_windows, split_sentences, Span};

@@ -19,6 +19,8 @@ struct Page {
     published: Option<String>,
     canonical: Option<String>,
     lang: Option<String>,
+    /// The page's own summary (meta description / og:description, via Readability's excerpt).
+    description: Option<String>,
 }
 
 /// Extracts the readable text and metadata of an HTML page.
@@ -54,6 +56,7 @@ pub fn parse_html(html: &str, origin: &str, url: Option<&str>) -> Result<NewDocu
         published: page.published,
         language: page.lang,
         external_id: None,
+        description: page.description,
     })
 }
 
@@ -78,27 +81,30 @@ fn extract(html: &str) -> Page {
         })
         .and_then(|raw| normalize_date(&raw));
 
-    let (meta_title, site_name, byline, meta_published, lang, content) = match readability.parse() {
-        Ok(article) => (
-            article.title,
-            article.site_name,
-            article.byline,
-            article.published_time,
-            article.lang,
-            paragraphs(&article.text_content),
-        ),
-        Err(_) => {
-            let meta = readability.get_article_metadata(readability.parse_json_ld());
-            (
-                meta.title,
-                meta.site_name,
-                meta.byline,
-                meta.published_time,
-                meta.lang,
-                String::new(),
-            )
-        }
-    };
+    let (meta_title, site_name, byline, meta_published, lang, excerpt, content) =
+        match readability.parse() {
+            Ok(article) => (
+                article.title,
+                article.site_name,
+                article.byline,
+                article.published_time,
+                article.lang,
+                article.excerpt,
+                paragraphs(&article.text_content),
+            ),
+            Err(_) => {
+                let meta = readability.get_article_metadata(readability.parse_json_ld());
+                (
+                    meta.title,
+                    meta.site_name,
+                    meta.byline,
+                    meta.published_time,
+                    meta.lang,
+                    meta.excerpt,
+                    String::new(),
+                )
+            }
+        };
     let text = if content.is_empty() {
         body_text(html)
     } else {
@@ -117,6 +123,9 @@ fn extract(html: &str) -> Page {
         lang: lang
             .map(|l| l.trim().to_string())
             .filter(|l| is_language_tag(l)),
+        description: excerpt
+            .map(|e| collapse_whitespace(&e))
+            .filter(|e| !e.is_empty()),
     }
 }
 

@@ -195,6 +195,7 @@ fn record(
         published,
         language: None,
         external_id,
+        description: string_field(fields, "description"),
     })
 }
 

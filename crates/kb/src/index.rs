@@ -5,8 +5,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use factually_core::{
-    passage_windows, reciprocal_rank_fusion, split_sentences, DocId, Document, DocumentMeta,
-    FusionWeights,
+    passage_windows, split_sentences, DocId, Document, DocumentMeta, FusionWeights, RankedLists,
 };
 use factually_embed::Embedder;
 use fs2::FileExt;
@@ -41,16 +40,26 @@ const FUSION_DEPTH: usize = 100;
 pub enum DenseScope {
     /// Every passage (best recall; embedding cost grows with the text).
     AllPassages,
-    /// The first passage of each document: its lead, which for encyclopedia articles
-    /// says what the article is about. Keeps large KB builds within a minute on 2 cores.
-    LeadPassage,
+    /// One short vector per document, from its title and description (or first words),
+    /// attached to its first passage: dense retrieval then finds *which document* a query is
+    /// about, and BM25 finds the passage. On 2 cores MiniLM embeds about 2,000 tokens/s, so
+    /// this is what keeps the 10,033-article default KB build near a minute, where every
+    /// passage would take over ten.
+    Heading,
     /// No vectors: BM25 only.
     None,
 }
 
+/// The on-disk layout this build reads and writes. Bumped whenever the index schema or the
+/// vector file changes meaning; an older KB is refused with [`KbError::Outdated`].
+pub const KB_FORMAT: u32 = 2;
+
 /// Settings fixed when a knowledge base is created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KbConfig {
+    /// [`KB_FORMAT`] of the build that created the KB (0 for KBs that predate the field).
+    #[serde(default)]
+    pub format: u32,
     /// Sentences per passage.
     pub window: usize,
     /// A new passage starts every `stride` sentences (`stride < window` overlaps them).
@@ -74,6 +83,7 @@ impl KbConfig {
             dense
         };
         Self {
+            format: KB_FORMAT,
             window: 3,
             stride: 2,
             dense,
@@ -97,6 +107,10 @@ struct Fields {
     ordinal: Field,
     meta: Field,
     text: Field,
+    /// The document key (see [`doc_key`]) on document and passage records.
+    dkey: Field,
+    /// Title and full text of a document record, for document-level BM25.
+    doc_body: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -111,13 +125,15 @@ fn schema() -> (Schema, Fields) {
         doc_id: b.add_text_field("doc_id", STRING | STORED),
         origin: b.add_text_field("origin", STRING),
         title: b.add_text_field("title", en.clone() | STORED),
-        body: b.add_text_field("body", en | STORED),
+        body: b.add_text_field("body", en.clone() | STORED),
         start: b.add_u64_field("start", STORED),
         end: b.add_u64_field("end", STORED),
         pkey: b.add_u64_field("pkey", INDEXED | STORED | FAST),
+        dkey: b.add_u64_field("dkey", FAST),
         ordinal: b.add_u64_field("ordinal", STORED),
         meta: b.add_text_field("meta", STORED),
         text: b.add_text_field("text", STORED),
+        doc_body: b.add_text_field("doc_body", en),
     };
     (b.build(), fields)
 }
@@ -225,6 +241,13 @@ impl KnowledgeBase {
             fs::read_to_string(&config_path).map_err(|e| KbError::io(&config_path, e))?;
         let config: KbConfig = serde_json::from_str(&config_text)
             .map_err(|e| KbError::Corrupt(format!("{}: {e}", config_path.display())))?;
+        if config.format != KB_FORMAT {
+            return Err(KbError::Outdated {
+                dir: dir.to_path_buf(),
+                found: config.format,
+                expected: KB_FORMAT,
+            });
+        }
         let index = Index::open_in_dir(dir.join("index"))?;
         register_analyzer(&index);
         let (_, fields) = schema();
@@ -383,8 +406,8 @@ impl KnowledgeBase {
         Ok(terms)
     }
 
-    /// BM25 over passage text and title; `(passage key, score)`, best first.
-    pub fn bm25(&self, query: &str, n: usize) -> Result<Vec<(u64, f32)>, KbError> {
+    /// BM25 over passage text and title: `(passage key, document key)`, best first.
+    pub fn bm25(&self, query: &str, n: usize) -> Result<Vec<(u64, u64)>, KbError> {
         let terms = self.query_terms(query)?;
         if terms.is_empty() || n == 0 {
             return Ok(Vec::new());
@@ -403,19 +426,65 @@ impl KnowledgeBase {
             &TopDocs::with_limit(n).order_by_score(),
         )?;
         let mut out = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let reader = searcher.segment_reader(addr.segment_ord);
-            let col = reader.fast_fields().u64("pkey")?;
-            if let Some(key) = col.first(addr.doc_id) {
-                out.push((key, score));
+        for (_, addr) in top {
+            let fast = searcher.segment_reader(addr.segment_ord).fast_fields();
+            if let (Some(p), Some(d)) = (
+                fast.u64("pkey")?.first(addr.doc_id),
+                fast.u64("dkey")?.first(addr.doc_id),
+            ) {
+                out.push((p, d));
             }
         }
         Ok(out)
     }
 
-    /// Dense search with an already embedded query.
-    pub fn dense(&self, query_vector: &[f32], n: usize) -> Vec<(u64, f32)> {
-        self.vectors.search(query_vector, n)
+    /// BM25 over whole documents (title and full text): document keys, best first.
+    pub fn doc_bm25(&self, query: &str, n: usize) -> Result<Vec<u64>, KbError> {
+        let terms = self.query_terms(query)?;
+        if terms.is_empty() || n == 0 {
+            return Ok(Vec::new());
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .map(|t| (Occur::Should, term_query(self.fields.doc_body, t)))
+            .collect();
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(n).order_by_score(),
+        )?;
+        let mut out = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let col = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("dkey")?;
+            out.extend(col.first(addr.doc_id));
+        }
+        Ok(out)
+    }
+
+    /// Dense search with an already embedded query: `(passage key, document key)`, best first.
+    pub fn dense(&self, query_vector: &[f32], n: usize) -> Result<Vec<(u64, u64)>, KbError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for (pkey, _) in self.vectors.search(query_vector, n) {
+            let q = TermQuery::new(
+                Term::from_field_u64(self.fields.pkey, pkey),
+                IndexRecordOption::Basic,
+            );
+            if let Some((_, addr)) = searcher
+                .search(&q, &TopDocs::with_limit(1).order_by_score())?
+                .first()
+            {
+                let col = searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .u64("dkey")?;
+                out.extend(col.first(addr.doc_id).map(|d| (pkey, d)));
+            }
+        }
+        Ok(out)
     }
 
     fn check_model(&self, embedder: &dyn Embedder) -> Result<(), KbError> {
@@ -428,67 +497,91 @@ impl KnowledgeBase {
         }
     }
 
-    /// Ranked passages for a query. Dense and hybrid modes need the embedder; a KB without
-    /// vectors falls back to BM25.
+    /// The ranked lists a mode asks for. BM25 mode is lexical only (passage and document
+    /// BM25), dense mode is the dense list only, hybrid is all three. A KB without vectors,
+    /// or a call without an embedder, falls back to BM25.
+    fn retrieve(
+        &self,
+        query: &str,
+        mode: RetrievalMode,
+        depth: usize,
+        embedder: Option<&dyn Embedder>,
+    ) -> Result<RankedLists<u64, u64>, KbError> {
+        if query.trim().is_empty() {
+            return Err(KbError::EmptyQuery);
+        }
+        let dense_embedder =
+            embedder.filter(|_| mode != RetrievalMode::Bm25 && !self.vectors.is_empty());
+        let lexical = mode != RetrievalMode::Dense || dense_embedder.is_none();
+        let passage_dense = match dense_embedder {
+            Some(e) => {
+                self.check_model(e)?;
+                // The embedder truncates long input to its window; cap the bytes first so a
+                // huge query costs no more than a normal one.
+                let v = e
+                    .embed(&[truncate_at_char(query, 4096)])?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                self.dense(&v, depth)?
+            }
+            None => Vec::new(),
+        };
+        Ok(RankedLists {
+            passage_bm25: if lexical {
+                self.bm25(query, depth)?
+            } else {
+                Vec::new()
+            },
+            passage_dense,
+            doc_bm25: if lexical {
+                self.doc_bm25(query, depth)?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// Ranked passages for a query.
     pub fn search(
         &self,
         query: &str,
         opts: &SearchOptions,
         embedder: Option<&dyn Embedder>,
     ) -> Result<Vec<Hit>, KbError> {
-        if query.trim().is_empty() {
-            return Err(KbError::EmptyQuery);
-        }
-        let depth = FUSION_DEPTH.max(opts.k);
-        let use_dense =
-            opts.mode != RetrievalMode::Bm25 && !self.vectors.is_empty() && embedder.is_some();
-        let use_bm25 = opts.mode != RetrievalMode::Dense || !use_dense;
-        let bm25 = if use_bm25 {
-            self.bm25(query, depth)?
-        } else {
-            Vec::new()
-        };
-        let dense = match (use_dense, embedder) {
-            (true, Some(e)) => {
-                self.check_model(e)?;
-                // The embedder truncates long input to its window; cap the bytes first so a
-                // huge query costs no more than a normal one.
-                let q = truncate_at_char(query, 4096);
-                let v = e.embed(&[q])?.into_iter().next().unwrap_or_default();
-                self.dense(&v, depth)
-            }
-            _ => Vec::new(),
-        };
-        let bm25_keys: Vec<u64> = bm25.iter().map(|h| h.0).collect();
-        let dense_keys: Vec<u64> = dense.iter().map(|h| h.0).collect();
-        let ranked: Vec<(u64, f64)> = match (use_bm25, use_dense) {
-            (true, true) => reciprocal_rank_fusion(
-                &[
-                    (&bm25_keys[..], opts.weights.bm25),
-                    (&dense_keys[..], opts.weights.dense),
-                ],
-                opts.weights.k,
-            ),
-            (true, false) => bm25.iter().map(|&(k, s)| (k, s as f64)).collect(),
-            _ => dense.iter().map(|&(k, s)| (k, s as f64)).collect(),
-        };
-        let bm25_rank: HashMap<u64, usize> = bm25_keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (*k, i + 1))
-            .collect();
-        let dense_rank: HashMap<u64, usize> = dense_keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (*k, i + 1))
-            .collect();
+        let lists = self.retrieve(query, opts.mode, FUSION_DEPTH.max(opts.k), embedder)?;
+        let ranks = ListRanks::of(&lists);
         let mut hits = Vec::with_capacity(opts.k);
-        for (key, score) in ranked.into_iter().take(opts.k) {
-            if let Some(mut hit) = self.passage(key)? {
-                hit.score = score;
-                hit.bm25_rank = bm25_rank.get(&key).copied();
-                hit.dense_rank = dense_rank.get(&key).copied();
-                hits.push(hit);
+        for (pkey, _, score) in lists.fuse_passages(&opts.weights).into_iter().take(opts.k) {
+            if let Some(hit) = self.passage(pkey)? {
+                hits.push(ranks.annotate(hit, score));
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Ranked documents for a query, each with its best passage.
+    pub fn search_documents(
+        &self,
+        query: &str,
+        opts: &SearchOptions,
+        embedder: Option<&dyn Embedder>,
+    ) -> Result<Vec<Hit>, KbError> {
+        let lists = self.retrieve(query, opts.mode, FUSION_DEPTH.max(opts.k), embedder)?;
+        let ranks = ListRanks::of(&lists);
+        let mut best_passage: HashMap<u64, u64> = HashMap::new();
+        for (pkey, dkey, _) in lists.fuse_passages(&opts.weights) {
+            best_passage.entry(dkey).or_insert(pkey);
+        }
+        let mut hits = Vec::with_capacity(opts.k);
+        for (dkey, score) in lists.fuse_documents(&opts.weights).into_iter().take(opts.k) {
+            // A document found only by its whole text is represented by its lead passage.
+            let pkey = best_passage
+                .get(&dkey)
+                .copied()
+                .unwrap_or_else(|| passage_key(&doc_id_of(dkey), 0));
+            if let Some(hit) = self.passage(pkey)? {
+                hits.push(ranks.annotate(hit, score));
             }
         }
         Ok(hits)
@@ -616,6 +709,8 @@ impl KbWriter<'_> {
                 serde_json::to_string(&doc.meta).expect("serialisable"),
             );
             d.add_text(f.text, &doc.text);
+            d.add_u64(f.dkey, doc_key(&id));
+            d.add_text(f.doc_body, format!("{}\n\n{}", doc.meta.title, doc.text));
             self.writer.add_document(d)?;
             for (ordinal, (span, _)) in windows.iter().enumerate() {
                 let key = passage_key(&id, ordinal);
@@ -629,15 +724,17 @@ impl KbWriter<'_> {
                 p.add_u64(f.start, span.start as u64);
                 p.add_u64(f.end, span.end as u64);
                 p.add_u64(f.pkey, key);
+                p.add_u64(f.dkey, doc_key(&id));
                 p.add_u64(f.ordinal, ordinal as u64);
                 self.writer.add_document(p)?;
-                let embed_this = match kb.config.dense {
-                    DenseScope::AllPassages => true,
-                    DenseScope::LeadPassage => ordinal == 0,
-                    DenseScope::None => false,
-                };
-                if embed_this {
-                    to_embed.push((key, embedding_text(&doc.meta.title, body)));
+                match kb.config.dense {
+                    DenseScope::AllPassages => {
+                        to_embed.push((key, passage_embedding_text(&doc.meta.title, body)))
+                    }
+                    DenseScope::Heading if ordinal == 0 => {
+                        to_embed.push((key, heading_embedding_text(&doc.meta, body)))
+                    }
+                    DenseScope::Heading | DenseScope::None => {}
                 }
             }
             stats.passages += windows.len();
@@ -716,12 +813,71 @@ impl KnowledgeBase {
     }
 }
 
+/// Where each passage stood in the lists, for display.
+struct ListRanks {
+    bm25: HashMap<u64, usize>,
+    dense: HashMap<u64, usize>,
+}
+
+impl ListRanks {
+    fn of(lists: &RankedLists<u64, u64>) -> Self {
+        let rank = |l: &[(u64, u64)]| {
+            l.iter()
+                .enumerate()
+                .rev()
+                .map(|(i, (p, _))| (*p, i + 1))
+                .collect()
+        };
+        Self {
+            bm25: rank(&lists.passage_bm25),
+            dense: rank(&lists.passage_dense),
+        }
+    }
+
+    fn annotate(&self, mut hit: Hit, score: f64) -> Hit {
+        hit.score = score;
+        hit.bm25_rank = self.bm25.get(&hit.passage_key).copied();
+        hit.dense_rank = self.dense.get(&hit.passage_key).copied();
+        hit
+    }
+}
+
+/// A document id (16 hex digits) is exactly a u64: the document key used in fast fields.
+fn doc_key(id: &DocId) -> u64 {
+    u64::from_str_radix(id.as_str(), 16).expect("a DocId is 16 hex digits")
+}
+
+fn doc_id_of(key: u64) -> DocId {
+    DocId::parse(&format!("{key:016x}")).expect("16 hex digits")
+}
+
 /// What the dense model sees for a passage: the title gives context the window may lack.
-fn embedding_text(title: &str, body: &str) -> String {
+fn passage_embedding_text(title: &str, body: &str) -> String {
     if title.is_empty() || body.starts_with(title) {
         body.to_string()
     } else {
         format!("{title}. {body}")
+    }
+}
+
+/// What the dense model sees for a document heading: "Title: description", or the title and
+/// the first dozen words of the lead when there is no description.
+fn heading_embedding_text(meta: &DocumentMeta, lead: &str) -> String {
+    match &meta.description {
+        // Three words of description disambiguate ("Mercury: First planet from", "Mercury:
+        // Chemical element with") at 20% less embedding time than the whole line, which keeps
+        // the default KB build under a minute (docs/retrieval.md has the measurements).
+        Some(d) if !d.trim().is_empty() => {
+            format!(
+                "{}: {}",
+                meta.title,
+                d.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+            )
+        }
+        _ => {
+            let words: Vec<&str> = lead.split_whitespace().take(12).collect();
+            passage_embedding_text(&meta.title, &words.join(" "))
+        }
     }
 }
 

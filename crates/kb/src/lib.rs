@@ -18,7 +18,7 @@ pub mod vectors;
 pub use data_dir::{DataDir, KbName};
 pub use index::{
     AddStats, DenseScope, Hit, KbConfig, KbStats, KbWriter, KnowledgeBase, RetrievalMode,
-    SearchOptions,
+    SearchOptions, KB_FORMAT,
 };
 pub use vectors::{ExactIndex, VectorIndex};
 
@@ -33,6 +33,12 @@ pub enum KbError {
     },
     #[error("index error: {0}")]
     Index(#[from] tantivy::TantivyError),
+    #[error("knowledge base {dir} has on-disk format {found}, this build reads format {expected}: re-create it (delete the directory and `kb add` the sources again)")]
+    Outdated {
+        dir: PathBuf,
+        found: u32,
+        expected: u32,
+    },
     #[error("knowledge base is damaged: {0}")]
     Corrupt(String),
     #[error("no knowledge base named {name:?} in {dir} (create one with `factually kb add --kb {name} PATH`)")]

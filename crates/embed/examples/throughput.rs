@@ -1,0 +1,48 @@
+//! Embedding throughput on this machine:
+//! `cargo run --release -p factually-embed --example throughput [FILE]` embeds FILE's lines
+//! (default: synthetic texts of 8 to 64 words) and prints texts per second.
+use factually_assets::AssetCache;
+use factually_embed::{Embedder, MiniLm};
+use std::time::Instant;
+
+fn run(model: &MiniLm, label: &str, texts: &[String]) {
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    model.embed(&refs[..refs.len().min(8)]).expect("warm-up");
+    let t = Instant::now();
+    model.embed(&refs).expect("embed");
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "{label}: {} texts in {s:.1} s, {:.1} texts/s",
+        texts.len(),
+        texts.len() as f64 / s
+    );
+}
+
+fn main() {
+    // As the `factually` binary does: keep large tensor buffers in the heap (see its main.rs).
+    // SAFETY: called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 512 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+    let model = MiniLm::from_cache(&AssetCache::from_env()).expect("model");
+    if let Some(path) = std::env::args().nth(1) {
+        let texts: Vec<String> = std::fs::read_to_string(&path)
+            .expect("readable file")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        run(&model, &path, &texts);
+        return;
+    }
+    let base = "The Eiffel Tower is a lattice tower on the Champ de Mars in Paris, France. It is named after the engineer Gustave Eiffel, whose company designed and built the tower from 1887 to 1889. Locally nicknamed La dame de fer, it was constructed as the centrepiece of the 1889 World's Fair.";
+    for words in [8usize, 16, 32, 64] {
+        let text: String = base
+            .split_whitespace()
+            .take(words)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let texts: Vec<String> = (0..256).map(|i| format!("{i} {text}")).collect();
+        run(&model, &format!("{words:>2} words"), &texts);
+    }
+}
