@@ -171,6 +171,8 @@ pub struct KnowledgeBase {
     fields: Fields,
     config: KbConfig,
     vectors: ExactIndex,
+    /// Document key of every vector's passage, so dense hits need no index lookups.
+    vector_docs: HashMap<u64, u64>,
     generation: u64,
 }
 
@@ -263,10 +265,11 @@ impl KnowledgeBase {
             Some(file) => ExactIndex::load(&dir.join("vectors").join(file))?,
             None => ExactIndex::new(config.dim),
         };
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let vector_docs = passage_documents(&reader)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             index,
@@ -274,6 +277,7 @@ impl KnowledgeBase {
             fields,
             config,
             vectors,
+            vector_docs,
             generation: payload.generation,
         })
     }
@@ -465,26 +469,12 @@ impl KnowledgeBase {
     }
 
     /// Dense search with an already embedded query: `(passage key, document key)`, best first.
-    pub fn dense(&self, query_vector: &[f32], n: usize) -> Result<Vec<(u64, u64)>, KbError> {
-        let searcher = self.reader.searcher();
-        let mut out = Vec::new();
-        for (pkey, _) in self.vectors.search(query_vector, n) {
-            let q = TermQuery::new(
-                Term::from_field_u64(self.fields.pkey, pkey),
-                IndexRecordOption::Basic,
-            );
-            if let Some((_, addr)) = searcher
-                .search(&q, &TopDocs::with_limit(1).order_by_score())?
-                .first()
-            {
-                let col = searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .u64("dkey")?;
-                out.extend(col.first(addr.doc_id).map(|d| (pkey, d)));
-            }
-        }
-        Ok(out)
+    pub fn dense(&self, query_vector: &[f32], n: usize) -> Vec<(u64, u64)> {
+        self.vectors
+            .search(query_vector, n)
+            .into_iter()
+            .filter_map(|(pkey, _)| self.vector_docs.get(&pkey).map(|&d| (pkey, d)))
+            .collect()
     }
 
     fn check_model(&self, embedder: &dyn Embedder) -> Result<(), KbError> {
@@ -523,7 +513,7 @@ impl KnowledgeBase {
                     .into_iter()
                     .next()
                     .unwrap_or_default();
-                self.dense(&v, depth)?
+                self.dense(&v, depth)
             }
             None => Vec::new(),
         };
@@ -811,6 +801,24 @@ impl KnowledgeBase {
         }
         Ok(keys)
     }
+}
+
+/// Passage key -> document key for every live passage record (read from fast fields).
+fn passage_documents(reader: &IndexReader) -> Result<HashMap<u64, u64>, KbError> {
+    let mut map = HashMap::new();
+    for segment in reader.searcher().segment_readers() {
+        let pkeys = segment.fast_fields().u64("pkey")?;
+        let dkeys = segment.fast_fields().u64("dkey")?;
+        for doc in 0..segment.max_doc() {
+            if segment.is_deleted(doc) {
+                continue;
+            }
+            if let (Some(p), Some(d)) = (pkeys.first(doc), dkeys.first(doc)) {
+                map.insert(p, d);
+            }
+        }
+    }
+    Ok(map)
 }
 
 /// Where each passage stood in the lists, for display.
