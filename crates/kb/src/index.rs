@@ -452,17 +452,24 @@ impl KnowledgeBase {
             .iter()
             .map(|t| (Occur::Should, term_query(self.fields.doc_body, t)))
             .collect();
+        self.top_fast_values(&BooleanQuery::new(clauses), n, "dkey")
+    }
+
+    /// The `field` fast-field value of the `n` best records matching `query`, best first.
+    fn top_fast_values(
+        &self,
+        query: &dyn Query,
+        n: usize,
+        field: &str,
+    ) -> Result<Vec<u64>, KbError> {
         let searcher = self.reader.searcher();
-        let top = searcher.search(
-            &BooleanQuery::new(clauses),
-            &TopDocs::with_limit(n).order_by_score(),
-        )?;
+        let top = searcher.search(query, &TopDocs::with_limit(n).order_by_score())?;
         let mut out = Vec::with_capacity(top.len());
         for (_, addr) in top {
             let col = searcher
                 .segment_reader(addr.segment_ord)
                 .fast_fields()
-                .u64("dkey")?;
+                .u64(field)?;
             out.extend(col.first(addr.doc_id));
         }
         Ok(out)
@@ -785,21 +792,14 @@ impl KnowledgeBase {
     }
 
     fn passage_keys_of_origin(&self, origin: &str) -> Result<HashSet<u64>, KbError> {
-        let searcher = self.reader.searcher();
         let q = BooleanQuery::new(vec![
             (Occur::Must, term_query(self.fields.origin, origin)),
             (Occur::Must, term_query(self.fields.kind, KIND_PASSAGE)),
         ]);
-        let top = searcher.search(&q, &TopDocs::with_limit(100_000).order_by_score())?;
-        let mut keys = HashSet::new();
-        for (_, addr) in top {
-            let col = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .u64("pkey")?;
-            keys.extend(col.first(addr.doc_id));
-        }
-        Ok(keys)
+        Ok(self
+            .top_fast_values(&q, 100_000, "pkey")?
+            .into_iter()
+            .collect())
     }
 }
 
