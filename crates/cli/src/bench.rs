@@ -187,6 +187,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> CmdResult {
             "builds": builds,
             "check_covid": {"claims": claims.len(), "weights": {"bm25": weights.bm25, "dense": weights.dense, "doc": weights.doc, "k": weights.k}, "retrieval": quality},
             "default_kb_latency": latency,
+            "query_process_peak_rss_mb": own_peak_rss_mb(),
         })),
         Format::Text => {
             println!("Builds");
@@ -230,9 +231,23 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> CmdResult {
                     l["p95_ms"].as_f64().unwrap_or(0.0)
                 );
             }
+            if let Some(mb) = own_peak_rss_mb() {
+                println!();
+                println!(
+                    "Peak RSS of this benchmark process (both KBs open, model loaded): {mb:.0} MB"
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// This process's peak resident set size in MB (Linux `VmHWM`), if readable.
+fn own_peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 fn path_str(p: &Path) -> anyhow::Result<&str> {
