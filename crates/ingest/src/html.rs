@@ -1,14 +1,17 @@
 //! HTML pages: main-content extraction with a Readability port, plus page metadata.
 
-use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use dom_smoothie::{Readability, TextMode};
 use factually_core::NewDocument;
 
 use crate::dates::normalize_date;
+use crate::isolate::{run_isolated, Isolation};
 use crate::text::short_first_line;
 use crate::IngestError;
+
+/// Longest time one page may take to extract.
+pub const HTML_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What a page yielded before it becomes a document.
 struct Page {
@@ -34,11 +37,23 @@ struct Page {
 /// line, whitespace inside a paragraph collapsed to single spaces.
 pub fn parse_html(html: &str, origin: &str, url: Option<&str>) -> Result<NewDocument, IngestError> {
     let path = PathBuf::from(origin);
-    // The parser stack is third-party code fed with arbitrary pages: contain any panic.
+    // The parser stack is third-party code fed with arbitrary pages: contain panics, and give
+    // up on pages that take too long (deeply nested markup is quadratic in Readability).
+    let owned = html.to_string();
     let page =
-        panic::catch_unwind(AssertUnwindSafe(|| extract(html))).map_err(|_| IngestError::Html {
-            path: path.clone(),
-            message: "the HTML parser failed on this page".to_string(),
+        run_isolated("html-extract", HTML_TIMEOUT, move || extract(&owned)).map_err(|e| {
+            let message = match e {
+                Isolation::Panicked => "the HTML parser failed on this page".to_string(),
+                Isolation::TimedOut => format!(
+                    "extraction took longer than {} s; page skipped",
+                    HTML_TIMEOUT.as_secs()
+                ),
+                Isolation::Failed(e) => e.to_string(),
+            };
+            IngestError::Html {
+                path: path.clone(),
+                message,
+            }
         })?;
     if page.text.is_empty() {
         return Err(IngestError::Empty { path });

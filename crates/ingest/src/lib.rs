@@ -25,6 +25,7 @@ mod collect;
 mod dates;
 mod error;
 mod html;
+mod isolate;
 mod pdf;
 mod read;
 mod records;
@@ -37,7 +38,7 @@ use factually_core::Document;
 
 pub use collect::collect_files;
 pub use error::IngestError;
-pub use html::parse_html;
+pub use html::{parse_html, HTML_TIMEOUT};
 pub use pdf::extract_pdf_text;
 pub use read::read_file;
 

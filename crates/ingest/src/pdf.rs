@@ -1,18 +1,12 @@
 //! PDF files: text extraction isolated from the caller, then line-level clean-up.
 
-use std::panic;
 use std::path::Path;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread;
 use std::time::Duration;
 
 use factually_core::NewDocument;
 
+use crate::isolate::{run_isolated, Isolation};
 use crate::{file_stem, IngestError};
-
-/// Stack for the extraction thread: PDF object graphs are parsed recursively, and a stack
-/// overflow, unlike a panic, cannot be contained.
-const EXTRACT_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Longest first paragraph still taken as the title of a PDF.
 const MAX_PDF_TITLE_CHARS: usize = 150;
@@ -31,42 +25,26 @@ pub fn extract_pdf_text(
     timeout: Duration,
 ) -> Result<String, IngestError> {
     let bytes = bytes.to_vec();
-    let (sender, receiver) = mpsc::channel();
-    thread::Builder::new()
-        .name("pdf-extract".to_string())
-        .stack_size(EXTRACT_STACK_BYTES)
-        .spawn(move || {
-            let result = panic::catch_unwind(|| pdf_extract::extract_text_from_mem(&bytes));
-            // The receiver is gone when the caller timed out; nobody wants the result then.
-            let _ = sender.send(result);
-        })
-        .map_err(|source| IngestError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-
     let pdf_error = |message: String| IngestError::Pdf {
         path: path.to_path_buf(),
         message,
     };
-    let raw = match receiver.recv_timeout(timeout) {
-        Ok(Ok(Ok(text))) => text,
-        Ok(Ok(Err(e))) => return Err(pdf_error(e.to_string())),
-        Ok(Err(_)) => return Err(pdf_error(
+    let raw = match run_isolated("pdf-extract", timeout, move || {
+        pdf_extract::extract_text_from_mem(&bytes)
+    }) {
+        Ok(Ok(text)) => text,
+        Ok(Err(e)) => return Err(pdf_error(e.to_string())),
+        Err(Isolation::Panicked) => return Err(pdf_error(
             "the PDF reader crashed on this file (it may be damaged or use unsupported features)"
                 .to_string(),
         )),
-        Err(RecvTimeoutError::Timeout) => {
+        Err(Isolation::TimedOut) => {
             tracing::warn!(path = %path.display(), "PDF extraction timed out; abandoning it");
             return Err(IngestError::PdfTimeout {
                 path: path.to_path_buf(),
             });
         }
-        Err(RecvTimeoutError::Disconnected) => {
-            return Err(pdf_error(
-                "the extraction thread stopped without a result".to_string(),
-            ))
-        }
+        Err(Isolation::Failed(e)) => return Err(pdf_error(e.to_string())),
     };
     let text = clean_pdf_text(&raw);
     if text.is_empty() {
