@@ -5,6 +5,8 @@ mod bench;
 mod kb_cmd;
 mod output;
 mod runtime;
+mod train_cmd;
+mod verify_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +57,15 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Check one claim against a knowledge base: verdict, confidence and grounded evidence.
+    Verify(verify_cmd::VerifyArgs),
+    /// Score the verify pipeline on a public benchmark (accuracy, macro-F1, calibration, speed).
+    Eval(verify_cmd::EvalArgs),
+    /// Train models from benchmark training data (the stance model).
+    Train {
+        #[command(subcommand)]
+        command: train_cmd::TrainCommand,
+    },
 }
 
 /// An error with the exit status it maps to.
@@ -69,6 +80,24 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
         let error = e.into();
         let code = match error.downcast_ref::<factually_kb::KbError>() {
             Some(factually_kb::KbError::EmptyQuery | factually_kb::KbError::BadName(_)) => 2,
+            _ if matches!(
+                error.downcast_ref::<factually_verify::VerifyError>(),
+                Some(
+                    factually_verify::VerifyError::EmptyClaim
+                        | factually_verify::VerifyError::ClaimTooLong(_)
+                        | factually_verify::VerifyError::NoWords
+                )
+            ) =>
+            {
+                2
+            }
+            _ if matches!(
+                error.downcast_ref::<factually_eval::datasets::DatasetError>(),
+                Some(factually_eval::datasets::DatasetError::Bad { .. })
+            ) =>
+            {
+                2
+            }
             _ => 1,
         };
         Self { code, error }
@@ -108,6 +137,9 @@ fn main() -> ExitCode {
         Command::Kb { command } => kb_cmd::run_kb(&ctx, command),
         Command::Search(args) => kb_cmd::run_search(&ctx, args),
         Command::Bench { command } => bench::run(&ctx, command),
+        Command::Verify(args) => verify_cmd::run_verify(&ctx, args),
+        Command::Eval(args) => verify_cmd::run_eval(&ctx, args),
+        Command::Train { command } => train_cmd::run(&ctx, command),
     };
     match result {
         Ok(code) => code,

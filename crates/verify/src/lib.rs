@@ -1,0 +1,376 @@
+//! `verify`: claim in, verdict and grounded evidence out.
+//!
+//! Four stages, each timed:
+//! 1. **retrieve**: hybrid search ranks documents of a knowledge base for the claim;
+//! 2. **select**: every sentence of the top documents is ranked by cheap lexical overlap with the
+//!    claim (plus a bonus inside the passage retrieval matched), and the best few per document
+//!    become candidates, each a byte range of the stored text;
+//! 3. **stance**: the cross-encoder judges each (claim, sentence) pair;
+//! 4. **aggregate**: [`factually_core::aggregate`] turns the weighted judgements into a verdict.
+//!
+//! Evidence can also be given directly ([`Verifier::verify_with_evidence`]), which is how the
+//! AVeriTeC and LIAR-PLUS evaluations feed gold evidence through the same stance and aggregation.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use factually_core::{
+    aggregate, evidence_weight, split_sentences, DocId, Stance, StanceProbs, Verdict,
+    WeightedStance,
+};
+use factually_embed::Embedder;
+use factually_kb::{KbError, KnowledgeBase, RetrievalMode, SearchOptions};
+use factually_stance::{StanceError, StanceModel};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the claim is empty")]
+    EmptyClaim,
+    #[error(
+        "the claim is {0} bytes long; a claim is one statement of at most {MAX_CLAIM_BYTES} bytes"
+    )]
+    ClaimTooLong(usize),
+    #[error("the claim has no words to check")]
+    NoWords,
+    #[error(transparent)]
+    Kb(#[from] KbError),
+    #[error(transparent)]
+    Stance(#[from] StanceError),
+}
+
+/// Longest accepted claim.
+pub const MAX_CLAIM_BYTES: usize = 1_000;
+
+/// Knobs of the pipeline; the defaults are what the evaluations report.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct VerifyOptions {
+    /// Documents taken from retrieval.
+    pub documents: usize,
+    /// Candidate sentences judged per document.
+    pub sentences_per_document: usize,
+    /// Credibility of the knowledge base's sources, in `0..=1`.
+    pub credibility: f32,
+    pub mode: RetrievalMode,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            documents: 5,
+            sentences_per_document: 3,
+            credibility: 1.0,
+            mode: RetrievalMode::Hybrid,
+        }
+    }
+}
+
+/// One judged evidence sentence, grounded in the stored text.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub doc_id: DocId,
+    pub title: String,
+    /// Byte range of `quote` in the document's stored text.
+    pub start: usize,
+    pub end: usize,
+    pub quote: String,
+    pub stance: Stance,
+    /// Probability of `stance`.
+    pub probability: f32,
+    pub probabilities: StanceProbs,
+    /// Rank of the source document in retrieval, from 0.
+    pub source_rank: usize,
+    /// Weight in aggregation (credibility and rank).
+    pub weight: f32,
+}
+
+/// Milliseconds per stage.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub retrieve: f64,
+    pub select: f64,
+    pub stance: f64,
+    pub aggregate: f64,
+    pub total: f64,
+}
+
+impl Timings {
+    pub fn add(&mut self, other: &Timings) {
+        self.retrieve += other.retrieve;
+        self.select += other.select;
+        self.stance += other.stance;
+        self.aggregate += other.aggregate;
+        self.total += other.total;
+    }
+}
+
+/// The result for one claim.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub claim: String,
+    pub verdict: Verdict,
+    /// Judged sentences, most decisive first.
+    pub evidence: Vec<Evidence>,
+    /// Documents retrieval ranked, best first (also those whose sentences were all neutral).
+    pub retrieved: Vec<DocId>,
+    pub timings_ms: Timings,
+}
+
+/// Evidence given by the caller rather than retrieved: text without a stored document.
+#[derive(Debug, Clone)]
+pub struct GivenEvidence {
+    pub text: String,
+    pub credibility: f32,
+}
+
+/// The judgement of one given evidence text.
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgedText {
+    pub text: String,
+    pub stance: Stance,
+    pub probability: f32,
+    pub probabilities: StanceProbs,
+}
+
+/// The result for a claim checked against given evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct GivenVerification {
+    pub claim: String,
+    pub verdict: Verdict,
+    pub evidence: Vec<JudgedText>,
+    pub timings_ms: Timings,
+}
+
+/// Checks a claim and returns it trimmed, or says why it cannot be checked.
+pub fn validate_claim(claim: &str) -> Result<&str, VerifyError> {
+    let claim = claim.trim();
+    if claim.is_empty() {
+        return Err(VerifyError::EmptyClaim);
+    }
+    if claim.len() > MAX_CLAIM_BYTES {
+        return Err(VerifyError::ClaimTooLong(claim.len()));
+    }
+    if !claim.chars().any(char::is_alphabetic) {
+        return Err(VerifyError::NoWords);
+    }
+    Ok(claim)
+}
+
+pub struct Verifier<'a> {
+    pub kb: &'a KnowledgeBase,
+    pub embedder: Option<&'a dyn Embedder>,
+    pub stance: &'a StanceModel,
+    pub options: VerifyOptions,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+impl Verifier<'_> {
+    /// Retrieves evidence from the knowledge base and reaches a verdict.
+    pub fn verify(&self, claim: &str) -> Result<Verification, VerifyError> {
+        let claim = validate_claim(claim)?;
+        let started = Instant::now();
+        let mut timings = Timings::default();
+
+        let t = Instant::now();
+        let opts = SearchOptions {
+            k: self.options.documents,
+            mode: self.options.mode,
+            ..SearchOptions::default()
+        };
+        let docs = self.kb.search_documents(claim, &opts, self.embedder)?;
+        timings.retrieve = ms(t);
+
+        let t = Instant::now();
+        let claim_terms = terms(claim);
+        let mut candidates: Vec<(usize, factually_core::Document, usize, usize)> = Vec::new();
+        for (rank, hit) in docs.iter().enumerate() {
+            let Some(doc) = self.kb.document(&hit.doc_id)? else {
+                continue;
+            };
+            let mut scored: Vec<(f32, usize, usize)> = split_sentences(&doc.text)
+                .into_iter()
+                .map(|s| {
+                    let inside = s.start >= hit.start && s.end <= hit.end;
+                    let score = overlap(&claim_terms, &doc.text[s.start..s.end])
+                        + if inside { 0.25 } else { 0.0 };
+                    (score, s.start, s.end)
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            for &(_, start, end) in scored.iter().take(self.options.sentences_per_document) {
+                candidates.push((rank, doc.clone(), start, end));
+            }
+        }
+        timings.select = ms(t);
+
+        let t = Instant::now();
+        let pairs: Vec<(&str, &str)> = candidates
+            .iter()
+            .map(|(_, d, s, e)| (claim, &d.text[*s..*e]))
+            .collect();
+        let probs = self.stance.score(&pairs)?;
+        timings.stance = ms(t);
+
+        let t = Instant::now();
+        let mut evidence: Vec<Evidence> = candidates
+            .iter()
+            .zip(probs)
+            .map(|((rank, doc, start, end), p)| Evidence {
+                doc_id: doc.meta.id.clone(),
+                title: doc.meta.title.clone(),
+                start: *start,
+                end: *end,
+                quote: doc.text[*start..*end].to_string(),
+                stance: p.stance(),
+                probability: p.probability(),
+                probabilities: p,
+                source_rank: *rank,
+                weight: evidence_weight(*rank, self.options.credibility),
+            })
+            .collect();
+        let verdict = aggregate(
+            &evidence
+                .iter()
+                .map(|e| WeightedStance {
+                    probs: e.probabilities,
+                    weight: e.weight,
+                })
+                .collect::<Vec<_>>(),
+        );
+        evidence.sort_by(|a, b| {
+            b.probabilities
+                .decisiveness()
+                .total_cmp(&a.probabilities.decisiveness())
+                .then(a.source_rank.cmp(&b.source_rank))
+        });
+        timings.aggregate = ms(t);
+        timings.total = ms(started);
+        Ok(Verification {
+            claim: claim.to_string(),
+            verdict,
+            evidence,
+            retrieved: docs.into_iter().map(|h| h.doc_id).collect(),
+            timings_ms: timings,
+        })
+    }
+}
+
+/// Judges a claim against evidence texts the caller supplies (gold evidence in evaluations).
+pub fn verify_with_evidence(
+    stance: &StanceModel,
+    claim: &str,
+    evidence: &[GivenEvidence],
+) -> Result<GivenVerification, VerifyError> {
+    let claim = validate_claim(claim)?;
+    let started = Instant::now();
+    let t = Instant::now();
+    let pairs: Vec<(&str, &str)> = evidence.iter().map(|e| (claim, e.text.as_str())).collect();
+    let probs = stance.score(&pairs)?;
+    let stance_ms = ms(t);
+    let t = Instant::now();
+    let weighted: Vec<WeightedStance> = evidence
+        .iter()
+        .zip(&probs)
+        .map(|(e, p)| WeightedStance {
+            probs: *p,
+            weight: e.credibility,
+        })
+        .collect();
+    let verdict = aggregate(&weighted);
+    let judged = evidence
+        .iter()
+        .zip(probs)
+        .map(|(e, p)| JudgedText {
+            text: e.text.clone(),
+            stance: p.stance(),
+            probability: p.probability(),
+            probabilities: p,
+        })
+        .collect();
+    Ok(GivenVerification {
+        claim: claim.to_string(),
+        verdict,
+        evidence: judged,
+        timings_ms: Timings {
+            stance: stance_ms,
+            aggregate: ms(t),
+            total: ms(started),
+            ..Timings::default()
+        },
+    })
+}
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "did", "do", "does",
+    "for", "from", "had", "has", "have", "he", "her", "his", "in", "is", "it", "its", "of", "on",
+    "or", "she", "that", "the", "their", "there", "they", "this", "to", "was", "were", "which",
+    "who", "will", "with",
+];
+
+/// Lower-cased content words of a text, with a crude plural strip, for sentence pre-ranking.
+fn terms(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let w = w.to_lowercase();
+            match w.strip_suffix('s') {
+                Some(stem) if stem.len() > 3 => stem.to_string(),
+                _ => w,
+            }
+        })
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .collect()
+}
+
+/// Share of the claim's terms found in the sentence, damped for long sentences.
+fn overlap(claim: &HashSet<String>, sentence: &str) -> f32 {
+    if claim.is_empty() {
+        return 0.0;
+    }
+    let s = terms(sentence);
+    let shared = claim.intersection(&s).count() as f32;
+    shared / claim.len() as f32 / (1.0 + s.len() as f32 / 60.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_claims_are_refused() {
+        assert!(matches!(
+            validate_claim("   "),
+            Err(VerifyError::EmptyClaim)
+        ));
+        assert!(matches!(
+            validate_claim("1234 %% 99"),
+            Err(VerifyError::NoWords)
+        ));
+        assert!(matches!(
+            validate_claim(&"word ".repeat(300)),
+            Err(VerifyError::ClaimTooLong(_))
+        ));
+        assert_eq!(
+            validate_claim("  The sky is blue. ").unwrap(),
+            "The sky is blue."
+        );
+    }
+
+    #[test]
+    fn sentences_sharing_the_claims_words_rank_first() {
+        let claim = terms("The Eiffel Tower is located in Berlin.");
+        let on_topic = overlap(
+            &claim,
+            "The Eiffel Tower is a wrought-iron lattice tower in Paris.",
+        );
+        let off_topic = overlap(
+            &claim,
+            "Photosynthesis converts light into chemical energy.",
+        );
+        assert!(on_topic > off_topic, "{on_topic} vs {off_topic}");
+        assert_eq!(off_topic, 0.0);
+    }
+}
