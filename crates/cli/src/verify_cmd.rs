@@ -297,6 +297,11 @@ fn print_report(r: &EvalReport, skipped: &[String]) {
         "speed: {:.1} s, {:.2} claims/s; per claim ms: retrieve {:.0}, select {:.0}, stance {:.0}, aggregate {:.1}, total {:.0}",
         r.seconds, r.claims_per_second, t.retrieve, t.select, t.stance, t.aggregate, t.total
     );
+    let _ = writeln!(
+        out,
+        "latency per claim: p50 {:.0} ms, p95 {:.0} ms",
+        r.latency_ms.p50, r.latency_ms.p95
+    );
     if r.errors > 0 {
         let _ = writeln!(
             out,

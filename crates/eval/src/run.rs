@@ -74,8 +74,23 @@ pub struct EvalReport {
     pub claims_per_second: f64,
     /// Mean milliseconds per claim and stage.
     pub stage_ms: Timings,
+    /// Per-claim wall time of the pipeline (with `--jobs 1`, the latency a user sees).
+    pub latency_ms: Latency,
     #[serde(skip)]
     pub predictions: Vec<Prediction>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p95: f64,
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Runs `judge` over `n` items on `jobs` threads, calling `tick` after each.
@@ -153,6 +168,16 @@ fn report(
     stage.aggregate /= n;
     stage.total /= n;
     let seconds = started.elapsed().as_secs_f64();
+    let mut totals: Vec<f64> = predictions
+        .iter()
+        .filter(|p| p.verdict.is_some())
+        .map(|p| p.timings.total)
+        .collect();
+    totals.sort_by(f64::total_cmp);
+    let latency_ms = Latency {
+        p50: percentile(&totals, 0.5),
+        p95: percentile(&totals, 0.95),
+    };
     EvalReport {
         dataset: dataset.to_string(),
         n: all.n,
@@ -168,6 +193,7 @@ fn report(
         seconds,
         claims_per_second: predictions.len() as f64 / seconds.max(1e-9),
         stage_ms: stage,
+        latency_ms,
         predictions,
     }
 }
