@@ -143,6 +143,12 @@ pub struct EvalArgs {
     /// Claims judged at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    /// check-covid, fever-wiki: documents taken from retrieval per claim.
+    #[arg(long, default_value_t = VerifyOptions::default().documents)]
+    documents: usize,
+    /// check-covid, fever-wiki: candidate sentences judged per document.
+    #[arg(long, default_value_t = VerifyOptions::default().sentences_per_document)]
+    sentences_per_document: usize,
     /// Skip malformed lines (and count them) instead of failing on the first one.
     #[arg(long)]
     skip_bad: bool,
@@ -172,6 +178,11 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
     let options = EvalOptions {
         jobs: args.jobs.clamp(1, 16),
     };
+    let verify_options = VerifyOptions {
+        documents: args.documents.clamp(1, 50),
+        sentences_per_document: args.sentences_per_document.clamp(1, 50),
+        ..VerifyOptions::default()
+    };
     let stance = load_stance(ctx, args.stance_model.as_deref())?;
     let bar = ProgressBar::new(0).with_style(bar_style("claims"));
     let tick = || bar.inc(1);
@@ -191,7 +202,7 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
                 kb: &kb,
                 embedder: ctx.embedder_for(&kb)?,
                 stance: &stance,
-                options: VerifyOptions::default(),
+                options: verify_options,
             };
             bar.set_length(claims.len() as u64);
             run::check_covid(&claims, &corpus, &verifier, options, &tick)
@@ -205,7 +216,7 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
                 kb: &kb,
                 embedder: ctx.embedder_for(&kb)?,
                 stance: &stance,
-                options: VerifyOptions::default(),
+                options: verify_options,
             };
             bar.set_length(claims.len() as u64);
             run::fever(&claims, &verifier, options, &tick)
