@@ -38,6 +38,23 @@ fn json(data: &Path, args: &[&str], status: i32) -> Value {
     serde_json::from_str(&check(data, &a, status)).expect("one JSON document on stdout")
 }
 
+/// An evidence item's quote is exactly the stored text of its document at its byte offsets.
+fn assert_grounded(data: &Path, evidence: &Value) {
+    let shown = json(
+        data,
+        &["kb", "show", evidence["doc_id"].as_str().unwrap()],
+        0,
+    );
+    let text = shown["text"].as_str().unwrap();
+    let start = evidence["start"].as_u64().unwrap() as usize;
+    let end = evidence["end"].as_u64().unwrap() as usize;
+    assert_eq!(
+        &text[start..end],
+        evidence["quote"].as_str().unwrap(),
+        "{evidence}"
+    );
+}
+
 #[test]
 fn ingest_search_and_show_round_trip() {
     let data = tempfile::tempdir().unwrap();
@@ -261,13 +278,7 @@ fn the_default_knowledge_base_is_built_on_first_use() {
     let evidence = v["evidence"].as_array().unwrap();
     assert!(evidence.iter().any(|e| e["title"] == "Eiffel Tower"), "{v}");
     for e in evidence {
-        let shown = json(d, &["kb", "show", e["doc_id"].as_str().unwrap()], 0);
-        let text = shown["text"].as_str().unwrap();
-        let (s, t) = (
-            e["start"].as_u64().unwrap() as usize,
-            e["end"].as_u64().unwrap() as usize,
-        );
-        assert_eq!(&text[s..t], e["quote"].as_str().unwrap());
+        assert_grounded(d, e);
         assert!(["support", "refute", "neutral"].contains(&e["stance"].as_str().unwrap()));
     }
     for stage in ["retrieve", "select", "stance", "aggregate", "total"] {
@@ -325,13 +336,7 @@ fn eval_scores_each_dataset_kind_and_names_bad_lines() {
     // Every evidence quote is the stored text at its offsets.
     for line in &lines {
         for e in line["details"]["evidence"].as_array().unwrap() {
-            let shown = json(d, &["kb", "show", e["doc_id"].as_str().unwrap()], 0);
-            let text = shown["text"].as_str().unwrap();
-            let (s, t) = (
-                e["start"].as_u64().unwrap() as usize,
-                e["end"].as_u64().unwrap() as usize,
-            );
-            assert_eq!(&text[s..t], e["quote"].as_str().unwrap());
+            assert_grounded(d, e);
         }
     }
 

@@ -211,6 +211,45 @@ fn failed(id: &str, claim: &str, gold: &str, held_out: bool, e: &VerifyError) ->
     }
 }
 
+/// Judges a claim against given evidence texts and records the outcome; `predict` maps the
+/// verdict to the dataset's label, `details` adds dataset-specific fields.
+fn judge_given(
+    stance: &StanceModel,
+    (id, claim, gold): (&str, &str, &str),
+    held_out: bool,
+    evidence: &[GivenEvidence],
+    predict: impl Fn(&Verdict) -> String,
+    details: impl Fn(&Verdict) -> Value,
+) -> Prediction {
+    match verify_with_evidence(stance, claim, evidence) {
+        Err(e) => failed(id, claim, gold, held_out, &e),
+        Ok(v) => {
+            let mut d = details(&v.verdict);
+            d["evidence"] = json!(v.evidence);
+            Prediction {
+                id: id.to_string(),
+                claim: claim.to_string(),
+                gold: gold.to_string(),
+                predicted: predict(&v.verdict),
+                verdict: Some(v.verdict),
+                held_out,
+                details: d,
+                timings: v.timings_ms,
+            }
+        }
+    }
+}
+
+fn given(texts: impl IntoIterator<Item = String>) -> Vec<GivenEvidence> {
+    texts
+        .into_iter()
+        .map(|text| GivenEvidence {
+            text,
+            credibility: 1.0,
+        })
+        .collect()
+}
+
 /// Byte ranges of the abstract's sentences inside the stored text (they were joined by spaces).
 fn sentence_ranges(text: &str, sentences: &[String]) -> Vec<Option<(usize, usize)>> {
     let mut from = 0;
@@ -421,33 +460,22 @@ pub fn averitec(
         options.jobs,
         |i| {
             let c = &claims[i];
-            let held_out = training_half("averitec", &c.id) == 1;
-            let evidence: Vec<GivenEvidence> =
-                c.qa.iter()
-                    .map(|t| GivenEvidence {
-                        text: t.clone(),
-                        credibility: 1.0,
-                    })
-                    .collect();
-            match verify_with_evidence(stance, &c.claim, &evidence) {
-                Err(e) => failed(&c.id, &c.claim, &c.label, held_out, &e),
-                Ok(v) => Prediction {
-                    id: c.id.clone(),
-                    claim: c.claim.clone(),
-                    gold: c.label.clone(),
-                    predicted: match v.verdict.label {
+            judge_given(
+                stance,
+                (&c.id, &c.claim, &c.label),
+                training_half("averitec", &c.id) == 1,
+                &given(c.qa.iter().cloned()),
+                |v| {
+                    match v.label {
                         VerdictLabel::Supported => AVERITEC_LABELS[0],
                         VerdictLabel::Refuted => AVERITEC_LABELS[1],
                         VerdictLabel::NotEnoughEvidence => AVERITEC_LABELS[2],
                         VerdictLabel::Mixed => AVERITEC_LABELS[3],
                     }
-                    .to_string(),
-                    verdict: Some(v.verdict),
-                    held_out,
-                    details: json!({ "evidence": v.evidence }),
-                    timings: v.timings_ms,
+                    .to_string()
                 },
-            }
+                |_| json!({}),
+            )
         },
         tick,
     );
@@ -481,32 +509,21 @@ pub fn liar_plus(
         options.jobs,
         |i| {
             let c = &claims[i];
-            let held_out = training_half("liar-plus", &c.id) == 1;
-            let evidence = [GivenEvidence {
-                text: c.justification.clone(),
-                credibility: 1.0,
-            }];
-            match verify_with_evidence(stance, &c.claim, &evidence) {
-                Err(e) => failed(&c.id, &c.claim, &c.label, held_out, &e),
-                Ok(v) => {
-                    let bin = ((v.verdict.truth * 6.0) as usize).min(5);
-                    let three = match v.verdict.label {
+            judge_given(
+                stance,
+                (&c.id, &c.claim, &c.label),
+                training_half("liar-plus", &c.id) == 1,
+                &given([c.justification.clone()]),
+                |v| LIAR_LABELS[((v.truth * 6.0) as usize).min(5)].to_string(),
+                |v| {
+                    let three = match v.label {
                         VerdictLabel::Refuted => "false",
                         VerdictLabel::Supported => "true",
                         _ => "mixed",
                     };
-                    Prediction {
-                        id: c.id.clone(),
-                        claim: c.claim.clone(),
-                        gold: c.label.clone(),
-                        predicted: LIAR_LABELS[bin].to_string(),
-                        verdict: Some(v.verdict),
-                        held_out,
-                        details: json!({ "three_way": { "gold": liar_three(&c.label), "predicted": three }, "evidence": v.evidence }),
-                        timings: v.timings_ms,
-                    }
-                }
-            }
+                    json!({ "three_way": { "gold": liar_three(&c.label), "predicted": three } })
+                },
+            )
         },
         tick,
     );
