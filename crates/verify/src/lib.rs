@@ -185,7 +185,9 @@ impl Verifier<'_> {
 
         let t = Instant::now();
         let claim_terms = terms(claim);
-        let mut candidates: Vec<(usize, factually_core::Document, usize, usize)> = Vec::new();
+        // (rank, index into `sources`, start, end): each document is loaded once.
+        let mut sources: Vec<factually_core::Document> = Vec::new();
+        let mut candidates: Vec<(usize, usize, usize, usize)> = Vec::new();
         for (rank, hit) in docs.iter().enumerate() {
             let Some(doc) = self.kb.document(&hit.doc_id)? else {
                 continue;
@@ -201,15 +203,16 @@ impl Verifier<'_> {
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             for &(_, start, end) in scored.iter().take(self.options.sentences_per_document) {
-                candidates.push((rank, doc.clone(), start, end));
+                candidates.push((rank, sources.len(), start, end));
             }
+            sources.push(doc);
         }
         timings.select = ms(t);
 
         let t = Instant::now();
         let pairs: Vec<(&str, &str)> = candidates
             .iter()
-            .map(|(_, d, s, e)| (claim, &d.text[*s..*e]))
+            .map(|&(_, d, s, e)| (claim, &sources[d].text[s..e]))
             .collect();
         let probs = self.stance.score(&pairs)?;
         timings.stance = ms(t);
@@ -218,17 +221,20 @@ impl Verifier<'_> {
         let mut evidence: Vec<Evidence> = candidates
             .iter()
             .zip(probs)
-            .map(|((rank, doc, start, end), p)| Evidence {
-                doc_id: doc.meta.id.clone(),
-                title: doc.meta.title.clone(),
-                start: *start,
-                end: *end,
-                quote: doc.text[*start..*end].to_string(),
-                stance: p.stance(),
-                probability: p.probability(),
-                probabilities: p,
-                source_rank: *rank,
-                weight: evidence_weight(*rank, self.options.credibility),
+            .map(|(&(rank, d, start, end), p)| {
+                let doc = &sources[d];
+                Evidence {
+                    doc_id: doc.meta.id.clone(),
+                    title: doc.meta.title.clone(),
+                    start,
+                    end,
+                    quote: doc.text[start..end].to_string(),
+                    stance: p.stance(),
+                    probability: p.probability(),
+                    probabilities: p,
+                    source_rank: rank,
+                    weight: evidence_weight(rank, self.options.credibility),
+                }
             })
             .collect();
         let verdict = aggregate(
