@@ -2,6 +2,7 @@
 //! arguments, picks the data directory and models, draws progress bars and prints results.
 
 mod bench;
+mod check_cmd;
 mod kb_cmd;
 mod output;
 mod runtime;
@@ -11,13 +12,15 @@ mod verify_cmd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 const EXIT_HELP: &str = "\
 Exit status:
   0  success
   1  the command could not do its job (unreadable knowledge base, missing model, I/O error)
-  2  invalid usage or input (unknown option, empty or oversized query, bad name)
+  2  invalid usage or input: unknown option, bad name, or an input that cannot be checked
+     (empty, over 2,000 characters, not UTF-8, control characters, not English,
+     instructions to the program); nothing is written to stdout
   3  finished, but some inputs were skipped (e.g. `kb add` met unreadable files); see the summary
 
 Environment:
@@ -30,14 +33,15 @@ struct Cli {
     /// Directory holding knowledge bases and the database.
     #[arg(long, global = true, env = "FACTUALLY_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Output format (`markdown` and `html` only for `check`).
+    #[arg(long, global = true, value_enum, default_value_t = check_cmd::ReportFormat::Text)]
+    format: check_cmd::ReportFormat,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Output format of the commands other than `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
@@ -45,6 +49,17 @@ pub enum Format {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Fact-check a question or claim: the full report with verdict, presuppositions, context,
+    /// follow-up questions and cited sources.
+    Check(check_cmd::CheckArgs),
+    /// Analyse a question or claim without retrieval: its statements, presuppositions, loaded
+    /// wording and whether it is checkable at all.
+    Analyze(check_cmd::AnalyzeArgs),
+    /// Print a JSON Schema of factually's output.
+    Schema {
+        #[command(subcommand)]
+        command: check_cmd::SchemaCommand,
+    },
     /// Manage knowledge bases: add documents, show statistics, print a stored document.
     Kb {
         #[command(subcommand)]
@@ -91,6 +106,19 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             {
                 2
             }
+            _ if error
+                .downcast_ref::<factually_analyze::InputError>()
+                .is_some() =>
+            {
+                2
+            }
+            _ if matches!(
+                error.downcast_ref::<factually_report::CheckError>(),
+                Some(factually_report::CheckError::Input(_))
+            ) =>
+            {
+                2
+            }
             _ if matches!(
                 error.downcast_ref::<factually_eval::datasets::DatasetError>(),
                 Some(factually_eval::datasets::DatasetError::Bad { .. })
@@ -132,8 +160,20 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let ctx = runtime::Context::new(cli.data_dir, cli.format);
+    let format = match cli.format {
+        check_cmd::ReportFormat::Text => Format::Text,
+        check_cmd::ReportFormat::Json => Format::Json,
+        _ if matches!(cli.command, Command::Check(_)) => Format::Text,
+        other => {
+            eprintln!("factually: error: --format {other:?} is only available for `check`; use text or json");
+            return ExitCode::from(2);
+        }
+    };
+    let ctx = runtime::Context::new(cli.data_dir, format);
     let result = match cli.command {
+        Command::Check(args) => check_cmd::run_check(&ctx, cli.format, args),
+        Command::Analyze(args) => check_cmd::run_analyze(&ctx, args),
+        Command::Schema { command } => check_cmd::run_schema(command),
         Command::Kb { command } => kb_cmd::run_kb(&ctx, command),
         Command::Search(args) => kb_cmd::run_search(&ctx, args),
         Command::Bench { command } => bench::run(&ctx, command),

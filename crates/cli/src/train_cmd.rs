@@ -59,6 +59,10 @@ pub struct StanceArgs {
     frozen_layers: usize,
     #[arg(long, default_value_t = TrainConfig::default().max_tokens)]
     max_tokens: usize,
+    /// Synthetic claims from N encyclopedia articles (a name, year or number swapped: refute;
+    /// unchanged: support; a later sentence of the article: neutral).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    encyclopedia_swaps: usize,
     /// Keep only the first N pairs after shuffling (quick experiments).
     #[arg(long)]
     limit: Option<usize>,
@@ -85,6 +89,7 @@ pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
         wiki.insert(doc.meta.title.to_lowercase(), doc);
     }
     let mut pairs = build_pairs(&data, &wiki)?;
+    factually_eval::training::add_encyclopedia_swaps(&mut pairs, &wiki, args.encyclopedia_swaps);
     if pairs.is_empty() {
         return Err(Failure::usage(
             "no training data: give at least one dataset option",

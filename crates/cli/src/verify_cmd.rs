@@ -121,6 +121,10 @@ pub enum Dataset {
     FeverWiki,
     Averitec,
     LiarPlus,
+    /// (QA)² questions: recall of the annotated questionable assumption (no retrieval).
+    Qaqa,
+    /// FalseQA questions: end-to-end checks, how often false premises are flagged.
+    Falseqa,
 }
 
 #[derive(Args, Debug)]
@@ -160,7 +164,7 @@ pub struct EvalArgs {
     stance_model: Option<PathBuf>,
 }
 
-fn load_stance(ctx: &Context, artifact: Option<&Path>) -> Result<StanceModel, Failure> {
+pub fn load_stance(ctx: &Context, artifact: Option<&Path>) -> Result<StanceModel, Failure> {
     Ok(match artifact {
         Some(path) => StanceModel::from_file(&ctx.cache, path)?,
         None => StanceModel::bundled(&ctx.cache)?,
@@ -188,6 +192,9 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
     let tick = || bar.inc(1);
     let skipped: Vec<String>;
     let report: EvalReport = match args.dataset {
+        Dataset::Qaqa | Dataset::Falseqa => {
+            return run_presupposition_eval(ctx, &args, &stance);
+        }
         Dataset::CheckCovid => {
             let corpus_path = args
                 .corpus
@@ -251,6 +258,70 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             print_json(&value);
         }
         Format::Text => print_report(&report, &skipped),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `eval qaqa` and `eval falseqa`: presupposition extraction and false-premise flags.
+fn run_presupposition_eval(ctx: &Context, args: &EvalArgs, stance: &StanceModel) -> CmdResult {
+    use factually_eval::presuppositions as p;
+    let (value, predictions): (serde_json::Value, Vec<serde_json::Value>) = match args.dataset {
+        Dataset::Qaqa => {
+            let items = limited(p::read_qaqa(&args.claims)?, args.limit);
+            let mut report = p::qaqa(&items);
+            let predictions = std::mem::take(&mut report.predictions)
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?;
+            (serde_json::to_value(&report)?, predictions)
+        }
+        _ => {
+            let items = p::balanced(p::read_falseqa(&args.claims)?, args.limit);
+            let kb = ctx.open_kb(&KbName::parse(&args.kb)?)?;
+            let checker = factually_report::Checker {
+                verifier: Verifier {
+                    kb: &kb,
+                    embedder: ctx.embedder_for(&kb)?,
+                    stance,
+                    options: VerifyOptions {
+                        documents: args.documents.clamp(1, 50),
+                        sentences_per_document: args.sentences_per_document.clamp(1, 50),
+                        ..VerifyOptions::default()
+                    },
+                },
+                kb_name: args.kb.clone(),
+            };
+            let bar = ProgressBar::new(items.len() as u64).with_style(bar_style("questions"));
+            let tick = || bar.inc(1);
+            let checked_on = now_rfc3339()[..10].to_string();
+            let mut report =
+                p::falseqa(&items, &checker, &checked_on, args.jobs.clamp(1, 16), &tick);
+            bar.finish_and_clear();
+            let predictions = std::mem::take(&mut report.predictions)
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?;
+            (serde_json::to_value(&report)?, predictions)
+        }
+    };
+    if let Some(path) = &args.predictions {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        );
+        for line in &predictions {
+            writeln!(out, "{line}").map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+    }
+    match ctx.format {
+        Format::Json => print_json(&value),
+        Format::Text => {
+            let out = &mut std::io::stdout().lock();
+            if let Some(map) = value.as_object() {
+                for (k, v) in map {
+                    let _ = writeln!(out, "{k:<28} {v}");
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -284,6 +284,21 @@ fn the_default_knowledge_base_is_built_on_first_use() {
     for stage in ["retrieve", "select", "stance", "aggregate", "total"] {
         assert!(v["timings_ms"][stage].as_f64().is_some(), "{stage}: {v}");
     }
+
+    // The README's first command: a full report, every quote grounded in the stored text.
+    let r = json(d, &["check", "Why did Einstein fail math?"], 0);
+    assert_eq!(
+        r["presuppositions"][0]["text"], "Einstein failed math.",
+        "{r}"
+    );
+    assert!(!r["sources"].as_array().unwrap().is_empty(), "{r}");
+    for s in r["sources"].as_array().unwrap() {
+        for e in s["evidence"].as_array().unwrap() {
+            let mut e = e.clone();
+            e["doc_id"] = s["doc_id"].clone();
+            assert_grounded(d, &e);
+        }
+    }
 }
 
 /// `eval` on tiny fixture files: every dataset kind runs end to end and prints the documented

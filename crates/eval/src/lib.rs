@@ -2,5 +2,6 @@
 //! `factually eval` runner that scores the verify pipeline on them.
 
 pub mod datasets;
+pub mod presuppositions;
 pub mod run;
 pub mod training;

@@ -86,6 +86,18 @@ pub struct Latency {
     pub p95: f64,
 }
 
+impl Latency {
+    /// Percentiles of some latencies, in any order.
+    pub fn of(values: &[f64]) -> Self {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Self {
+            p50: percentile(&sorted, 0.5),
+            p95: percentile(&sorted, 0.95),
+        }
+    }
+}
+
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -94,7 +106,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Runs `judge` over `n` items on `jobs` threads, calling `tick` after each.
-fn parallel<T: Send>(
+pub(crate) fn parallel<T: Send>(
     n: usize,
     jobs: usize,
     judge: impl Fn(usize) -> T + Sync,
@@ -168,16 +180,12 @@ fn report(
     stage.aggregate /= n;
     stage.total /= n;
     let seconds = started.elapsed().as_secs_f64();
-    let mut totals: Vec<f64> = predictions
+    let totals: Vec<f64> = predictions
         .iter()
         .filter(|p| p.verdict.is_some())
         .map(|p| p.timings.total)
         .collect();
-    totals.sort_by(f64::total_cmp);
-    let latency_ms = Latency {
-        p50: percentile(&totals, 0.5),
-        p95: percentile(&totals, 0.95),
-    };
+    let latency_ms = Latency::of(&totals);
     EvalReport {
         dataset: dataset.to_string(),
         n: all.n,

@@ -135,6 +135,151 @@ fn named_page<'a>(claim: &str, wiki: &'a HashMap<String, Document>) -> Option<&'
         .map(|(_, d)| d)
 }
 
+/// Synthetic claims from the encyclopedia, the kind of claim a stance model trained on news
+/// and science data gets wrong ("Paris is the capital of Germany" against "Paris is the capital
+/// of France"). For `n` articles (chosen by hash), the first sentence is cut to a claim-sized
+/// prefix and one name, year or number in it is swapped for another:
+/// - the swapped claim against the lead is REFUTE;
+/// - the unswapped claim against the lead is SUPPORT;
+/// - the unswapped claim against a later sentence of the same article, which shares the topic
+///   but not the fact, is NEUTRAL.
+pub fn add_encyclopedia_swaps(
+    pairs: &mut Vec<TrainPair>,
+    wiki: &HashMap<String, Document>,
+    n: usize,
+) {
+    use factually_analyze::words::{is_number, is_year, words};
+    if wiki.is_empty() || n == 0 {
+        return;
+    }
+    let mut titles: Vec<&String> = wiki.keys().collect();
+    titles.sort();
+    // Names (runs of capitalised words after the first word), by length in words.
+    let first_sentence = |doc: &Document| -> Option<(usize, usize)> {
+        split_sentences(&doc.text).first().map(|s| (s.start, s.end))
+    };
+    let name_runs = |text: &str| -> Vec<(usize, usize, usize)> {
+        let ws = words(text);
+        let mut runs = Vec::new();
+        let mut i = 1;
+        while i < ws.len() {
+            if ws[i].capitalised && !is_number(&ws[i].lower) {
+                let start = i;
+                while i < ws.len() && ws[i].capitalised {
+                    i += 1;
+                }
+                runs.push((ws[start].start, ws[i - 1].end, i - start));
+            } else {
+                i += 1;
+            }
+        }
+        runs
+    };
+    let mut pool: Vec<Vec<String>> = vec![Vec::new(); 4];
+    for t in &titles {
+        let doc = &wiki[*t];
+        if let Some((s, e)) = first_sentence(doc) {
+            let text = &doc.text[s..e];
+            for (a, b, len) in name_runs(text) {
+                if len <= 3 && !doc.meta.title.contains(&text[a..b]) {
+                    pool[len].push(text[a..b].to_string());
+                }
+            }
+        }
+    }
+    let mut made = 0;
+    for (k, t) in titles.iter().enumerate() {
+        if made >= n {
+            break;
+        }
+        // Every (titles / n)-th article, offset by a hash so the choice is not alphabetical.
+        let step = (titles.len() / n).max(1);
+        if k % step != pick("swap", "offset", step) {
+            continue;
+        }
+        let doc = &wiki[*t];
+        let Some((s, e)) = first_sentence(doc) else {
+            continue;
+        };
+        let sentence = &doc.text[s..e];
+        let ws = words(sentence);
+        if ws.len() < 6 {
+            continue;
+        }
+        // Candidates: names not in the title, and years or numbers.
+        let mut candidates: Vec<(usize, usize, String)> = Vec::new();
+        for (a, b, len) in name_runs(sentence) {
+            let span = &sentence[a..b];
+            if len <= 3 && !doc.meta.title.contains(span) && !pool[len].is_empty() {
+                let options = &pool[len];
+                let mut other = &options[pick(t, "swap-name", options.len())];
+                if other == span {
+                    other = &options[(pick(t, "swap-name", options.len()) + 1) % options.len()];
+                }
+                if other != span {
+                    candidates.push((a, b, other.clone()));
+                }
+            }
+        }
+        for w in &ws {
+            if is_year(&w.lower) {
+                let year: i32 = w.lower.parse().unwrap_or(2000);
+                let shift = 3 + pick(t, "swap-year", 40) as i32;
+                candidates.push((w.start, w.end, (year + shift).to_string()));
+            } else if is_number(&w.lower) && w.lower.chars().all(|c| c.is_ascii_digit()) {
+                let v: u64 = w.lower.parse().unwrap_or(1);
+                candidates.push((w.start, w.end, (v * 3 + 7).to_string()));
+            }
+        }
+        if candidates.is_empty() {
+            continue;
+        }
+        let (a, b, replacement) = candidates.swap_remove(pick(t, "swap-which", candidates.len()));
+        // A claim-sized prefix: through the swapped span, to the next comma, at most 30 words.
+        let cut = sentence[b..]
+            .find([',', ';', '('])
+            .map_or(sentence.len(), |i| b + i);
+        let cut = ws
+            .iter()
+            .filter(|w| w.end <= cut)
+            .take(30)
+            .last()
+            .map_or(cut, |w| w.end);
+        if cut < b {
+            continue;
+        }
+        let original = format!("{}.", sentence[..cut].trim_end_matches(['.', ' ']));
+        let swapped = format!(
+            "{}{}{}.",
+            &sentence[..a],
+            replacement,
+            sentence[b..cut].trim_end_matches(['.', ' '])
+        );
+        let lead = lead_sentences(doc, 2);
+        pairs.push(pair(
+            &swapped,
+            lead.clone(),
+            Stance::Refute,
+            "wikipedia-swap",
+        ));
+        pairs.push(pair(&original, lead, Stance::Support, "wikipedia-swap"));
+        let later: Vec<_> = split_sentences(&doc.text).into_iter().skip(2).collect();
+        if !later.is_empty() {
+            let l = later[pick(t, "swap-later", later.len())];
+            let text = &doc.text[l.start..l.end];
+            if !text.contains(&sentence[a..b]) {
+                pairs.push(pair(
+                    &original,
+                    text.to_string(),
+                    Stance::Neutral,
+                    "wikipedia-swap",
+                ));
+            }
+        }
+        made += 1;
+    }
+}
+
 /// For every claim, one sentence of an unrelated encyclopedia article as NEUTRAL: retrieval over
 /// a general knowledge base returns such sentences all the time, and the benchmark data alone
 /// has few of them.

@@ -194,6 +194,7 @@ impl Verifier<'_> {
             };
             let mut scored: Vec<(f32, usize, usize)> = split_sentences(&doc.text)
                 .into_iter()
+                .filter(|s| is_statement(&doc.text[s.start..s.end], &doc.meta.title))
                 .map(|s| {
                     let inside = s.start >= hit.start && s.end <= hit.end;
                     let score = overlap(&claim_terms, &doc.text[s.start..s.end])
@@ -331,6 +332,13 @@ fn terms(text: &str) -> HashSet<String> {
         .collect()
 }
 
+/// A sentence can be evidence only if it states something: a heading line repeating the
+/// title, or a fragment of one or two words, cannot support or refute anything.
+fn is_statement(sentence: &str, title: &str) -> bool {
+    let s = sentence.trim();
+    s != title.trim() && s.split_whitespace().count() >= 3
+}
+
 /// Share of the claim's terms found in the sentence, damped for long sentences.
 fn overlap(claim: &HashSet<String>, sentence: &str) -> f32 {
     if claim.is_empty() {
@@ -363,6 +371,13 @@ mod tests {
             validate_claim("  The sky is blue. ").unwrap(),
             "The sky is blue."
         );
+    }
+
+    #[test]
+    fn headings_and_fragments_are_not_evidence() {
+        assert!(!is_statement("Albert Einstein", "Albert Einstein"));
+        assert!(!is_statement("See also.", "Physics"));
+        assert!(is_statement("Einstein was a physicist.", "Albert Einstein"));
     }
 
     #[test]

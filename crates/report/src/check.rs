@@ -1,0 +1,155 @@
+//! `check`: the whole pipeline for one input. Validate, analyse, verify every statement and
+//! presupposition against the knowledge base, then write the report.
+//!
+//! A statement that cannot be verified (too long for the stance model, an unreadable document)
+//! becomes a warning and a "not enough evidence" verdict; only when nothing at all could be
+//! checked does the check fail.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use factually_analyze::{analyze, validate_input, Analysis, InputError};
+use factually_core::{aggregate, DocId};
+use factually_verify::{Timings, Verification, Verifier, VerifyError};
+
+use crate::build::{build_report, ReportInput, SourceInfo};
+use crate::model::{Report, ReportTimings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("nothing could be checked: {0}")]
+    Verify(#[from] VerifyError),
+}
+
+/// Runs checks against one knowledge base.
+pub struct Checker<'a> {
+    pub verifier: Verifier<'a>,
+    /// The knowledge base's name, recorded in every source so citations can be looked up.
+    pub kb_name: String,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+impl Checker<'_> {
+    /// Checks a question or claim; `checked_on` is the report date, `YYYY-MM-DD`.
+    pub fn check(&self, input: &str, checked_on: &str) -> Result<Report, CheckError> {
+        let started = Instant::now();
+        let input = validate_input(input)?;
+        let t = Instant::now();
+        let analysis = analyze(input);
+        let analyze_ms = ms(t);
+        self.check_analysis(&analysis, checked_on, started, analyze_ms)
+    }
+
+    fn check_analysis(
+        &self,
+        analysis: &Analysis,
+        checked_on: &str,
+        started: Instant,
+        analyze_ms: f64,
+    ) -> Result<Report, CheckError> {
+        let statement_texts: Vec<&str> =
+            if analysis.statements.is_empty() && analysis.presuppositions.is_empty() {
+                vec![analysis.input.as_str()]
+            } else {
+                analysis.statements.iter().map(String::as_str).collect()
+            };
+        // Verify each distinct text once (a wh-question's statement is also its first
+        // presupposition).
+        let mut texts: Vec<&str> = statement_texts.clone();
+        for p in &analysis.presuppositions {
+            if !texts.contains(&p.text.as_str()) {
+                texts.push(&p.text);
+            }
+        }
+        let mut warnings = Vec::new();
+        let mut results: HashMap<&str, Verification> = HashMap::new();
+        let mut last_error = None;
+        for text in &texts {
+            match self.verifier.verify(text) {
+                Ok(v) => {
+                    results.insert(text, v);
+                }
+                Err(e) => {
+                    warnings.push(format!("could not check “{text}”: {e}"));
+                    results.insert(text, unchecked(text));
+                    last_error = Some(e);
+                }
+            }
+        }
+        if let Some(e) = last_error {
+            if warnings.len() == texts.len() {
+                return Err(e.into());
+            }
+        }
+
+        let mut timings = Timings::default();
+        for v in results.values() {
+            timings.add(&v.timings_ms);
+        }
+        let mut sources = HashMap::new();
+        for v in results.values() {
+            for e in &v.evidence {
+                if sources.contains_key(&e.doc_id) {
+                    continue;
+                }
+                match self.source_info(&e.doc_id) {
+                    Some(info) => {
+                        sources.insert(e.doc_id.clone(), info);
+                    }
+                    None => warnings.push(format!("document {} could not be read", e.doc_id)),
+                }
+            }
+        }
+        let t = Instant::now();
+        let mut report = build_report(ReportInput {
+            analysis,
+            statements: statement_texts.iter().map(|t| &results[t]).collect(),
+            presuppositions: analysis
+                .presuppositions
+                .iter()
+                .map(|p| &results[p.text.as_str()])
+                .collect(),
+            sources: &sources,
+            checked_on: checked_on.to_string(),
+            warnings,
+            timings_ms: ReportTimings::default(),
+        });
+        report.timings_ms = ReportTimings {
+            analyze: analyze_ms,
+            retrieve: timings.retrieve,
+            select: timings.select,
+            stance: timings.stance,
+            aggregate: timings.aggregate,
+            write: ms(t),
+            total: ms(started),
+        };
+        Ok(report)
+    }
+
+    fn source_info(&self, id: &DocId) -> Option<SourceInfo> {
+        let doc = self.verifier.kb.document(id).ok()??;
+        Some(SourceInfo {
+            kb: self.kb_name.clone(),
+            title: doc.meta.title,
+            url: doc.meta.url,
+            publisher: doc.meta.publisher,
+            published: doc.meta.published,
+        })
+    }
+}
+
+/// The verification of a text that could not be checked: no evidence, no verdict.
+fn unchecked(text: &str) -> Verification {
+    Verification {
+        claim: text.to_string(),
+        verdict: aggregate(&[]),
+        evidence: vec![],
+        retrieved: vec![],
+        timings_ms: Timings::default(),
+    }
+}

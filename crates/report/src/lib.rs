@@ -1,0 +1,17 @@
+//! The fact-check report: the page in `shared/seed/example-fact-check.txt`, written
+//! deterministically from verified evidence so that every cited sentence is grounded.
+//!
+//! - [`model`]: the report as data (and its JSON Schema);
+//! - [`build`]: the pure writer, analysis + verifications in, [`Report`] out, and the
+//!   grounding check that tests and evaluations run on every report;
+//! - [`render`]: text (terminal), Markdown and HTML (one self-contained page with ClaimReview);
+//! - [`check`]: the pipeline that runs analysis and verification against a knowledge base.
+
+pub mod build;
+pub mod check;
+pub mod model;
+pub mod render;
+
+pub use build::{build_report, grounding_violations, ReportInput, SourceInfo};
+pub use check::{CheckError, Checker};
+pub use model::*;

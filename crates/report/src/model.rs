@@ -1,0 +1,163 @@
+//! The report as data: what `check --format json` prints and every renderer reads.
+//! Its JSON Schema is generated from these types (`factually schema report`) and kept at
+//! `docs/report.schema.json`.
+
+use factually_analyze::{Checkability, InputKind, LoadedSpan, Trigger};
+use factually_core::{DocId, Stance, Verdict, VerdictLabel};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Bumped when a field changes meaning or disappears (adding fields keeps the version).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A fact-check report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Report {
+    pub schema_version: u32,
+    pub input: String,
+    pub input_kind: InputKind,
+    /// The day of the check, `YYYY-MM-DD`.
+    pub checked_on: String,
+    pub verdict: ReportVerdict,
+    /// False for opinions and predictions, which get no true/false verdict.
+    pub check_worthy: bool,
+    pub checkability: Checkability,
+    /// The checkable statements behind the input, each with its own verdict.
+    pub statements: Vec<StatementCheck>,
+    pub sections: Sections,
+    pub presuppositions: Vec<PresuppositionCheck>,
+    pub loaded_language: Vec<LoadedSpan>,
+    /// Three to five specific questions to look into next.
+    pub follow_up_questions: Vec<String>,
+    /// The cited sources; every citation number in the report is one of them.
+    pub sources: Vec<Source>,
+    /// What went wrong without stopping the report (a source that could not be read...).
+    pub warnings: Vec<String>,
+    pub timings_ms: ReportTimings,
+}
+
+/// The verdict on a scale ClaimReview can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+pub struct ReportVerdict {
+    pub label: VerdictLabel,
+    /// Probability that the label is right, `0..=1`.
+    pub confidence: f32,
+    /// 1 = false ... 5 = true (ClaimReview `ratingValue`).
+    pub rating: u8,
+}
+
+impl From<&Verdict> for ReportVerdict {
+    fn from(v: &Verdict) -> Self {
+        Self {
+            label: v.label,
+            confidence: v.confidence,
+            rating: v.rating,
+        }
+    }
+}
+
+/// The three numbered sections of the report page.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Sections {
+    /// "Summary of the results": the verdict in one sentence, then statements from evidence.
+    pub summary: Vec<Item>,
+    /// "Missing context/alternative viewpoints".
+    pub missing_context: Vec<Item>,
+    /// "Potential misinformation/bias in the original statement".
+    pub misinformation_bias: Vec<Item>,
+}
+
+/// One statement of a section with the sources it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Item {
+    pub text: String,
+    /// Source numbers (`sources[].n`) backing the text.
+    pub citations: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StatementCheck {
+    pub text: String,
+    pub verdict: ReportVerdict,
+    pub citations: Vec<usize>,
+}
+
+/// What the sources say about one presupposition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PresuppositionStatus {
+    /// Sources support it.
+    Holds,
+    /// Sources contradict it: the input rests on a false assumption.
+    Refuted,
+    /// Credible sources disagree.
+    Disputed,
+    /// No source supports or contradicts it.
+    Unsupported,
+}
+
+impl PresuppositionStatus {
+    pub fn of(label: VerdictLabel) -> Self {
+        match label {
+            VerdictLabel::Supported => Self::Holds,
+            VerdictLabel::Refuted => Self::Refuted,
+            VerdictLabel::Mixed => Self::Disputed,
+            VerdictLabel::NotEnoughEvidence => Self::Unsupported,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PresuppositionCheck {
+    pub text: String,
+    pub trigger: Trigger,
+    pub verdict: ReportVerdict,
+    pub status: PresuppositionStatus,
+    pub citations: Vec<usize>,
+}
+
+/// A cited source and the quotes taken from it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Source {
+    pub n: usize,
+    #[schemars(with = "String")]
+    pub doc_id: DocId,
+    /// The knowledge base holding the stored copy (`factually kb show DOC_ID --kb KB`).
+    pub kb: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    pub published: Option<String>,
+    pub evidence: Vec<EvidenceQuote>,
+}
+
+/// A quote: exactly the stored text between the byte offsets `start..end`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct EvidenceQuote {
+    pub quote: String,
+    pub start: usize,
+    pub end: usize,
+    pub stance: Stance,
+    /// Probability of `stance` for the statement it was judged against.
+    pub probability: f32,
+    /// The statement or presupposition the quote was judged against.
+    pub judged_against: String,
+}
+
+/// Milliseconds per stage.
+#[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
+pub struct ReportTimings {
+    pub analyze: f64,
+    pub retrieve: f64,
+    pub select: f64,
+    pub stance: f64,
+    pub aggregate: f64,
+    pub write: f64,
+    pub total: f64,
+}
+
+/// The JSON Schema of [`Report`], pretty-printed.
+pub fn report_schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
+}

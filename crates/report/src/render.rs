@@ -1,0 +1,409 @@
+//! The report for people: terminal text (wrapped at 80 columns, coloured when asked),
+//! Markdown, and one self-contained HTML page carrying schema.org ClaimReview JSON-LD.
+
+use std::sync::OnceLock;
+
+use factually_core::VerdictLabel;
+use minijinja::Environment;
+use serde_json::json;
+
+use crate::model::{Report, Source};
+
+const WIDTH: usize = 80;
+
+/// Section titles, in order, as on the seed page.
+pub const SUMMARY: &str = "Summary of the results";
+pub const MISSING_CONTEXT: &str = "Missing context/alternative viewpoints";
+pub const MISINFORMATION_BIAS: &str = "Potential misinformation/bias in the original statement";
+pub const DIVE_DEEPER: &str = "Want to dive deeper?";
+
+/// "2026-11-29" -> "November 29, 2026" (the input is returned unchanged if it is not a date).
+pub fn long_date(iso: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let parts: Vec<&str> = iso.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] => match (m.parse::<usize>(), d.parse::<u32>()) {
+            (Ok(m @ 1..=12), Ok(d)) => format!("{} {d}, {y}", MONTHS[m - 1]),
+            _ => iso.to_string(),
+        },
+        _ => iso.to_string(),
+    }
+}
+
+/// The verdict as a short phrase for people ("Contradicted by the sources").
+pub fn verdict_title(label: VerdictLabel) -> &'static str {
+    match label {
+        VerdictLabel::Supported => "Supported",
+        VerdictLabel::Refuted => "Refuted",
+        VerdictLabel::Mixed => "Mixed: sources conflict",
+        VerdictLabel::NotEnoughEvidence => "Not enough evidence",
+    }
+}
+
+/// Greedy word wrap with a hanging indent.
+fn wrap(text: &str, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut line_has_word = false;
+    for word in text.split_whitespace() {
+        let len = line.chars().count() + word.chars().count() + usize::from(line_has_word);
+        if line_has_word && len > WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_string();
+            line_has_word = false;
+        }
+        if line_has_word {
+            line.push(' ');
+        }
+        line.push_str(word);
+        line_has_word = true;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+struct Style {
+    colour: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn heading(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn verdict(&self, label: VerdictLabel, s: &str) -> String {
+        let code = match label {
+            VerdictLabel::Supported => "1;32",
+            VerdictLabel::Refuted => "1;31",
+            VerdictLabel::Mixed => "1;33",
+            VerdictLabel::NotEnoughEvidence => "1;36",
+        };
+        self.paint(code, s)
+    }
+}
+
+fn source_line(s: &Source) -> String {
+    let mut line = s.title.clone();
+    if let Some(url) = &s.url {
+        line.push_str(&format!(" <{url}>"));
+    }
+    let mut meta = Vec::new();
+    if let Some(p) = &s.publisher {
+        meta.push(p.clone());
+    }
+    if let Some(d) = &s.published {
+        meta.push(d.clone());
+    }
+    if !meta.is_empty() {
+        line.push_str(&format!(" ({})", meta.join(", ")));
+    }
+    line
+}
+
+/// The report as terminal text, readable at 80 columns.
+pub fn to_text(r: &Report, colour: bool) -> String {
+    let st = Style { colour };
+    let mut out = String::new();
+    out.push_str(&st.heading(&wrap(&format!("Fact check: {}", r.input), "", "  ")));
+    out.push_str(&format!("Checked on {}\n", long_date(&r.checked_on)));
+    out.push_str(&format!(
+        "Verdict: {} (confidence {:.2}, rating {}/5)\n",
+        st.verdict(r.verdict.label, verdict_title(r.verdict.label)),
+        r.verdict.confidence,
+        r.verdict.rating
+    ));
+    for (i, (title, items)) in [
+        (SUMMARY, &r.sections.summary),
+        (MISSING_CONTEXT, &r.sections.missing_context),
+        (MISINFORMATION_BIAS, &r.sections.misinformation_bias),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out.push('\n');
+        out.push_str(&st.heading(&format!("{}. {title}", i + 1)));
+        out.push_str("\n\n");
+        for (k, item) in items.iter().enumerate() {
+            if i == 0 {
+                if k > 0 {
+                    out.push('\n');
+                }
+                out.push_str(&wrap(&item.text, "", ""));
+            } else {
+                out.push_str(&wrap(&item.text, "  • ", "    "));
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&st.heading(DIVE_DEEPER));
+    out.push('\n');
+    for q in &r.follow_up_questions {
+        out.push_str(&wrap(q, "", "  "));
+    }
+    out.push('\n');
+    out.push_str(&st.heading("Sources"));
+    out.push('\n');
+    if r.sources.is_empty() {
+        out.push_str("No source is cited.\n");
+    }
+    for s in &r.sources {
+        out.push_str(&wrap(&source_line(s), &format!("[{}] ", s.n), "    "));
+        out.push_str(&format!(
+            "    kb {} · doc {} · {} quote{}\n",
+            s.kb,
+            s.doc_id,
+            s.evidence.len(),
+            if s.evidence.len() == 1 { "" } else { "s" }
+        ));
+    }
+    for w in &r.warnings {
+        out.push_str(&wrap(&format!("warning: {w}"), "", "  "));
+    }
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '<' | '>' | '#' | '|') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The report as Markdown.
+pub fn to_markdown(r: &Report) -> String {
+    let mut out = format!("# Fact check: {}\n\n", md_escape(&r.input));
+    out.push_str(&format!("Checked on {}\n\n", long_date(&r.checked_on)));
+    out.push_str(&format!(
+        "**Verdict: {}** (confidence {:.2}, rating {}/5)\n",
+        verdict_title(r.verdict.label),
+        r.verdict.confidence,
+        r.verdict.rating
+    ));
+    for (i, (title, items)) in [
+        (SUMMARY, &r.sections.summary),
+        (MISSING_CONTEXT, &r.sections.missing_context),
+        (MISINFORMATION_BIAS, &r.sections.misinformation_bias),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out.push_str(&format!("\n## {}. {title}\n\n", i + 1));
+        for item in items {
+            if i == 0 {
+                out.push_str(&format!("{}\n\n", md_escape(&item.text)));
+            } else {
+                out.push_str(&format!("- {}\n", md_escape(&item.text)));
+            }
+        }
+    }
+    out.push_str(&format!("\n## {DIVE_DEEPER}\n\n"));
+    for q in &r.follow_up_questions {
+        out.push_str(&format!("- {}\n", md_escape(q)));
+    }
+    out.push_str("\n## Sources\n\n");
+    for s in &r.sources {
+        out.push_str(&format!(
+            "{}. {} (kb `{}`, doc `{}`)\n",
+            s.n,
+            md_escape(&source_line(s)),
+            s.kb,
+            s.doc_id
+        ));
+    }
+    out
+}
+
+/// schema.org ClaimReview for the report; `url` is the page's permanent address when it has one.
+pub fn claim_review(r: &Report, url: Option<&str>) -> serde_json::Value {
+    let mut review = json!({
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "claimReviewed": r.input,
+        "datePublished": r.checked_on,
+        "author": {"@type": "Organization", "name": "factually"},
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": r.verdict.rating,
+            "bestRating": 5,
+            "worstRating": 1,
+            "alternateName": verdict_title(r.verdict.label),
+        },
+        "itemReviewed": {
+            "@type": "Claim",
+            "name": r.input,
+        },
+    });
+    if let Some(url) = url {
+        review["url"] = json!(url);
+    }
+    review
+}
+
+const PAGE: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Fact check: {{ r.input }}</title>
+<script type="application/ld+json">{{ claim_review|tojson }}</script>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff}
+h1{font-size:1.6rem;line-height:1.25}h2{font-size:1.2rem;margin-top:2rem}
+.verdict{display:inline-block;padding:.2rem .6rem;border-radius:.3rem;font-weight:600;color:#fff}
+.supported{background:#146c2e}.refuted{background:#a51d1d}.mixed{background:#8a5a00}.not_enough_evidence{background:#30517a}
+.meta{color:#444}blockquote{margin:.3rem 0 .3rem 1rem;color:#333}
+a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margin-top:2rem;padding-top:1rem}
+</style>
+</head>
+<body>
+<main>
+<h1>Fact check: {{ r.input }}</h1>
+<p class="meta">Checked on <time datetime="{{ r.checked_on }}">{{ checked_on_long }}</time></p>
+<p><span class="verdict {{ r.verdict.label }}">{{ verdict_title }}</span>
+ <span class="meta">confidence {{ "%.2f"|format(r.verdict.confidence) }}, rating {{ r.verdict.rating }}/5</span></p>
+{% for section in sections %}
+<section>
+<h2>{{ loop.index }}. {{ section.title }}</h2>
+{% if loop.first %}{% for item in section.items %}<p>{{ item.html }}</p>
+{% endfor %}{% else %}<ul>
+{% for item in section.items %}<li>{{ item.html }}</li>
+{% endfor %}</ul>{% endif %}
+</section>
+{% endfor %}
+<section>
+<h2>Want to dive deeper?</h2>
+<ul>
+{% for q in r.follow_up_questions %}<li>{{ q }}</li>
+{% endfor %}</ul>
+</section>
+<section>
+<h2>Sources</h2>
+<ol>
+{% for s in r.sources %}<li id="source-{{ s.n }}">{% if s.url %}<a href="{{ s.url }}">{{ s.title }}</a>{% else %}{{ s.title }}{% endif %}{% if s.publisher %}, {{ s.publisher }}{% endif %}{% if s.published %}, {{ s.published }}{% endif %}
+ <span class="meta">(kb {{ s.kb }}, doc {{ s.doc_id }})</span>
+{% for e in s.evidence %}<blockquote>“{{ e.quote }}” <span class="meta">bytes {{ e.start }}–{{ e.end }}, {{ e.stance }} {{ "%.2f"|format(e.probability) }}</span></blockquote>
+{% endfor %}</li>
+{% endfor %}</ol>
+</section>
+<p class="note">factually can make mistakes: every quote above links to a stored copy of its source, so check them. Found an error? Report it with the input, the date and the source number.</p>
+</main>
+</body>
+</html>
+"##;
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.add_template("report.html", PAGE)
+            .expect("the report template parses");
+        env
+    })
+}
+
+/// HTML-escapes text, then turns `[n]` citations into links to the sources list.
+fn item_html(text: &str, sources: usize) -> String {
+    let escaped = minijinja::HtmlEscape(text).to_string();
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped.as_str();
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']').map(|c| (c, after[..c].parse::<usize>())) {
+            Some((close, Ok(n))) if (1..=sources).contains(&n) => {
+                out.push_str(&format!("<a href=\"#source-{n}\">[{n}]</a>"));
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The report as one self-contained HTML page (no external assets), with ClaimReview JSON-LD.
+pub fn to_html(r: &Report) -> String {
+    let sections: Vec<minijinja::Value> = [
+        (SUMMARY, &r.sections.summary),
+        (MISSING_CONTEXT, &r.sections.missing_context),
+        (MISINFORMATION_BIAS, &r.sections.misinformation_bias),
+    ]
+    .into_iter()
+    .map(|(title, items)| {
+        let items: Vec<minijinja::Value> = items
+            .iter()
+            .map(|i| {
+                let html = minijinja::Value::from_safe_string(item_html(&i.text, r.sources.len()));
+                minijinja::context! { html => html }
+            })
+            .collect();
+        minijinja::context! { title => title, items => items }
+    })
+    .collect();
+    let ctx = minijinja::context! {
+        r => minijinja::Value::from_serialize(r),
+        claim_review => claim_review(r, None),
+        checked_on_long => long_date(&r.checked_on),
+        verdict_title => verdict_title(r.verdict.label),
+        sections => sections,
+    };
+    environment()
+        .get_template("report.html")
+        .and_then(|t| t.render(ctx))
+        .expect("the report template renders")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_long() {
+        assert_eq!(long_date("2025-07-17"), "July 17, 2025");
+        assert_eq!(long_date("someday"), "someday");
+    }
+
+    #[test]
+    fn text_wraps_at_80_columns() {
+        let long = "word ".repeat(60);
+        for line in wrap(&long, "  • ", "    ").lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+    }
+
+    #[test]
+    fn citations_become_links_and_markup_is_escaped() {
+        assert_eq!(
+            item_html("<b>x</b> [1] [9] [a]", 2),
+            "&lt;b&gt;x&lt;&#x2f;b&gt; <a href=\"#source-1\">[1]</a> [9] [a]"
+        );
+    }
+}
