@@ -360,3 +360,66 @@ fn check_covid(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use factually_core::NewDocument;
+
+    fn article(title: &str, text: &str) -> (String, Document) {
+        let doc = Document::new(
+            NewDocument {
+                title: title.to_string(),
+                text: text.to_string(),
+                url: None,
+                origin: "test".into(),
+                publisher: None,
+                published: None,
+                language: None,
+                external_id: None,
+                description: None,
+            },
+            "2026-11-29T00:00:00Z".into(),
+        );
+        (title.to_lowercase(), doc)
+    }
+
+    #[test]
+    fn encyclopedia_swaps_make_refute_support_and_neutral_pairs() {
+        let wiki: HashMap<String, Document> = [
+            article("Paris", "Paris is the capital and largest city of France, with two million residents. It hosts the Louvre. The city has many bridges."),
+            article("Berlin", "Berlin is the capital of Germany since 1990, on the Spree. It has many museums. Its zoo is old."),
+            article("Rome", "Rome is the capital city of Italy and was founded in 753 BC. It has seven hills. The Tiber crosses it."),
+        ]
+        .into_iter()
+        .collect();
+        let mut pairs = Vec::new();
+        add_encyclopedia_swaps(&mut pairs, &wiki, 3);
+        let refute: Vec<&TrainPair> = pairs.iter().filter(|p| p.label == Stance::Refute).collect();
+        let support: Vec<&TrainPair> = pairs
+            .iter()
+            .filter(|p| p.label == Stance::Support)
+            .collect();
+        assert!(
+            !refute.is_empty() && refute.len() == support.len(),
+            "{pairs:?}"
+        );
+        for (r, s) in refute.iter().zip(&support) {
+            // Same evidence, claims that differ only in the swapped span.
+            assert_eq!(r.evidence, s.evidence);
+            assert_ne!(r.claim, s.claim);
+            assert!(
+                s.evidence.starts_with(s.claim.trim_end_matches('.')),
+                "{s:?}"
+            );
+            assert!(!r.evidence.contains(r.claim.trim_end_matches('.')), "{r:?}");
+        }
+        for n in pairs.iter().filter(|p| p.label == Stance::Neutral) {
+            assert!(support.iter().any(|s| s.claim == n.claim));
+        }
+        // Deterministic.
+        let mut again = Vec::new();
+        add_encyclopedia_swaps(&mut again, &wiki, 3);
+        assert_eq!(format!("{pairs:?}"), format!("{again:?}"));
+    }
+}

@@ -271,13 +271,26 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
         });
 
     let mut sections = Sections::default();
+    // A question that only presupposes ("what are the consequences for X") is summarised by
+    // what the sources say about its first assumptions.
+    let (summary_texts, summary_checks): (Vec<String>, Vec<&Verification>) =
+        if a.statements.is_empty() && !a.presuppositions.is_empty() {
+            a.presuppositions
+                .iter()
+                .zip(&input.presuppositions)
+                .take(2)
+                .map(|(p, v)| (p.text.clone(), *v))
+                .unzip()
+        } else {
+            (statement_texts.clone(), input.statements.clone())
+        };
     summary(
         &mut sections.summary,
         &mut cites,
         a,
         kind_word,
-        &statement_texts,
-        &input.statements,
+        &summary_texts,
+        &summary_checks,
         &presuppositions,
         verdict,
     );
@@ -673,7 +686,7 @@ fn follow_ups(
         }
     }
     // Then the subjects of the best-ranked sources: what the input is about.
-    for v in input.statements.iter().chain(&input.presuppositions) {
+    for v in &input.statements {
         for e in v.evidence.iter().filter(|e| e.source_rank == 0) {
             push(
                 format!("What else is documented about {}?", e.title),
@@ -684,19 +697,30 @@ fn follow_ups(
     for p in presuppositions {
         push(as_question_about(&p.text), &mut out);
     }
-    if out.len() < 3 {
-        for s in statements {
-            push(
-                format!(
-                    "When and where was it first reported that {}?",
-                    inline(&s.text)
-                ),
-                &mut out,
-            );
-            push(
-                format!("Who has an interest in the claim that {}?", inline(&s.text)),
-                &mut out,
-            );
+    for v in &input.presuppositions {
+        for e in v.evidence.iter().filter(|e| e.source_rank == 0) {
+            if out.len() < 3 {
+                push(
+                    format!("What else is documented about {}?", e.title),
+                    &mut out,
+                );
+            }
+        }
+    }
+    // Only when fewer than three remain: questions any statement raises about its origin.
+    let texts = statements
+        .iter()
+        .map(|s| &s.text)
+        .chain(presuppositions.iter().map(|p| &p.text));
+    for text in texts {
+        for template in [
+            "When and where was it first reported that {}?",
+            "Who has an interest in the claim that {}?",
+            "What do primary sources say about whether {}?",
+        ] {
+            if out.len() < 3 {
+                push(template.replace("{}", &inline(text)), &mut out);
+            }
         }
     }
     out
