@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use factually_analyze::{analyze, validate_input, Analysis, InputError};
 use factually_core::{aggregate, DocId};
-use factually_verify::{Timings, Verification, Verifier, VerifyError};
+use factually_verify::{Timings, Verification, Verifier, VerifyError, VerifyOptions};
 
 use crate::build::{build_report, ReportInput, SourceInfo};
 use crate::model::{Report, ReportTimings};
@@ -69,8 +69,26 @@ impl Checker<'_> {
         let mut warnings = Vec::new();
         let mut results: HashMap<&str, Verification> = HashMap::new();
         let mut last_error = None;
-        for text in &texts {
-            match self.verifier.verify(text) {
+        // Presuppositions get a shallower search than the statements (3 documents, 2 sentences
+        // each instead of 5 x 3): a question often carries three of them, and `check` has a
+        // budget of about two seconds on two cores.
+        let shallow = Verifier {
+            kb: self.verifier.kb,
+            embedder: self.verifier.embedder,
+            stance: self.verifier.stance,
+            options: VerifyOptions {
+                documents: self.verifier.options.documents.min(3),
+                sentences_per_document: self.verifier.options.sentences_per_document.min(2),
+                ..self.verifier.options
+            },
+        };
+        for (i, text) in texts.iter().enumerate() {
+            let verifier = if i < statement_texts.len() {
+                &self.verifier
+            } else {
+                &shallow
+            };
+            match verifier.verify(text) {
                 Ok(v) => {
                     results.insert(text, v);
                 }
