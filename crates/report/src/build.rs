@@ -424,6 +424,7 @@ fn summary(
     });
 
     // 2. Statements drawn from the evidence.
+    let mut closest_shown: Vec<(DocId, usize)> = Vec::new();
     for (text, v) in texts.iter().zip(checks) {
         let support = best(v, Stance::Support, 2);
         let refute = best(v, Stance::Refute, 2);
@@ -436,7 +437,14 @@ fn summary(
                 citations: vec![],
             };
             // The closest: the best-ranked source's best candidate sentence.
-            if let Some(e) = v.evidence.iter().min_by_key(|e| e.source_rank) {
+            // A passage already shown as the closest for an earlier statement is not repeated.
+            let closest = v
+                .evidence
+                .iter()
+                .min_by_key(|e| e.source_rank)
+                .filter(|e| !closest_shown.contains(&(e.doc_id.clone(), e.start)));
+            if let Some(e) = closest {
+                closest_shown.push((e.doc_id.clone(), e.start));
                 let n = cites.cite(e, text);
                 item.text.push_str(&format!(
                     " The closest, “{}”, says: {} [{n}]",
