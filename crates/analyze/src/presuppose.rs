@@ -177,18 +177,22 @@ fn aux_at(ws: &[Word<'_>], i: usize) -> Option<(String, bool)> {
         .then(|| (w.to_string(), false))
 }
 
+/// The fewest words a subject can have (`Ok`), or the split itself when the first word settles
+/// it (`Err`): nothing for no words, one word for a pronoun, two after a determiner.
+fn subject_floor(ws: &[Word<'_>]) -> Result<usize, usize> {
+    match ws.first() {
+        None => Err(0),
+        Some(w) if is_in(PRONOUNS, &w.lower) => Err(1),
+        Some(w) if is_in(DETERMINERS, &w.lower) => Ok(2),
+        Some(_) => Ok(1),
+    }
+}
+
 /// Where the predicate starts in "SUBJECT VERB ..." after a do/modal/have auxiliary.
 fn split_before_verb(ws: &[Word<'_>], participle: bool) -> usize {
-    if ws.is_empty() {
-        return 0;
-    }
-    if is_in(PRONOUNS, &ws[0].lower) {
-        return 1;
-    }
-    let min = if is_in(DETERMINERS, &ws[0].lower) {
-        2
-    } else {
-        1
+    let min = match subject_floor(ws) {
+        Ok(min) => min,
+        Err(done) => return done,
     };
     let mut in_relative = false;
     for (i, word) in ws.iter().enumerate().skip(min) {
@@ -217,16 +221,9 @@ fn split_before_verb(ws: &[Word<'_>], participle: bool) -> usize {
 
 /// Where the predicate starts in "SUBJECT PREDICATE" after a form of "be".
 fn split_after_be(ws: &[Word<'_>]) -> usize {
-    if ws.is_empty() {
-        return 0;
-    }
-    if is_in(PRONOUNS, &ws[0].lower) {
-        return 1;
-    }
-    let min = if is_in(DETERMINERS, &ws[0].lower) {
-        2
-    } else {
-        1
+    let min = match subject_floor(ws) {
+        Ok(min) => min,
+        Err(done) => return done,
     };
     for (i, word) in ws.iter().enumerate().skip(min) {
         let w = word.lower.as_str();

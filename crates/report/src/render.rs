@@ -17,6 +17,16 @@ pub const MISSING_CONTEXT: &str = "Missing context/alternative viewpoints";
 pub const MISINFORMATION_BIAS: &str = "Potential misinformation/bias in the original statement";
 pub const DIVE_DEEPER: &str = "Want to dive deeper?";
 
+/// The three numbered sections with their titles, in page order.
+fn numbered_sections(r: &Report) -> impl Iterator<Item = (&'static str, &Vec<crate::model::Item>)> {
+    [
+        (SUMMARY, &r.sections.summary),
+        (MISSING_CONTEXT, &r.sections.missing_context),
+        (MISINFORMATION_BIAS, &r.sections.misinformation_bias),
+    ]
+    .into_iter()
+}
+
 /// "2026-11-29" -> "November 29, 2026" (the input is returned unchanged if it is not a date).
 pub fn long_date(iso: &str) -> String {
     const MONTHS: [&str; 12] = [
@@ -133,14 +143,7 @@ pub fn to_text(r: &Report, colour: bool) -> String {
         r.verdict.confidence,
         r.verdict.rating
     ));
-    for (i, (title, items)) in [
-        (SUMMARY, &r.sections.summary),
-        (MISSING_CONTEXT, &r.sections.missing_context),
-        (MISINFORMATION_BIAS, &r.sections.misinformation_bias),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, (title, items)) in numbered_sections(r).enumerate() {
         out.push('\n');
         out.push_str(&st.heading(&format!("{}. {title}", i + 1)));
         out.push_str("\n\n");
@@ -204,14 +207,7 @@ pub fn to_markdown(r: &Report) -> String {
         r.verdict.confidence,
         r.verdict.rating
     ));
-    for (i, (title, items)) in [
-        (SUMMARY, &r.sections.summary),
-        (MISSING_CONTEXT, &r.sections.missing_context),
-        (MISINFORMATION_BIAS, &r.sections.misinformation_bias),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, (title, items)) in numbered_sections(r).enumerate() {
         out.push_str(&format!("\n## {}. {title}\n\n", i + 1));
         for item in items {
             if i == 0 {
@@ -351,23 +347,19 @@ fn item_html(text: &str, sources: usize) -> String {
 
 /// The report as one self-contained HTML page (no external assets), with ClaimReview JSON-LD.
 pub fn to_html(r: &Report) -> String {
-    let sections: Vec<minijinja::Value> = [
-        (SUMMARY, &r.sections.summary),
-        (MISSING_CONTEXT, &r.sections.missing_context),
-        (MISINFORMATION_BIAS, &r.sections.misinformation_bias),
-    ]
-    .into_iter()
-    .map(|(title, items)| {
-        let items: Vec<minijinja::Value> = items
-            .iter()
-            .map(|i| {
-                let html = minijinja::Value::from_safe_string(item_html(&i.text, r.sources.len()));
-                minijinja::context! { html => html }
-            })
-            .collect();
-        minijinja::context! { title => title, items => items }
-    })
-    .collect();
+    let sections: Vec<minijinja::Value> = numbered_sections(r)
+        .map(|(title, items)| {
+            let items: Vec<minijinja::Value> = items
+                .iter()
+                .map(|i| {
+                    let html =
+                        minijinja::Value::from_safe_string(item_html(&i.text, r.sources.len()));
+                    minijinja::context! { html => html }
+                })
+                .collect();
+            minijinja::context! { title => title, items => items }
+        })
+        .collect();
     let ctx = minijinja::context! {
         r => minijinja::Value::from_serialize(r),
         claim_review => claim_review(r, None),
