@@ -262,13 +262,19 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
     let statement_verdicts: Vec<ReportVerdict> = statements.iter().map(|s| s.verdict).collect();
     let presupposition_verdicts: Vec<ReportVerdict> =
         presuppositions.iter().map(|p| p.verdict).collect();
-    let verdict = combine(&statement_verdicts)
-        .or_else(|| combine(&presupposition_verdicts))
-        .unwrap_or(ReportVerdict {
-            label: VerdictLabel::NotEnoughEvidence,
-            confidence: 1.0,
-            rating: 3,
-        });
+    // An opinion or a prediction gets no true-or-false verdict, whatever the sources lean to.
+    let undecidable = ReportVerdict {
+        label: VerdictLabel::NotEnoughEvidence,
+        confidence: 1.0,
+        rating: 3,
+    };
+    let verdict = if a.check_worthy {
+        combine(&statement_verdicts)
+            .or_else(|| combine(&presupposition_verdicts))
+            .unwrap_or(undecidable)
+    } else {
+        undecidable
+    };
 
     let mut sections = Sections::default();
     // A question that only presupposes ("what are the consequences for X") is summarised by

@@ -226,6 +226,49 @@ fn a_question_with_a_false_presupposition_is_flagged() {
 }
 
 #[test]
+fn an_opinion_gets_no_true_or_false_verdict() {
+    let d = doc(
+        "Pizza",
+        "Pizza is a popular dish of Italian origin. Many people love pizza.",
+    );
+    let analysis = analyze("Pizza is the best food.");
+    assert!(!analysis.check_worthy);
+    let v = verification(
+        "Pizza is the best food.",
+        vec![evidence(
+            &d,
+            "Many people love pizza.",
+            Stance::Support,
+            0.9,
+            0,
+        )],
+    );
+    let sources = infos(&[&d]);
+    let report = build_report(ReportInput {
+        analysis: &analysis,
+        statements: vec![&v],
+        presuppositions: vec![],
+        sources: &sources,
+        checked_on: "2026-11-29".into(),
+        warnings: vec![],
+        timings_ms: ReportTimings::default(),
+    });
+    assert_eq!(
+        report.verdict.label,
+        factually_core::VerdictLabel::NotEnoughEvidence
+    );
+    assert!(
+        report.sections.summary[0].text.contains("an opinion"),
+        "{:?}",
+        report.sections.summary[0]
+    );
+    assert_eq!(
+        grounding_violations(&report, stored(&[&d])),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn tampered_reports_are_caught() {
     let (report, docs) = refuted_claim_report();
     let refs: Vec<&Doc> = docs.iter().collect();
