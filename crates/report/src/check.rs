@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use factually_analyze::{analyze, validate_input, Analysis, InputError};
-use factually_core::{aggregate, DocId};
-use factually_verify::{Timings, Verification, Verifier, VerifyError, VerifyOptions};
+use factually_core::DocId;
+use factually_verify::{verdict_of, Timings, Verification, Verifier, VerifyError, VerifyOptions};
 
 use crate::build::{build_report, ReportInput, SourceInfo};
 use crate::model::{Report, ReportTimings};
@@ -165,7 +165,7 @@ impl Checker<'_> {
 fn unchecked(text: &str) -> Verification {
     Verification {
         claim: text.to_string(),
-        verdict: aggregate(&[]),
+        verdict: verdict_of(&[]),
         evidence: vec![],
         retrieved: vec![],
         timings_ms: Timings::default(),

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use factually_analyze::analyze;
-use factually_core::{aggregate, doc_id_for, DocId, Stance, StanceProbs, WeightedStance};
+use factually_core::{doc_id_for, DocId, Stance, StanceProbs};
 use factually_report::{
     build_report, grounding_violations, render, Report, ReportInput, ReportTimings, SourceInfo,
 };
-use factually_verify::{Evidence, Timings, Verification};
+use factually_verify::{verdict_of, Evidence, Timings, Verification};
 use proptest::prelude::*;
 
 /// A stored document: its id, title and text.
@@ -69,22 +69,31 @@ fn evidence(d: &Doc, sentence: &str, stance: Stance, p: f32, rank: usize) -> Evi
 }
 
 fn verification(claim: &str, evidence: Vec<Evidence>) -> Verification {
-    let verdict = aggregate(
-        &evidence
-            .iter()
-            .map(|e| WeightedStance {
-                probs: e.probabilities,
-                weight: e.weight,
-            })
-            .collect::<Vec<_>>(),
-    );
     Verification {
         claim: claim.to_string(),
-        verdict,
+        verdict: verdict_of(&evidence),
         retrieved: evidence.iter().map(|e| e.doc_id.clone()).collect(),
         evidence,
         timings_ms: Timings::default(),
     }
+}
+
+/// The report for an analysis and its verifications, dated 2026-11-29.
+fn report_for(
+    analysis: &factually_analyze::Analysis,
+    statements: Vec<&Verification>,
+    presuppositions: Vec<&Verification>,
+    sources: &HashMap<DocId, SourceInfo>,
+) -> Report {
+    build_report(ReportInput {
+        analysis,
+        statements,
+        presuppositions,
+        sources,
+        checked_on: "2026-11-29".into(),
+        warnings: vec![],
+        timings_ms: ReportTimings::default(),
+    })
 }
 
 fn infos(docs: &[&Doc]) -> HashMap<DocId, SourceInfo> {
@@ -140,15 +149,7 @@ fn refuted_claim_report() -> (Report, Vec<Doc>) {
         ],
     );
     let sources = infos(&[&e, &b]);
-    let report = build_report(ReportInput {
-        analysis: &analysis,
-        statements: vec![&v],
-        presuppositions: vec![],
-        sources: &sources,
-        checked_on: "2026-11-29".into(),
-        warnings: vec![],
-        timings_ms: ReportTimings::default(),
-    });
+    let report = report_for(&analysis, vec![&v], vec![], &sources);
     (report, vec![e, b])
 }
 
@@ -208,15 +209,7 @@ fn a_question_with_a_false_presupposition_is_flagged() {
         )],
     );
     let sources = infos(&[&e]);
-    let report = build_report(ReportInput {
-        analysis: &analysis,
-        statements: vec![&v],
-        presuppositions: vec![&v],
-        sources: &sources,
-        checked_on: "2026-11-29".into(),
-        warnings: vec![],
-        timings_ms: ReportTimings::default(),
-    });
+    let report = report_for(&analysis, vec![&v], vec![&v], &sources);
     assert_eq!(
         grounding_violations(&report, stored(&[&e])),
         Vec::<String>::new()
@@ -244,15 +237,7 @@ fn an_opinion_gets_no_true_or_false_verdict() {
         )],
     );
     let sources = infos(&[&d]);
-    let report = build_report(ReportInput {
-        analysis: &analysis,
-        statements: vec![&v],
-        presuppositions: vec![],
-        sources: &sources,
-        checked_on: "2026-11-29".into(),
-        warnings: vec![],
-        timings_ms: ReportTimings::default(),
-    });
+    let report = report_for(&analysis, vec![&v], vec![], &sources);
     assert_eq!(
         report.verdict.label,
         factually_core::VerdictLabel::NotEnoughEvidence
@@ -327,15 +312,7 @@ proptest! {
         let main = verification("s", picks.iter().copied().map(pick).collect());
         let other = verification("p", presupposition_picks.iter().map(|&(d, s, st, p)| pick((d, s, st, p, 0))).collect());
         let sources = infos(&refs);
-        let report = build_report(ReportInput {
-            analysis: &analysis,
-            statements: vec![&main; statement_count],
-            presuppositions: vec![&other; analysis.presuppositions.len()],
-            sources: &sources,
-            checked_on: "2026-11-29".into(),
-            warnings: vec![],
-            timings_ms: ReportTimings::default(),
-        });
+        let report = report_for(&analysis, vec![&main; statement_count], vec![&other; analysis.presuppositions.len()], &sources);
         prop_assert_eq!(grounding_violations(&report, stored(&refs)), Vec::<String>::new());
         prop_assert!((3..=5).contains(&report.follow_up_questions.len()), "{:?}", report.follow_up_questions);
     }

@@ -238,15 +238,7 @@ impl Verifier<'_> {
                 }
             })
             .collect();
-        let verdict = aggregate(
-            &evidence
-                .iter()
-                .map(|e| WeightedStance {
-                    probs: e.probabilities,
-                    weight: e.weight,
-                })
-                .collect::<Vec<_>>(),
-        );
+        let verdict = verdict_of(&evidence);
         evidence.sort_by(|a, b| {
             b.probabilities
                 .decisiveness()
@@ -263,6 +255,19 @@ impl Verifier<'_> {
             timings_ms: timings,
         })
     }
+}
+
+/// The verdict that judged evidence adds up to, each sentence counted with its weight.
+pub fn verdict_of(evidence: &[Evidence]) -> Verdict {
+    aggregate(
+        &evidence
+            .iter()
+            .map(|e| WeightedStance {
+                probs: e.probabilities,
+                weight: e.weight,
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Judges a claim against evidence texts the caller supplies (gold evidence in evaluations).
