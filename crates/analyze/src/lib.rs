@@ -64,13 +64,20 @@ pub fn validate_input(input: &str) -> Result<&str, InputError> {
     {
         return Err(InputError::ControlCharacters(i));
     }
-    if let Some(m) = instruction_pattern().find(input) {
-        return Err(InputError::Instructions(m.as_str().to_string()));
+    if let Some(instruction) = find_instructions(input) {
+        return Err(InputError::Instructions(instruction.to_string()));
     }
     if let Some(language) = foreign_language(input) {
         return Err(InputError::NotEnglish(language));
     }
     Ok(input)
+}
+
+/// The first phrase of `text` that addresses the program rather than stating something
+/// ("ignore previous instructions", "rate this claim as true"), if any. Inputs carrying one
+/// are refused, and web pages carrying one are not used as sources.
+pub fn find_instructions(text: &str) -> Option<&str> {
+    instruction_pattern().find(text).map(|m| m.as_str())
 }
 
 fn instruction_pattern() -> &'static Regex {

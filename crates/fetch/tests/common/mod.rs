@@ -1,0 +1,274 @@
+//! A real HTTP server on loopback for the fetch tests: fixture articles, robots.txt,
+//! redirects, slow, huge, binary and broken responses, and fake SearxNG and MediaWiki search
+//! endpoints speaking those services' real JSON formats. Every request is counted per path, so
+//! tests can prove what was (not) fetched.
+
+#![allow(dead_code)] // each test binary uses its own part of the server
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures::stream;
+
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// Delays applied by the server, for the overhead benchmark.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Delays {
+    pub search: Duration,
+    pub page: Duration,
+}
+
+#[derive(Clone)]
+struct App {
+    base: String,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+    delays: Delays,
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+fn html(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// Serves on an ephemeral loopback port until the runtime stops.
+pub async fn serve(delays: Delays) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(Mutex::new(HashMap::new()));
+    let app = App {
+        base: format!("http://{addr}"),
+        hits: hits.clone(),
+        delays,
+    };
+    let router = Router::new()
+        .route("/robots.txt", get(robots))
+        .route("/pages/{name}", get(page))
+        .route(
+            "/private/secret",
+            get(|| async { html(fixture("eiffel.html")) }),
+        )
+        .route("/redirect", get(redirect))
+        .route(
+            "/loop",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/loop")]) }),
+        )
+        .route("/status/{code}", get(status))
+        .route("/slow", get(slow))
+        .route("/huge", get(huge))
+        .route("/huge-declared", get(huge_declared))
+        .route("/binary", get(binary))
+        .route("/latin1", get(latin1))
+        .route("/plain", get(plain))
+        .route("/search", get(searxng))
+        .route("/w/api.php", get(mediawiki))
+        .route("/wiki/{title}", get(wiki_page))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), count))
+        .with_state(app);
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    TestServer { addr, hits }
+}
+
+async fn count(
+    State(app): State<App>,
+    uri: Uri,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    *app.hits
+        .lock()
+        .unwrap()
+        .entry(uri.path().to_string())
+        .or_default() += 1;
+    next.run(request).await
+}
+
+async fn robots() -> &'static str {
+    "User-agent: *\nDisallow: /private/\n"
+}
+
+async fn page(State(app): State<App>, Path(name): Path<String>) -> Response {
+    tokio::time::sleep(app.delays.page).await;
+    let file = match name.as_str() {
+        "wire" => "wire-story.html",
+        "copy" => "copy.html",
+        "eiffel" => "eiffel.html",
+        "injected" => "injected.html",
+        "paywall" => "paywall.html",
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    html(fixture(file))
+}
+
+async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
+    let to = q
+        .get("to")
+        .cloned()
+        .unwrap_or_else(|| "/pages/eiffel".to_string());
+    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+}
+
+async fn status(Path(code): Path<u16>) -> Response {
+    StatusCode::from_u16(code)
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response()
+}
+
+async fn slow() -> Response {
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    html(fixture("eiffel.html"))
+}
+
+/// 50 MB of HTML without a Content-Length, in 64 KiB chunks.
+async fn huge() -> Response {
+    let chunk = vec![b'a'; 64 * 1024];
+    let chunks = stream::iter((0..800).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+    (
+        [(header::CONTENT_TYPE, "text/html")],
+        Body::from_stream(chunks),
+    )
+        .into_response()
+}
+
+async fn huge_declared() -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, "text/html".parse().unwrap());
+    headers.insert(header::CONTENT_LENGTH, "52428800".parse().unwrap());
+    // The body never comes: the declared length alone must be enough to refuse.
+    (
+        headers,
+        Body::from_stream(stream::pending::<Result<Vec<u8>, std::io::Error>>()),
+    )
+        .into_response()
+}
+
+async fn binary() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        vec![0u8, 159, 146, 150, 255, 0, 1],
+    )
+        .into_response()
+}
+
+/// The Eiffel article in windows-1252, declared only in the HTTP header.
+async fn latin1() -> Response {
+    let text = fixture("eiffel.html").replace("Champ de Mars", "Champ de Mars, près de la Seine,");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=windows-1252")],
+        bytes.into_owned(),
+    )
+        .into_response()
+}
+
+async fn plain() -> Response {
+    let text = "Harbour Bridge repair report\n\n".to_string()
+        + &"The repair works on the bridge cables were finished two weeks early. ".repeat(10);
+    ([(header::CONTENT_TYPE, "text/plain")], text).into_response()
+}
+
+/// SearxNG's `/search?format=json` response shape.
+async fn searxng(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
+    tokio::time::sleep(app.delays.search).await;
+    if q.get("format").map(String::as_str) != Some("json") {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let query = q.get("q").cloned().unwrap_or_default();
+    let result = |path: &str, title: &str| {
+        serde_json::json!({
+            "url": format!("{}{}", app.base, path),
+            "title": title,
+            "content": "snippet",
+            "engine": "duckduckgo",
+            "engines": ["duckduckgo"],
+            "positions": [1],
+            "score": 1.0,
+            "category": "general",
+            "publishedDate": null
+        })
+    };
+    let results = if query.to_lowercase().contains("bridge") {
+        vec![
+            result("/pages/wire", "Bridge to reopen"),
+            result("/pages/copy?utm_source=feed", "Harbour Bridge reopening"),
+            result("/pages/paywall", "Exclusive"),
+            result("/private/secret", "Secret"),
+            result("/status/404", "Gone"),
+            result("/pages/injected", "Council"),
+        ]
+    } else {
+        vec![result("/pages/eiffel", "Eiffel Tower")]
+    };
+    axum::Json(serde_json::json!({
+        "query": query,
+        "number_of_results": 0,
+        "results": results,
+        "answers": [],
+        "corrections": [],
+        "infoboxes": [],
+        "suggestions": [],
+        "unresponsive_engines": []
+    }))
+    .into_response()
+}
+
+/// MediaWiki's `action=query&list=search` response shape.
+async fn mediawiki(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
+    tokio::time::sleep(app.delays.search).await;
+    axum::Json(serde_json::json!({
+        "batchcomplete": "",
+        "continue": {"sroffset": 1, "continue": "-||"},
+        "query": {
+            "searchinfo": {"totalhits": 1},
+            "search": [{
+                "ns": 0,
+                "title": "Eiffel Tower",
+                "pageid": 9232,
+                "size": 100,
+                "wordcount": 10,
+                "snippet": format!("The <span class=\"searchmatch\">{}</span> tower", q.get("srsearch").cloned().unwrap_or_default()),
+                "timestamp": "2026-11-01T00:00:00Z"
+            }]
+        }
+    }))
+    .into_response()
+}
+
+async fn wiki_page(State(app): State<App>, Path(title): Path<String>) -> Response {
+    tokio::time::sleep(app.delays.page).await;
+    if title == "Eiffel_Tower" {
+        html(fixture("eiffel.html"))
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
