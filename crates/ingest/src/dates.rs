@@ -21,6 +21,78 @@ pub(crate) fn normalize_date(raw: &str) -> Option<String> {
     reduced_precision(s).then(|| s.to_string())
 }
 
+/// Words that introduce a page's own publication date in visible text. "Updated" and
+/// "edited" are left out on purpose: they say when a page changed, not when it appeared.
+const PUBLISHED_MARKERS: &[&str] = &["published", "posted", "released"];
+
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+];
+
+/// A publication date stated in a short visible text such as a byline or dateline: either
+/// the whole text is a date ("February 12, 2024", "Tuesday, 4 June 2024") or a marker word
+/// introduces one ("By Tom Ashby · Published March 3, 2024", "Posted on Thursday, August 14,
+/// 2003 by Bob"). Only full calendar dates count: a bare year in visible text is far more
+/// often a copyright notice than a publication date.
+pub(crate) fn date_in_text(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if let Some((date, used)) = full_date_at(&words) {
+        if used == words.len() {
+            return Some(date);
+        }
+    }
+    words.iter().enumerate().find_map(|(at, word)| {
+        let marker = word.trim_end_matches(':').to_lowercase();
+        if !PUBLISHED_MARKERS.contains(&marker.as_str()) {
+            return None;
+        }
+        let mut rest = &words[at + 1..];
+        if rest
+            .first()
+            .is_some_and(|w| w.trim_end_matches(':').eq_ignore_ascii_case("on"))
+        {
+            rest = &rest[1..];
+        }
+        full_date_at(rest).map(|(date, _)| date)
+    })
+}
+
+/// A full date (`YYYY-MM-DD`) at the start of `words`, after an optional weekday, with the
+/// number of words it took. Reads "March 3, 2024", "Feb. 8, 2021", "14 March 2023" and ISO
+/// dates; punctuation that ends the phrase ("2024," "2024.") is ignored.
+fn full_date_at(words: &[&str]) -> Option<(String, usize)> {
+    let full = |s: &str| normalize_date(s).filter(|date| date.len() == 10);
+    let end = |w: &str| w.trim_end_matches([',', '.', ';', ')']).to_string();
+    let skip = usize::from(words.first().is_some_and(|w| {
+        WEEKDAYS.contains(&w.trim_end_matches([',', '.']).to_lowercase().as_str())
+    }));
+    let rest = &words[skip..];
+    if let [first, second, third, ..] = rest {
+        let phrase = format!("{} {} {}", first.trim_end_matches('.'), second, end(third));
+        if let Some(date) = full(&phrase) {
+            return Some((date, skip + 3));
+        }
+    }
+    let first = rest.first()?;
+    full(&end(first)).map(|date| (date, skip + 1))
+}
+
 fn parse_date(s: &str) -> Option<Date> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return Some(t.date());
@@ -66,7 +138,7 @@ fn reduced_precision(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_date;
+    use super::{date_in_text, normalize_date};
 
     #[test]
     fn normalises_common_shapes() {
@@ -93,6 +165,41 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(normalize_date(raw).as_deref(), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn dates_in_visible_text() {
+        let cases = [
+            ("February 12, 2024", Some("2024-02-12")),
+            ("Tuesday, 4 June 2024", Some("2024-06-04")),
+            ("2024-06-04", Some("2024-06-04")),
+            ("By Tom Ashby · Published March 3, 2024", Some("2024-03-03")),
+            (
+                "Posted on Thursday, August 14, 2003 by Bob",
+                Some("2003-08-14"),
+            ),
+            ("Posted 14 March 2023", Some("2023-03-14")),
+            ("Published: Feb. 8, 2021.", Some("2021-02-08")),
+            (
+                "First published on 2022-05-19T10:00:00Z",
+                Some("2022-05-19"),
+            ),
+            // A date that is not the page's publication.
+            (
+                "This page was last edited on 12 January 2024, at 09:41",
+                None,
+            ),
+            ("Updated March 3, 2024", None),
+            ("February 12, 2024 was a Monday", None),
+            // Not full dates.
+            ("© 2024 Ellery Water Authority", None),
+            ("Published 2024", None),
+            ("Posted on", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(date_in_text(text).as_deref(), want, "{text:?}");
         }
     }
 }

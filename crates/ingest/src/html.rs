@@ -7,6 +7,7 @@ use factually_core::NewDocument;
 
 use crate::dates::normalize_date;
 use crate::isolate::{run_isolated, Isolation};
+use crate::page_facts::{headline_title, hidden_by_attributes, page_facts};
 use crate::text::short_first_line;
 use crate::IngestError;
 
@@ -80,21 +81,7 @@ fn extract(html: &str) -> Page {
     readability.config.text_mode = TextMode::Formatted;
 
     // Facts Readability does not report; read them before `parse` rewrites the document.
-    let doc = &readability.doc;
-    let canonical = doc
-        .select(r#"link[rel~="canonical"][href]"#)
-        .attr("href")
-        .map(|href| href.trim().to_string())
-        .filter(|href| is_absolute_http_url(href));
-    let time_published = doc
-        .select("article time[datetime]")
-        .attr("datetime")
-        .or_else(|| doc.select("time[datetime]").attr("datetime"))
-        .or_else(|| {
-            doc.select(r#"meta[itemprop="datePublished"][content]"#)
-                .attr("content")
-        })
-        .and_then(|raw| normalize_date(&raw));
+    let facts = page_facts(&readability);
 
     let (meta_title, site_name, byline, meta_published, lang, excerpt, content) =
         match readability.parse() {
@@ -127,14 +114,14 @@ fn extract(html: &str) -> Page {
     };
 
     Page {
-        title: collapse_whitespace(&meta_title),
+        title: headline_title(&collapse_whitespace(&meta_title), &facts.headlines),
         text,
         site_name: non_empty(site_name),
         byline: non_empty(byline),
         published: meta_published
             .and_then(|raw| normalize_date(&raw))
-            .or(time_published),
-        canonical,
+            .or(facts.published),
+        canonical: facts.canonical,
         lang: lang
             .map(|l| l.trim().to_string())
             .filter(|l| is_language_tag(l)),
@@ -144,12 +131,23 @@ fn extract(html: &str) -> Page {
     }
 }
 
-/// The visible text of `<body>`, for pages where Readability finds no article.
+/// The visible text of `<body>`, for pages where Readability finds no article. Hidden
+/// elements are dropped as Readability drops them, so text a reader never sees (such as
+/// injected instructions in a `display: none` block) is not stored on this path either.
 fn body_text(html: &str) -> String {
     let page = Readability::from(html);
     page.doc
         .select("script, style, noscript, template")
         .remove();
+    for node in page.doc.select("[hidden], [aria-hidden], [style]").nodes() {
+        if hidden_by_attributes(
+            node.has_attr("hidden"),
+            node.attr("aria-hidden").as_deref(),
+            node.attr("style").as_deref(),
+        ) {
+            node.remove_from_parent();
+        }
+    }
     page.doc
         .body()
         .map(|body| paragraphs(&body.formatted_text()))
@@ -166,7 +164,7 @@ fn paragraphs(formatted: &str) -> String {
         .join("\n\n")
 }
 
-fn collapse_whitespace(s: &str) -> String {
+pub(crate) fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -174,12 +172,6 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value
         .map(|v| collapse_whitespace(&v))
         .filter(|v| !v.is_empty())
-}
-
-fn is_absolute_http_url(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    (lower.starts_with("http://") || lower.starts_with("https://"))
-        && !s.contains(char::is_whitespace)
 }
 
 /// Loose BCP 47 shape check (`en`, `en-GB`, `zh-Hant-TW`), enough to reject junk attributes.

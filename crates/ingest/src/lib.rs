@@ -26,6 +26,7 @@ mod dates;
 mod error;
 mod html;
 mod isolate;
+mod page_facts;
 mod pdf;
 mod read;
 mod records;
