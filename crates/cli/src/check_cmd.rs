@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use factually_analyze::{analyze, validate_bytes, validate_input, Analysis};
 use factually_kb::KbName;
-use factually_report::{render, report_schema, Checker, Report};
+use factually_report::{render, report_schema, Checker, OfferedSources, Report};
 use factually_verify::{Verifier, VerifyOptions};
 
 use crate::output::print_json;
@@ -40,6 +40,36 @@ pub struct CheckArgs {
     /// Use this stance artifact (from `factually train stance`) instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     stance_model: Option<PathBuf>,
+    /// Where evidence comes from: `kb` (the knowledge base), `web` (search and fetch), or
+    /// both (`kb,web`). Default: `kb`, or only the given pages when `--url` is used.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SOURCES")]
+    sources: Vec<SourceKind>,
+    /// A page to use as a source (repeatable); fetched and stored like a search result.
+    #[arg(long = "url", value_name = "URL")]
+    urls: Vec<String>,
+    /// Let the fetcher reach loopback and private network addresses (never needed for the
+    /// public web; for self-hosted pages and tests).
+    #[arg(long, env = "FACTUALLY_ALLOW_PRIVATE_HOSTS")]
+    allow_private_hosts: bool,
+    /// Pages fetched from web search results.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    max_pages: usize,
+}
+
+/// A place evidence comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    Kb,
+    Web,
+}
+
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// The page to fetch.
+    url: String,
+    /// Let the fetcher reach loopback and private network addresses.
+    #[arg(long, env = "FACTUALLY_ALLOW_PRIVATE_HOSTS")]
+    allow_private_hosts: bool,
 }
 
 #[derive(Args, Debug)]
@@ -85,13 +115,38 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
         Some(d) => valid_date(d)?,
         None => today(),
     };
+    let sources = if args.sources.is_empty() && args.urls.is_empty() {
+        vec![SourceKind::Kb]
+    } else {
+        args.sources.clone()
+    };
+    let search_kb = sources.contains(&SourceKind::Kb);
+    let search_web = sources.contains(&SourceKind::Web);
     let name = KbName::parse(&args.kb)?;
-    let kb = ctx.open_kb(&name)?;
     let stance = crate::verify_cmd::load_stance(ctx, args.stance_model.as_deref())?;
+    let (offered, web_kb) = if search_web || !args.urls.is_empty() {
+        let config = crate::web::WebConfig::load(ctx)?;
+        let web = config.sources(ctx, args.allow_private_hosts, search_web, args.max_pages)?;
+        let (offered, kb) =
+            crate::web::gather_for_check(ctx, &web, &analyze(&input), &args.urls, search_web)?;
+        (offered, Some(kb))
+    } else {
+        (OfferedSources::default(), None)
+    };
+    // Without `kb` among the sources the knowledge base is never searched, so the web KB
+    // stands in for it (and the default KB is not built just to be ignored).
+    let kb = match (search_kb, web_kb) {
+        (false, Some(web)) => web,
+        _ => ctx.open_kb(&name)?,
+    };
     let checker = Checker {
         verifier: Verifier {
             kb: &kb,
-            embedder: ctx.embedder_for(&kb)?,
+            embedder: if search_kb {
+                ctx.embedder_for(&kb)?
+            } else {
+                None
+            },
             stance: &stance,
             options: VerifyOptions {
                 documents: args.documents.clamp(1, 50),
@@ -99,6 +154,8 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
             },
         },
         kb_name: name.to_string(),
+        search_kb,
+        offered,
     };
     let report = checker.check(&input, &checked_on)?;
     print_report(&report, format);
@@ -184,6 +241,60 @@ fn print_analysis(a: &Analysis) {
 pub fn run_schema(command: SchemaCommand) -> CmdResult {
     match command {
         SchemaCommand::Report => print!("{}", report_schema()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `factually fetch URL`: what the fetcher makes of one page, without storing it.
+pub fn run_fetch(ctx: &Context, args: FetchArgs) -> CmdResult {
+    let config = crate::web::WebConfig::load(ctx)?;
+    let web = config.sources(ctx, args.allow_private_hosts, false, 1)?;
+    let page = crate::web::runtime()?
+        .block_on(web.fetcher.fetch(&args.url))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.url))?;
+    let doc =
+        factually_fetch::to_document(&page).map_err(|e| anyhow::anyhow!("{}: {e}", page.url))?;
+    let host = page.url.host_str().unwrap_or_default().to_string();
+    let (credibility, credibility_source) = web.credibility.score(&host);
+    let words = doc.text.split_whitespace().count();
+    match ctx.format {
+        crate::Format::Json => print_json(&serde_json::json!({
+            "url": args.url,
+            "final_url": page.url.as_str(),
+            "media_type": page.media_type,
+            "title": doc.title,
+            "canonical_url": doc.url,
+            "publisher": doc.publisher,
+            "published": doc.published,
+            "language": doc.language,
+            "description": doc.description,
+            "credibility": credibility,
+            "credibility_source": credibility_source,
+            "words": words,
+            "sha256": factually_core::sha256_hex(doc.text.as_bytes()),
+            "text": doc.text,
+        })),
+        crate::Format::Text => {
+            let out = &mut std::io::stdout().lock();
+            let _ = writeln!(out, "Title: {}", doc.title);
+            let _ = writeln!(out, "URL: {}", page.url);
+            if let Some(p) = &doc.publisher {
+                let _ = writeln!(out, "Publisher: {p}");
+            }
+            if let Some(d) = &doc.published {
+                let _ = writeln!(out, "Published: {d}");
+            }
+            let _ = writeln!(
+                out,
+                "Domain reliability: {credibility:.2} ({})",
+                serde_json::to_value(credibility_source)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            );
+            let _ = writeln!(out, "Words: {words}\n");
+            let _ = writeln!(out, "{}", doc.text);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ mod output;
 mod runtime;
 mod train_cmd;
 mod verify_cmd;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,7 +26,12 @@ Exit status:
 
 Environment:
   FACTUALLY_DATA_DIR   knowledge bases and database (default: $XDG_DATA_HOME/factually)
-  FACTUALLY_CACHE_DIR  downloaded models and data packages (default: $XDG_CACHE_HOME/factually)";
+  FACTUALLY_CACHE_DIR  downloaded models and data packages (default: $XDG_CACHE_HOME/factually)
+  FACTUALLY_CONFIG     config file (default: <data dir>/config.toml when it exists)
+  FACTUALLY_SEARXNG_URL, FACTUALLY_BRAVE_API_KEY, FACTUALLY_BRAVE_URL, FACTUALLY_WIKIPEDIA_URL
+                       web search providers (see docs/web.md)
+  FACTUALLY_ALLOW_PRIVATE_HOSTS=1  let the fetcher reach loopback and private addresses
+  FACTUALLY_TRUST_DOMAINS, FACTUALLY_BLOCK_DOMAINS  comma-separated domain lists";
 
 #[derive(Parser, Debug)]
 #[command(name = "factually", version, about = "Automated, grounded fact-checking, offline by default.", after_help = EXIT_HELP)]
@@ -67,6 +73,8 @@ enum Command {
     },
     /// Ranked passages from a knowledge base.
     Search(kb_cmd::SearchArgs),
+    /// Fetch one web page and show what factually extracts from it (title, date, main text).
+    Fetch(check_cmd::FetchArgs),
     /// Benchmarks that print figures (build time, memory, latency, retrieval quality).
     Bench {
         #[command(subcommand)]
@@ -176,6 +184,7 @@ fn main() -> ExitCode {
         Command::Schema { command } => check_cmd::run_schema(command),
         Command::Kb { command } => kb_cmd::run_kb(&ctx, command),
         Command::Search(args) => kb_cmd::run_search(&ctx, args),
+        Command::Fetch(args) => check_cmd::run_fetch(&ctx, args),
         Command::Bench { command } => bench::run(&ctx, command),
         Command::Verify(args) => verify_cmd::run_verify(&ctx, args),
         Command::Eval(args) => verify_cmd::run_eval(&ctx, args),

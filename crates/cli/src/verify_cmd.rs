@@ -290,6 +290,8 @@ fn run_presupposition_eval(ctx: &Context, args: &EvalArgs, stance: &StanceModel)
                     },
                 },
                 kb_name: args.kb.clone(),
+                search_kb: true,
+                offered: factually_report::OfferedSources::default(),
             };
             let bar = ProgressBar::new(items.len() as u64).with_style(bar_style("questions"));
             let tick = || bar.inc(1);

@@ -17,6 +17,7 @@ use url::Url;
 use crate::credibility::{Credibility, ScoreSource};
 use crate::extract::to_document;
 use crate::fetcher::{FetchError, Fetcher};
+use crate::guard::PrivateAccess;
 use crate::search::{canonical_url, merge_results, SearchProvider};
 use crate::syndication::origin_groups;
 
@@ -138,37 +139,42 @@ impl WebSources {
 
     /// One page as a source: from the cache when fresh, else fetched and extracted.
     async fn source(&self, url: &str) -> Result<WebDocument, String> {
-        let host = Url::parse(url.trim())
-            .map_err(|e| format!("not a valid URL: {e}"))?
-            .host_str()
-            .unwrap_or_default()
-            .to_string();
+        let parsed = Url::parse(url.trim()).map_err(|e| format!("not a valid URL: {e}"))?;
+        let host = parsed.host_str().unwrap_or_default().to_string();
         if self.credibility.is_blocked(&host) {
             return Err("the domain is on your block list".to_string());
         }
-        let (document, final_url, fetched_at) = match self.cache.as_ref().and_then(|c| c.get(url)) {
-            Some(hit) => hit,
-            None => {
-                let page = self
-                    .fetcher
-                    .fetch(url)
-                    .await
-                    .map_err(|e: FetchError| e.to_string())?;
-                let fetched_at = now_rfc3339();
-                let extracted = {
-                    let page = page.clone();
-                    tokio::task::spawn_blocking(move || to_document(&page))
+        // The policy applies to cached pages too: a page cached by a run that allowed private
+        // hosts is not served to a run that does not.
+        let policy = &self.fetcher.config().policy;
+        policy
+            .check_url(&parsed)
+            .map_err(|e| FetchError::from(e).to_string())?;
+        let private = policy.private != PrivateAccess::Deny;
+        let (document, final_url, fetched_at) =
+            match self.cache.as_ref().and_then(|c| c.get(url, private)) {
+                Some(hit) => hit,
+                None => {
+                    let page = self
+                        .fetcher
+                        .fetch(url)
                         .await
-                        .map_err(|_| "extraction failed".to_string())?
-                };
-                let document = extracted.map_err(|e| e.to_string())?;
-                let final_url = page.url.to_string();
-                if let Some(cache) = &self.cache {
-                    cache.put(url, &document, &final_url, &fetched_at);
+                        .map_err(|e: FetchError| e.to_string())?;
+                    let fetched_at = now_rfc3339();
+                    let extracted = {
+                        let page = page.clone();
+                        tokio::task::spawn_blocking(move || to_document(&page))
+                            .await
+                            .map_err(|_| "extraction failed".to_string())?
+                    };
+                    let document = extracted.map_err(|e| e.to_string())?;
+                    let final_url = page.url.to_string();
+                    if let Some(cache) = &self.cache {
+                        cache.put(url, &document, &final_url, &fetched_at, private);
+                    }
+                    (document, final_url, fetched_at)
                 }
-                (document, final_url, fetched_at)
-            }
-        };
+            };
         let final_host = Url::parse(&final_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
@@ -226,6 +232,8 @@ struct CachedPage {
     final_url: String,
     fetched_at: String,
     fetched_unix: u64,
+    /// Fetched while private addresses were allowed.
+    private: bool,
     title: String,
     text: String,
     canonical: Option<String>,
@@ -249,11 +257,14 @@ impl SnapshotCache {
         self.dir.join(format!("{}.json", &hash[..32]))
     }
 
-    /// The cached page for a URL when it is fresh: document, final URL, fetch time.
-    pub fn get(&self, url: &str) -> Option<(NewDocument, String, String)> {
+    /// The cached page for a URL when it is fresh (and, unless `private` allows them, was not
+    /// fetched from a private address): document, final URL, fetch time.
+    pub fn get(&self, url: &str, private: bool) -> Option<(NewDocument, String, String)> {
         let bytes = std::fs::read(self.path(url)).ok()?;
         let page: CachedPage = serde_json::from_slice(&bytes).ok()?;
-        if unix_now().saturating_sub(page.fetched_unix) > self.max_age.as_secs() {
+        if unix_now().saturating_sub(page.fetched_unix) > self.max_age.as_secs()
+            || (page.private && !private)
+        {
             return None;
         }
         let document = NewDocument {
@@ -271,12 +282,20 @@ impl SnapshotCache {
     }
 
     /// Stores a page; a cache that cannot be written only costs a refetch later.
-    pub fn put(&self, url: &str, document: &NewDocument, final_url: &str, fetched_at: &str) {
+    pub fn put(
+        &self,
+        url: &str,
+        document: &NewDocument,
+        final_url: &str,
+        fetched_at: &str,
+        private: bool,
+    ) {
         let page = CachedPage {
             url: url.to_string(),
             final_url: final_url.to_string(),
             fetched_at: fetched_at.to_string(),
             fetched_unix: unix_now(),
+            private,
             title: document.title.clone(),
             text: document.text.clone(),
             canonical: document.url.clone(),

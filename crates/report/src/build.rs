@@ -21,6 +21,12 @@ pub struct SourceInfo {
     pub url: Option<String>,
     pub publisher: Option<String>,
     pub published: Option<String>,
+    /// Domain reliability, for web sources.
+    pub credibility: Option<f32>,
+    /// When a web snapshot was fetched.
+    pub retrieved_at: Option<String>,
+    /// Syndicated copies of the same story.
+    pub copies: Vec<String>,
 }
 
 /// Everything the writer needs. `statements[i]` verifies `analysis.statements[i]` (or, when the
@@ -33,6 +39,8 @@ pub struct ReportInput<'a> {
     pub sources: &'a HashMap<DocId, SourceInfo>,
     /// `YYYY-MM-DD`.
     pub checked_on: String,
+    pub search_queries: Vec<String>,
+    pub skipped_sources: Vec<SkippedSource>,
     pub warnings: Vec<String>,
     pub timings_ms: ReportTimings,
 }
@@ -235,6 +243,8 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
             text: text.clone(),
             verdict: (&v.verdict).into(),
             citations,
+            supporting_origins: origins(v, Stance::Support),
+            refuting_origins: origins(v, Stance::Refute),
         });
     }
     let mut presuppositions = Vec::new();
@@ -330,6 +340,9 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
                 url: info.and_then(|s| s.url.clone()),
                 publisher: info.and_then(|s| s.publisher.clone()),
                 published: info.and_then(|s| s.published.clone()),
+                credibility: info.and_then(|s| s.credibility),
+                retrieved_at: info.and_then(|s| s.retrieved_at.clone()),
+                copies: info.map(|s| s.copies.clone()).unwrap_or_default(),
                 evidence: cites.quotes.get(id).cloned().unwrap_or_default(),
             }
         })
@@ -350,9 +363,25 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
         loaded_language: a.loaded_language.clone(),
         follow_up_questions,
         sources,
+        skipped_sources: input.skipped_sources,
+        search_queries: input.search_queries,
         warnings: input.warnings,
         timings_ms: input.timings_ms,
     }
+}
+
+/// Distinct sources with decisive evidence of one stance. Syndicated copies were collapsed into
+/// one source before verification, so each source is one independent origin.
+fn origins(v: &Verification, stance: Stance) -> usize {
+    let mut docs: Vec<&DocId> = v
+        .evidence
+        .iter()
+        .filter(|e| e.stance == stance && decisive(e))
+        .map(|e| &e.doc_id)
+        .collect();
+    docs.sort_unstable();
+    docs.dedup();
+    docs.len()
 }
 
 #[allow(clippy::too_many_arguments)]

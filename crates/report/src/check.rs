@@ -1,5 +1,6 @@
 //! `check`: the whole pipeline for one input. Validate, analyse, verify every statement and
-//! presupposition against the knowledge base, then write the report.
+//! presupposition against the knowledge base and any offered sources (fetched web pages, URLs
+//! the user gave), then write the report.
 //!
 //! A statement that cannot be verified (too long for the stance model, an unreadable document)
 //! becomes a warning and a "not enough evidence" verdict; only when nothing at all could be
@@ -9,11 +10,14 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use factually_analyze::{analyze, validate_input, Analysis, InputError};
-use factually_core::DocId;
-use factually_verify::{verdict_of, Timings, Verification, Verifier, VerifyError, VerifyOptions};
+use factually_core::{DocId, Document};
+use factually_verify::{
+    sort_by_decisiveness, verdict_of, OfferedDocument, Timings, Verification, Verifier,
+    VerifyError, VerifyOptions,
+};
 
 use crate::build::{build_report, ReportInput, SourceInfo};
-use crate::model::{Report, ReportTimings};
+use crate::model::{Report, ReportTimings, SkippedSource};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -23,11 +27,36 @@ pub enum CheckError {
     Verify(#[from] VerifyError),
 }
 
-/// Runs checks against one knowledge base.
+/// Runs checks against one knowledge base and the sources offered for the check.
 pub struct Checker<'a> {
     pub verifier: Verifier<'a>,
     /// The knowledge base's name, recorded in every source so citations can be looked up.
     pub kb_name: String,
+    /// Whether the knowledge base is searched (false when only web or given sources are wanted).
+    pub search_kb: bool,
+    pub offered: OfferedSources,
+}
+
+/// Sources gathered for one check outside knowledge-base retrieval, and what happened while
+/// gathering them.
+#[derive(Debug, Clone, Default)]
+pub struct OfferedSources {
+    pub documents: Vec<OfferedSource>,
+    /// Web search queries made.
+    pub queries: Vec<String>,
+    pub skipped: Vec<SkippedSource>,
+    pub warnings: Vec<String>,
+}
+
+/// A document offered as evidence: its stored snapshot and what the report says about it.
+#[derive(Debug, Clone)]
+pub struct OfferedSource {
+    /// Exactly as stored in `kb`, so citations into it can be verified.
+    pub document: Document,
+    pub kb: String,
+    pub credibility: f32,
+    /// Syndicated copies of the same story.
+    pub copies: Vec<String>,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -66,7 +95,7 @@ impl Checker<'_> {
                 texts.push(&p.text);
             }
         }
-        let mut warnings = Vec::new();
+        let mut warnings = self.offered.warnings.clone();
         let mut results: HashMap<&str, Verification> = HashMap::new();
         let mut last_error = None;
         // Presuppositions get a shallower search than the statements (3 documents, 2 sentences
@@ -88,7 +117,7 @@ impl Checker<'_> {
             } else {
                 &shallow
             };
-            match verifier.verify(text) {
+            match self.verify_text(verifier, text) {
                 Ok(v) => {
                     results.insert(text, v);
                 }
@@ -100,7 +129,7 @@ impl Checker<'_> {
             }
         }
         if let Some(e) = last_error {
-            if warnings.len() == texts.len() {
+            if warnings.len() - self.offered.warnings.len() == texts.len() {
                 return Err(e.into());
             }
         }
@@ -134,6 +163,8 @@ impl Checker<'_> {
                 .collect(),
             sources: &sources,
             checked_on: checked_on.to_string(),
+            search_queries: self.offered.queries.clone(),
+            skipped_sources: self.offered.skipped.clone(),
             warnings,
             timings_ms: ReportTimings::default(),
         });
@@ -149,7 +180,57 @@ impl Checker<'_> {
         Ok(report)
     }
 
+    /// Verifies one text against the knowledge base, the offered documents, or both (their
+    /// evidence pooled into one verdict).
+    fn verify_text(
+        &self,
+        verifier: &Verifier<'_>,
+        text: &str,
+    ) -> Result<Verification, VerifyError> {
+        let offered: Vec<OfferedDocument> = self
+            .offered
+            .documents
+            .iter()
+            .map(|o| OfferedDocument {
+                document: &o.document,
+                credibility: o.credibility,
+            })
+            .collect();
+        if !self.search_kb {
+            return verifier.verify_documents(text, &offered);
+        }
+        let mut from_kb = verifier.verify(text)?;
+        if offered.is_empty() {
+            return Ok(from_kb);
+        }
+        let from_web = verifier.verify_documents(text, &offered)?;
+        from_kb.evidence.extend(from_web.evidence);
+        from_kb.verdict = verdict_of(&from_kb.evidence);
+        sort_by_decisiveness(&mut from_kb.evidence);
+        from_kb.retrieved.extend(from_web.retrieved);
+        from_kb.timings_ms.add(&from_web.timings_ms);
+        Ok(from_kb)
+    }
+
     fn source_info(&self, id: &DocId) -> Option<SourceInfo> {
+        if let Some(o) = self
+            .offered
+            .documents
+            .iter()
+            .find(|o| o.document.meta.id == *id)
+        {
+            let meta = &o.document.meta;
+            return Some(SourceInfo {
+                kb: o.kb.clone(),
+                title: meta.title.clone(),
+                url: meta.url.clone(),
+                publisher: meta.publisher.clone(),
+                published: meta.published.clone(),
+                credibility: Some(o.credibility),
+                retrieved_at: Some(meta.retrieved_at.clone()),
+                copies: o.copies.clone(),
+            });
+        }
         let doc = self.verifier.kb.document(id).ok()??;
         Some(SourceInfo {
             kb: self.kb_name.clone(),
@@ -157,6 +238,9 @@ impl Checker<'_> {
             url: doc.meta.url,
             publisher: doc.meta.publisher,
             published: doc.meta.published,
+            credibility: None,
+            retrieved_at: None,
+            copies: Vec::new(),
         })
     }
 }

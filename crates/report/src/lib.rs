@@ -13,5 +13,5 @@ pub mod model;
 pub mod render;
 
 pub use build::{build_report, grounding_violations, ReportInput, SourceInfo};
-pub use check::{CheckError, Checker};
+pub use check::{CheckError, Checker, OfferedSource, OfferedSources};
 pub use model::*;

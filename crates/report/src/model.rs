@@ -31,6 +31,11 @@ pub struct Report {
     pub follow_up_questions: Vec<String>,
     /// The cited sources; every citation number in the report is one of them.
     pub sources: Vec<Source>,
+    /// Sources found but not used (a dead link, a paywall, robots.txt...), each with the reason.
+    pub skipped_sources: Vec<SkippedSource>,
+    /// The web search queries made for this check (absent when the web was not searched).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub search_queries: Vec<String>,
     /// What went wrong without stopping the report (a source that could not be read...).
     pub warnings: Vec<String>,
     pub timings_ms: ReportTimings,
@@ -80,6 +85,18 @@ pub struct StatementCheck {
     pub text: String,
     pub verdict: ReportVerdict,
     pub citations: Vec<usize>,
+    /// Independent origins with evidence for the statement: distinct sources, where copies of
+    /// one syndicated story count once.
+    pub supporting_origins: usize,
+    /// Independent origins with evidence against it.
+    pub refuting_origins: usize,
+}
+
+/// A source that was found but not used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SkippedSource {
+    pub url: String,
+    pub reason: String,
 }
 
 /// What the sources say about one presupposition.
@@ -128,6 +145,16 @@ pub struct Source {
     pub url: Option<String>,
     pub publisher: Option<String>,
     pub published: Option<String>,
+    /// Reliability of the source's web domain in `0..=1` (see docs/web.md); absent for
+    /// knowledge-base documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credibility: Option<f32>,
+    /// When the stored snapshot of a web page was fetched (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieved_at: Option<String>,
+    /// Other pages carrying the same story, counted as one origin with this source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<String>,
     pub evidence: Vec<EvidenceQuote>,
 }
 

@@ -131,6 +131,42 @@ fn source_line(s: &Source) -> String {
     line
 }
 
+/// What a web source adds to its line: domain reliability, snapshot time, syndicated copies.
+fn web_details(s: &Source) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(c) = s.credibility {
+        parts.push(format!("domain reliability {c:.2}"));
+    }
+    if let Some(t) = &s.retrieved_at {
+        parts.push(format!("snapshot {t}"));
+    }
+    if !s.copies.is_empty() {
+        parts.push(format!(
+            "same story also at {} (counted once): {}",
+            plural(s.copies.len(), "page"),
+            s.copies.join(", ")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// "2 independent origins support it, 1 contradicts it", per statement.
+fn origins_line(s: &crate::model::StatementCheck) -> String {
+    let verb = |n: usize, base: &str| format!("{base}{}", if n == 1 { "s" } else { "" });
+    format!(
+        "“{}”: {} {} it, {} {} it.",
+        s.text,
+        plural(s.supporting_origins, "independent origin"),
+        verb(s.supporting_origins, "support"),
+        s.refuting_origins,
+        verb(s.refuting_origins, "contradict")
+    )
+}
+
 /// The report as terminal text, readable at 80 columns.
 pub fn to_text(r: &Report, colour: bool) -> String {
     let st = Style { colour };
@@ -143,6 +179,9 @@ pub fn to_text(r: &Report, colour: bool) -> String {
         r.verdict.confidence,
         r.verdict.rating
     ));
+    for statement in &r.statements {
+        out.push_str(&wrap(&origins_line(statement), "", "  "));
+    }
     for (i, (title, items)) in numbered_sections(r).enumerate() {
         out.push('\n');
         out.push_str(&st.heading(&format!("{}. {title}", i + 1)));
@@ -179,6 +218,17 @@ pub fn to_text(r: &Report, colour: bool) -> String {
             s.evidence.len(),
             if s.evidence.len() == 1 { "" } else { "s" }
         ));
+        if let Some(details) = web_details(s) {
+            out.push_str(&wrap(&details, "    ", "    "));
+        }
+    }
+    if !r.skipped_sources.is_empty() {
+        out.push('\n');
+        out.push_str(&st.heading("Not used"));
+        out.push('\n');
+        for k in &r.skipped_sources {
+            out.push_str(&wrap(&format!("{}: {}", k.url, k.reason), "  • ", "    "));
+        }
     }
     for w in &r.warnings {
         out.push_str(&wrap(&format!("warning: {w}"), "", "  "));
@@ -207,6 +257,9 @@ pub fn to_markdown(r: &Report) -> String {
         r.verdict.confidence,
         r.verdict.rating
     ));
+    for statement in &r.statements {
+        out.push_str(&format!("\n{}\n", md_escape(&origins_line(statement))));
+    }
     for (i, (title, items)) in numbered_sections(r).enumerate() {
         out.push_str(&format!("\n## {}. {title}\n\n", i + 1));
         for item in items {
@@ -230,6 +283,19 @@ pub fn to_markdown(r: &Report) -> String {
             s.kb,
             s.doc_id
         ));
+        if let Some(details) = web_details(s) {
+            out.push_str(&format!("   {}\n", md_escape(&details)));
+        }
+    }
+    if !r.skipped_sources.is_empty() {
+        out.push_str("\n## Not used\n\n");
+        for k in &r.skipped_sources {
+            out.push_str(&format!(
+                "- {}: {}\n",
+                md_escape(&k.url),
+                md_escape(&k.reason)
+            ));
+        }
     }
     out
 }
@@ -282,7 +348,8 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 <p class="meta">Checked on <time datetime="{{ r.checked_on }}">{{ checked_on_long }}</time></p>
 <p><span class="verdict {{ r.verdict.label }}">{{ verdict_title }}</span>
  <span class="meta">confidence {{ "%.2f"|format(r.verdict.confidence) }}, rating {{ r.verdict.rating }}/5</span></p>
-{% for section in sections %}
+{% for line in origins %}<p class="meta">{{ line }}</p>
+{% endfor %}{% for section in sections %}
 <section>
 <h2>{{ loop.index }}. {{ section.title }}</h2>
 {% if loop.first %}{% for item in section.items %}<p>{{ item.html }}</p>
@@ -300,13 +367,20 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 <section>
 <h2>Sources</h2>
 <ol>
-{% for s in r.sources %}<li id="source-{{ s.n }}">{% if s.url %}<a href="{{ s.url }}">{{ s.title }}</a>{% else %}{{ s.title }}{% endif %}{% if s.publisher %}, {{ s.publisher }}{% endif %}{% if s.published %}, {{ s.published }}{% endif %}
+{% for s in sources %}<li id="source-{{ s.n }}">{% if s.url %}<a href="{{ s.url }}">{{ s.title }}</a>{% else %}{{ s.title }}{% endif %}{% if s.publisher %}, {{ s.publisher }}{% endif %}{% if s.published %}, {{ s.published }}{% endif %}
  <span class="meta">(kb {{ s.kb }}, doc {{ s.doc_id }})</span>
-{% for e in s.evidence %}<blockquote>“{{ e.quote }}” <span class="meta">bytes {{ e.start }}–{{ e.end }}, {{ e.stance }} {{ "%.2f"|format(e.probability) }}</span></blockquote>
+{% if s.details %} <span class="meta">{{ s.details }}</span>
+{% endif %}{% for e in s.evidence %}<blockquote>“{{ e.quote }}” <span class="meta">bytes {{ e.start }}–{{ e.end }}, {{ e.stance }} {{ "%.2f"|format(e.probability) }}</span></blockquote>
 {% endfor %}</li>
 {% endfor %}</ol>
 </section>
-<p class="note">factually can make mistakes: every quote above links to a stored copy of its source, so check them. Found an error? Report it with the input, the date and the source number.</p>
+{% if r.skipped_sources %}<section>
+<h2>Not used</h2>
+<ul>
+{% for k in r.skipped_sources %}<li>{{ k.url }}: {{ k.reason }}</li>
+{% endfor %}</ul>
+</section>
+{% endif %}<p class="note">factually can make mistakes: every quote above links to a stored copy of its source, so check them. Found an error? Report it with the input, the date and the source number.</p>
 </main>
 </body>
 </html>
@@ -360,12 +434,25 @@ pub fn to_html(r: &Report) -> String {
             minijinja::context! { title => title, items => items }
         })
         .collect();
+    let sources: Vec<minijinja::Value> = r
+        .sources
+        .iter()
+        .map(|s| {
+            minijinja::context! {
+                ..minijinja::Value::from_serialize(s),
+                ..minijinja::context! { details => web_details(s) }
+            }
+        })
+        .collect();
+    let origins: Vec<String> = r.statements.iter().map(origins_line).collect();
     let ctx = minijinja::context! {
         r => minijinja::Value::from_serialize(r),
         claim_review => claim_review(r, None),
         checked_on_long => long_date(&r.checked_on),
         verdict_title => verdict_title(r.verdict.label),
         sections => sections,
+        sources => sources,
+        origins => origins,
     };
     environment()
         .get_template("report.html")

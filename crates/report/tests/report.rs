@@ -91,6 +91,8 @@ fn report_for(
         presuppositions,
         sources,
         checked_on: "2026-11-29".into(),
+        search_queries: vec![],
+        skipped_sources: vec![],
         warnings: vec![],
         timings_ms: ReportTimings::default(),
     })
@@ -107,6 +109,9 @@ fn infos(docs: &[&Doc]) -> HashMap<DocId, SourceInfo> {
                     url: Some(format!("https://example.org/{}", d.title.replace(' ', "_"))),
                     publisher: Some("Example Encyclopedia".into()),
                     published: None,
+                    credibility: None,
+                    retrieved_at: None,
+                    copies: vec![],
                 },
             )
         })

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use factually_core::{
-    aggregate, evidence_weight, split_sentences, DocId, Stance, StanceProbs, Verdict,
+    aggregate, evidence_weight, split_sentences, DocId, Document, Stance, StanceProbs, Verdict,
     WeightedStance,
 };
 use factually_embed::Embedder;
@@ -167,6 +167,22 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
+/// A document offered as evidence without retrieval (a fetched web page, a URL the user gave),
+/// with the credibility of its source in `0..=1`.
+#[derive(Debug, Clone, Copy)]
+pub struct OfferedDocument<'d> {
+    pub document: &'d Document,
+    pub credibility: f32,
+}
+
+/// A document in the order evidence is taken from it.
+struct RankedDocument<'d> {
+    document: std::borrow::Cow<'d, Document>,
+    /// The passage retrieval matched, whose sentences get a bonus in selection.
+    passage: Option<(usize, usize)>,
+    credibility: f32,
+}
+
 impl Verifier<'_> {
     /// Retrieves evidence from the knowledge base and reaches a verdict.
     pub fn verify(&self, claim: &str) -> Result<Verification, VerifyError> {
@@ -180,23 +196,85 @@ impl Verifier<'_> {
             mode: self.options.mode,
             ..SearchOptions::default()
         };
-        let docs = self.kb.search_documents(claim, &opts, self.embedder)?;
+        let hits = self.kb.search_documents(claim, &opts, self.embedder)?;
+        let mut ranked = Vec::with_capacity(hits.len());
+        for hit in &hits {
+            if let Some(document) = self.kb.document(&hit.doc_id)? {
+                ranked.push(RankedDocument {
+                    document: std::borrow::Cow::Owned(document),
+                    passage: Some((hit.start, hit.end)),
+                    credibility: self.options.credibility,
+                });
+            }
+        }
         timings.retrieve = ms(t);
+        let retrieved = hits.into_iter().map(|h| h.doc_id).collect();
+        self.judge(claim, ranked, retrieved, timings, started)
+    }
 
+    /// Reaches a verdict from documents the caller offers instead of retrieval: the
+    /// `options.documents` documents whose best sentence shares most words with the claim are
+    /// judged, each weighted by its own credibility.
+    pub fn verify_documents(
+        &self,
+        claim: &str,
+        offered: &[OfferedDocument<'_>],
+    ) -> Result<Verification, VerifyError> {
+        let claim = validate_claim(claim)?;
+        let started = Instant::now();
+        let mut timings = Timings::default();
         let t = Instant::now();
         let claim_terms = terms(claim);
-        // (rank, index into `sources`, start, end): each document is loaded once.
-        let mut sources: Vec<factually_core::Document> = Vec::new();
-        let mut candidates: Vec<(usize, usize, usize, usize)> = Vec::new();
-        for (rank, hit) in docs.iter().enumerate() {
-            let Some(doc) = self.kb.document(&hit.doc_id)? else {
-                continue;
-            };
+        let mut scored: Vec<(f32, usize)> = offered
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let doc = o.document;
+                let best = split_sentences(&doc.text)
+                    .into_iter()
+                    .map(|s| overlap(&claim_terms, &doc.text[s.start..s.end]))
+                    .fold(overlap(&claim_terms, &doc.meta.title) * 0.5, f32::max);
+                (best, i)
+            })
+            .filter(|&(score, _)| score > 0.0)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(self.options.documents);
+        let ranked: Vec<RankedDocument> = scored
+            .iter()
+            .map(|&(_, i)| RankedDocument {
+                document: std::borrow::Cow::Borrowed(offered[i].document),
+                passage: None,
+                credibility: offered[i].credibility,
+            })
+            .collect();
+        let retrieved = ranked.iter().map(|r| r.document.meta.id.clone()).collect();
+        timings.retrieve = ms(t);
+        self.judge(claim, ranked, retrieved, timings, started)
+    }
+
+    /// Selects candidate sentences from ranked documents, judges them, and aggregates.
+    fn judge(
+        &self,
+        claim: &str,
+        ranked: Vec<RankedDocument<'_>>,
+        retrieved: Vec<DocId>,
+        mut timings: Timings,
+        started: Instant,
+    ) -> Result<Verification, VerifyError> {
+        let t = Instant::now();
+        let claim_terms = terms(claim);
+        // (rank, start, end) per candidate sentence.
+        let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
+        for (rank, r) in ranked.iter().enumerate() {
+            let doc = &r.document;
             let mut scored: Vec<(f32, usize, usize)> = split_sentences(&doc.text)
                 .into_iter()
                 .filter(|s| is_statement(&doc.text[s.start..s.end], &doc.meta.title))
                 .map(|s| {
-                    let inside = s.start >= hit.start && s.end <= hit.end;
+                    let inside = r
+                        .passage
+                        .is_some_and(|(start, end)| s.start >= start && s.end <= end);
                     let score = overlap(&claim_terms, &doc.text[s.start..s.end])
                         + if inside { 0.25 } else { 0.0 };
                     (score, s.start, s.end)
@@ -204,16 +282,15 @@ impl Verifier<'_> {
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             for &(_, start, end) in scored.iter().take(self.options.sentences_per_document) {
-                candidates.push((rank, sources.len(), start, end));
+                candidates.push((rank, start, end));
             }
-            sources.push(doc);
         }
         timings.select = ms(t);
 
         let t = Instant::now();
         let pairs: Vec<(&str, &str)> = candidates
             .iter()
-            .map(|&(_, d, s, e)| (claim, &sources[d].text[s..e]))
+            .map(|&(rank, s, e)| (claim, &ranked[rank].document.text[s..e]))
             .collect();
         let probs = self.stance.score(&pairs)?;
         timings.stance = ms(t);
@@ -222,39 +299,44 @@ impl Verifier<'_> {
         let mut evidence: Vec<Evidence> = candidates
             .iter()
             .zip(probs)
-            .map(|(&(rank, d, start, end), p)| {
-                let doc = &sources[d];
+            .map(|(&(rank, start, end), p)| {
+                let r = &ranked[rank];
                 Evidence {
-                    doc_id: doc.meta.id.clone(),
-                    title: doc.meta.title.clone(),
+                    doc_id: r.document.meta.id.clone(),
+                    title: r.document.meta.title.clone(),
                     start,
                     end,
-                    quote: doc.text[start..end].to_string(),
+                    quote: r.document.text[start..end].to_string(),
                     stance: p.stance(),
                     probability: p.probability(),
                     probabilities: p,
                     source_rank: rank,
-                    weight: evidence_weight(rank, self.options.credibility),
+                    weight: evidence_weight(rank, r.credibility),
                 }
             })
             .collect();
         let verdict = verdict_of(&evidence);
-        evidence.sort_by(|a, b| {
-            b.probabilities
-                .decisiveness()
-                .total_cmp(&a.probabilities.decisiveness())
-                .then(a.source_rank.cmp(&b.source_rank))
-        });
+        sort_by_decisiveness(&mut evidence);
         timings.aggregate = ms(t);
         timings.total = ms(started);
         Ok(Verification {
             claim: claim.to_string(),
             verdict,
             evidence,
-            retrieved: docs.into_iter().map(|h| h.doc_id).collect(),
+            retrieved,
             timings_ms: timings,
         })
     }
+}
+
+/// Most decisive evidence first; ties go to the better-ranked source.
+pub fn sort_by_decisiveness(evidence: &mut [Evidence]) {
+    evidence.sort_by(|a, b| {
+        b.probabilities
+            .decisiveness()
+            .total_cmp(&a.probabilities.decisiveness())
+            .then(a.source_rank.cmp(&b.source_rank))
+    });
 }
 
 /// The verdict that judged evidence adds up to, each sentence counted with its weight.

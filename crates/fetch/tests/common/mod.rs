@@ -72,6 +72,7 @@ pub async fn serve(delays: Delays) -> TestServer {
     let router = Router::new()
         .route("/robots.txt", get(robots))
         .route("/pages/{name}", get(page))
+        .route("/article/{n}", get(article))
         .route(
             "/private/secret",
             get(|| async { html(fixture("eiffel.html")) }),
@@ -128,6 +129,16 @@ async fn page(State(app): State<App>, Path(name): Path<String>) -> Response {
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     html(fixture(file))
+}
+
+/// A distinct article per number (for the overhead benchmark): the wire story with its own
+/// opening paragraph, so no two are copies of each other.
+async fn article(State(app): State<App>, Path(n): Path<usize>) -> Response {
+    tokio::time::sleep(app.delays.page).await;
+    let opening: String = (0..80)
+        .map(|i| format!("word{} ", (n * 7919 + i * 104729) % 100_003))
+        .collect();
+    html(fixture("wire-story.html").replace("<article>", &format!("<article><p>{opening}</p>")))
 }
 
 async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
@@ -217,7 +228,24 @@ async fn searxng(State(app): State<App>, Query(q): Query<HashMap<String, String>
             "publishedDate": null
         })
     };
-    let results = if query.to_lowercase().contains("bridge") {
+    let results = if let Some(rest) = query.strip_prefix("bench ") {
+        // Eight articles per query, a different eight for each query number, each on its own
+        // host name (`site<i>.test`, which the benchmark pins to loopback), as search results
+        // are: one site's politeness limit is not what is measured.
+        let k: usize = rest.parse().unwrap_or(0);
+        (0..8)
+            .map(|i| {
+                let n = k * 8 + i;
+                let mut r = result(&format!("/article/{n}"), "Article");
+                let url = r["url"]
+                    .as_str()
+                    .unwrap()
+                    .replace("127.0.0.1", &format!("site{n}.test"));
+                r["url"] = serde_json::Value::String(url);
+                r
+            })
+            .collect()
+    } else if query.to_lowercase().contains("bridge") {
         vec![
             result("/pages/wire", "Bridge to reopen"),
             result("/pages/copy?utm_source=feed", "Harbour Bridge reopening"),

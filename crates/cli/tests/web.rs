@@ -1,0 +1,232 @@
+//! `check --sources web`, `check --url` and `fetch` end to end against a local web: a fake
+//! SearxNG and MediaWiki speaking their real JSON formats and fixture articles, served on
+//! loopback (so `--allow-private-hosts` is needed, and its absence is tested too).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/web")
+}
+
+/// Serves the fixture web on a loopback port from a background thread for the whole test.
+fn serve() -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let router = Router::new()
+                .route("/robots.txt", get(|| async { "User-agent: *\nAllow: /\n" }))
+                .route("/pages/{name}", get(page))
+                .route("/search", get(searxng))
+                .route("/w/api.php", get(mediawiki))
+                .with_state(format!("http://{addr}"));
+            tx.send(addr).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+async fn page(UrlPath(name): UrlPath<String>) -> Response {
+    match std::fs::read_to_string(fixtures().join(format!("{name}.html"))) {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn searxng(
+    State(base): State<String>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let result = |name: &str| json!({"url": format!("{base}/pages/{name}"), "title": name, "content": "", "engine": "test"});
+    axum::Json(json!({
+        "query": q.get("q"),
+        "number_of_results": 5,
+        "results": [result("wire"), result("council"), result("copy"), result("paywall"), result("gone")],
+        "answers": [], "corrections": [], "infoboxes": [], "suggestions": [], "unresponsive_engines": []
+    }))
+    .into_response()
+}
+
+async fn mediawiki() -> Response {
+    axum::Json(
+        json!({"batchcomplete": "", "query": {"searchinfo": {"totalhits": 0}, "search": []}}),
+    )
+    .into_response()
+}
+
+fn factually(data: &Path, addr: SocketAddr, args: &[&str]) -> Output {
+    let base = format!("http://{addr}");
+    Command::new(env!("CARGO_BIN_EXE_factually"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("FACTUALLY_SEARXNG_URL", &base)
+        .env("FACTUALLY_WIKIPEDIA_URL", &base)
+        .env_remove("FACTUALLY_ALLOW_PRIVATE_HOSTS")
+        .env_remove("FACTUALLY_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok_json(data: &Path, addr: SocketAddr, args: &[&str]) -> Value {
+    let out = factually(data, addr, &[args, &["--format", "json"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+#[test]
+fn a_web_check_cites_stored_snapshots_and_says_what_it_skipped() {
+    let addr = serve();
+    let data = tempfile::tempdir().unwrap();
+    let claim = "The Harbour Bridge will reopen next month after repairs.";
+    let report = ok_json(
+        data.path(),
+        addr,
+        &["check", claim, "--sources", "web", "--allow-private-hosts"],
+    );
+    assert_eq!(
+        report["search_queries"][0],
+        "The Harbour Bridge will reopen next month after repairs"
+    );
+
+    let sources = report["sources"].as_array().unwrap();
+    assert!(!sources.is_empty(), "{report:#}");
+    for s in sources {
+        assert_eq!(s["kb"], "web");
+        assert!(s["credibility"].as_f64().is_some());
+        assert!(s["retrieved_at"].as_str().is_some());
+        // Grounding: every quote is the stored snapshot's bytes at its offsets.
+        let doc_id = s["doc_id"].as_str().unwrap();
+        let out = factually(data.path(), addr, &["kb", "show", doc_id]);
+        assert_eq!(out.status.code(), Some(0));
+        let stored = String::from_utf8(out.stdout).unwrap();
+        for e in s["evidence"].as_array().unwrap() {
+            let (start, end) = (
+                e["start"].as_u64().unwrap() as usize,
+                e["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(stored.get(start..end), e["quote"].as_str(), "{doc_id}");
+        }
+    }
+    let wire = sources
+        .iter()
+        .find(|s| s["url"].as_str().unwrap().ends_with("/pages/wire"))
+        .expect("the wire story is cited");
+    assert_eq!(
+        wire["copies"],
+        json!([format!("http://{addr}/pages/copy")]),
+        "copies collapse"
+    );
+    assert_eq!(wire["publisher"], "Example Wire");
+
+    // Both sides are found and shown, each counted once.
+    let statement = &report["statements"][0];
+    assert!(
+        statement["supporting_origins"].as_u64().unwrap() <= 1,
+        "{statement}"
+    );
+    assert!(
+        statement["supporting_origins"].as_u64().unwrap()
+            + statement["refuting_origins"].as_u64().unwrap()
+            >= 1,
+        "{statement}"
+    );
+
+    let skipped: Vec<(String, String)> = report["skipped_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["url"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reason = |page: &str| {
+        skipped
+            .iter()
+            .find(|(u, _)| u.ends_with(page))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{page} not among skipped: {skipped:?}"))
+    };
+    assert!(reason("/pages/paywall").contains("words"));
+    assert!(reason("/pages/gone").contains("404"));
+
+    // The text report shows the same.
+    let out = factually(
+        data.path(),
+        addr,
+        &["check", claim, "--sources", "web", "--allow-private-hosts"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("domain reliability"), "{text}");
+    assert!(text.contains("Not used"), "{text}");
+}
+
+#[test]
+fn given_urls_and_refusals() {
+    let addr = serve();
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("http://{addr}/pages/council");
+    let report = ok_json(
+        data.path(),
+        addr,
+        &[
+            "check",
+            "The Harbour Bridge will reopen next month.",
+            "--url",
+            &url,
+            "--allow-private-hosts",
+        ],
+    );
+    assert!(
+        report.get("search_queries").is_none(),
+        "given URLs alone search nothing"
+    );
+    assert_eq!(report["sources"][0]["url"], url.as_str());
+
+    // Without the allowance, loopback is refused: by `check` as a skipped source with the
+    // reason, by `fetch` as an error.
+    let report = ok_json(
+        data.path(),
+        addr,
+        &[
+            "check",
+            "The Harbour Bridge will reopen next month.",
+            "--url",
+            &url,
+        ],
+    );
+    assert!(report["sources"].as_array().unwrap().is_empty());
+    let reason = report["skipped_sources"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("refused"), "{reason}");
+    let out = factually(data.path(), addr, &["fetch", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused"));
+
+    let page = ok_json(data.path(), addr, &["fetch", &url, "--allow-private-hosts"]);
+    assert_eq!(page["title"], "Council says bridge reopening is delayed");
+    assert_eq!(page["published"], "2026-11-22");
+    assert_eq!(page["publisher"], "Riverside Gazette");
+    assert!(page["text"]
+        .as_str()
+        .unwrap()
+        .contains("new cracks in two support beams"));
+}
