@@ -203,9 +203,11 @@ pub fn gather_for_check(
     } else {
         Vec::new()
     };
+    let started = std::time::Instant::now();
     let gathered = runtime()?.block_on(web.gather(&queries, urls));
     let kb = open_web_kb(ctx)?;
-    let offered = store(&kb, gathered);
+    let mut offered = store(&kb, gathered);
+    offered.gather_ms = started.elapsed().as_secs_f64() * 1e3;
     Ok((offered, kb))
 }
 
@@ -239,6 +241,7 @@ fn store(kb: &KnowledgeBase, gathered: Gathered) -> OfferedSources {
             .collect(),
         warnings: gathered.warnings,
         documents: Vec::new(),
+        gather_ms: 0.0,
     };
     let mut seen = HashMap::new();
     let candidates: Vec<(Document, f32, Vec<String>)> = gathered

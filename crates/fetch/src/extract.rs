@@ -25,6 +25,8 @@ pub enum ExtractError {
     Unreadable(String),
     #[error("only {0} words of text (a paywall, a stub or an error page)")]
     TooShort(usize),
+    #[error("the page is not readable text (binary data or a wrong character encoding)")]
+    NotText,
     #[error("the page contains text addressed to the program (“{0}”)")]
     Instructions(String),
 }
@@ -46,6 +48,9 @@ pub fn to_document(page: &Fetched) -> Result<NewDocument, ExtractError> {
         "text/plain" => plain_document(&decode(&page.body, page.charset.as_deref(), false), url),
         other => return Err(ExtractError::Unsupported(other.to_string())),
     };
+    if !looks_like_text(&doc.text) {
+        return Err(ExtractError::NotText);
+    }
     let words = doc.text.split_whitespace().count();
     if words < MIN_WORDS {
         return Err(ExtractError::TooShort(words));
@@ -70,6 +75,22 @@ pub fn to_document(page: &Fetched) -> Result<NewDocument, ExtractError> {
             .map(|h| h.trim_start_matches("www.").to_string());
     }
     Ok(doc)
+}
+
+/// Prose is mostly letters and decodes cleanly: at least half of the visible characters are
+/// letters and at most 1% are replacement characters or controls. Binary data served as text,
+/// or text decoded with the wrong encoding, fails this.
+fn looks_like_text(text: &str) -> bool {
+    let (mut visible, mut letters, mut bad) = (0usize, 0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        visible += 1;
+        if c.is_alphabetic() {
+            letters += 1;
+        } else if c == char::REPLACEMENT_CHARACTER || c.is_control() {
+            bad += 1;
+        }
+    }
+    visible > 0 && letters * 2 >= visible && bad * 100 <= visible
 }
 
 /// A plain-text or PDF document: the first line is the title when it is short.
@@ -131,6 +152,14 @@ fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_is_text_and_noise_is_not() {
+        assert!(looks_like_text("The bridge will reopen next month, officials said."));
+        assert!(!looks_like_text("\u{fffd}\u{fffd}ab\u{fffd} 12 34 %% \u{fffd}"));
+        assert!(!looks_like_text("0101 2020 3434 [] {} 99"));
+        assert!(!looks_like_text(""));
+    }
 
     #[test]
     fn charsets_are_honoured() {

@@ -318,7 +318,7 @@ fn refusal_in(e: &reqwest::Error) -> Option<Refusal> {
 }
 
 /// The innermost error message: "connection refused" rather than "error sending request".
-fn root_cause(e: &reqwest::Error) -> String {
+pub(crate) fn root_cause(e: &reqwest::Error) -> String {
     let mut last: &(dyn std::error::Error + 'static) = e;
     while let Some(next) = last.source() {
         last = next;

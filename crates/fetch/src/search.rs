@@ -14,6 +14,8 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use url::Url;
 
+use crate::fetcher::root_cause;
+
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {
@@ -68,7 +70,7 @@ async fn get_json<T: for<'de> Deserialize<'de>>(
 ) -> Result<T, SearchError> {
     let response = request.send().await.map_err(|e| SearchError::Network {
         provider,
-        message: e.to_string(),
+        message: root_cause(&e),
     })?;
     let status = response.status();
     if !status.is_success() {
@@ -79,7 +81,7 @@ async fn get_json<T: for<'de> Deserialize<'de>>(
     }
     let body = response.bytes().await.map_err(|e| SearchError::Network {
         provider,
-        message: e.to_string(),
+        message: root_cause(&e),
     })?;
     serde_json::from_slice(&body).map_err(|e| SearchError::Format {
         provider,

@@ -72,6 +72,7 @@ async fn pages_good_and_bad() {
         ("/pages/paywall", Error("words of text")),
         ("/pages/injected", Error("addressed to the program")),
         ("/pages/missing", Error("HTTP status 404")),
+        ("/garbage", Error("not readable text")),
     ];
     for (path, expect) in cases {
         check(&server, &f, path, expect).await;

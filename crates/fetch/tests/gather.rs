@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{serve, Delays, TestServer};
 use factually_fetch::{
-    api_client, Credibility, FetchConfig, Fetcher, SearchProvider, SearxNg, SnapshotCache,
+    api_client, Brave, Credibility, FetchConfig, Fetcher, SearchProvider, SearxNg, SnapshotCache,
     WebSources, Wikipedia,
 };
 
@@ -120,4 +120,28 @@ async fn blocked_domains_are_never_fetched() {
     assert!(got.documents.is_empty());
     assert!(got.skipped[0].reason.contains("block list"));
     assert_eq!(server.hits("/pages/eiffel"), 0);
+}
+
+#[tokio::test]
+async fn brave_results_are_fetched_and_bad_keys_or_bodies_are_warnings() {
+    let server = serve(Delays::default()).await;
+    let client = api_client("factually-test", Duration::from_secs(5));
+    let base = url::Url::parse(&server.url("/")).unwrap();
+    let good = Brave::new(client.clone(), base.clone(), "test-key".into());
+    let wrong_key = Brave::new(client.clone(), base.clone(), "stolen".into());
+    let broken = SearxNg::new(client, url::Url::parse(&server.url("/broken/")).unwrap());
+    let mut web = sources(&server, None, vec![]);
+    web.providers = vec![Box::new(good), Box::new(wrong_key), Box::new(broken)];
+    let got = web.gather(&["bridge".to_string()], &[]).await;
+    assert_eq!(got.documents.len(), 1, "{got:#?}");
+    assert!(got.documents[0].url.ends_with("/pages/wire"));
+    assert_eq!(got.warnings.len(), 2, "{:?}", got.warnings);
+    assert!(got
+        .warnings
+        .iter()
+        .any(|w| w.contains("brave") && w.contains("401")));
+    assert!(got
+        .warnings
+        .iter()
+        .any(|w| w.contains("searxng") && w.contains("unexpected response")));
 }

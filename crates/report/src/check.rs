@@ -46,6 +46,8 @@ pub struct OfferedSources {
     pub queries: Vec<String>,
     pub skipped: Vec<SkippedSource>,
     pub warnings: Vec<String>,
+    /// Milliseconds spent gathering them (search, fetch, extraction, storing).
+    pub gather_ms: f64,
 }
 
 /// A document offered as evidence: its stored snapshot and what the report says about it.
@@ -169,13 +171,14 @@ impl Checker<'_> {
             timings_ms: ReportTimings::default(),
         });
         report.timings_ms = ReportTimings {
+            web: self.offered.gather_ms,
             analyze: analyze_ms,
             retrieve: timings.retrieve,
             select: timings.select,
             stance: timings.stance,
             aggregate: timings.aggregate,
             write: ms(t),
-            total: ms(started),
+            total: ms(started) + self.offered.gather_ms,
         };
         Ok(report)
     }

@@ -174,6 +174,9 @@ pub struct EvidenceQuote {
 /// Milliseconds per stage.
 #[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
 pub struct ReportTimings {
+    /// Web search, fetching, extraction and storing snapshots (0 without web sources).
+    #[serde(default)]
+    pub web: f64,
     pub analyze: f64,
     pub retrieve: f64,
     pub select: f64,

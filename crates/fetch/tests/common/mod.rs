@@ -91,6 +91,17 @@ pub async fn serve(delays: Delays) -> TestServer {
         .route("/plain", get(plain))
         .route("/search", get(searxng))
         .route("/w/api.php", get(mediawiki))
+        .route("/res/v1/web/search", get(brave))
+        .route(
+            "/broken/search",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"results\": [{\"url\": ",
+                )
+            }),
+        )
+        .route("/garbage", get(garbage))
         .route("/wiki/{title}", get(wiki_page))
         .layer(axum::middleware::from_fn_with_state(app.clone(), count))
         .with_state(app);
@@ -132,13 +143,26 @@ async fn page(State(app): State<App>, Path(name): Path<String>) -> Response {
 }
 
 /// A distinct article per number (for the overhead benchmark): the wire story with its own
-/// opening paragraph, so no two are copies of each other.
+/// opening paragraph, so no two are copies of each other, inside about 240 KB of the menus,
+/// related-story lists and comments that real news pages carry.
 async fn article(State(app): State<App>, Path(n): Path<usize>) -> Response {
     tokio::time::sleep(app.delays.page).await;
-    let opening: String = (0..80)
+    let opening: String = (0..400)
         .map(|i| format!("word{} ", (n * 7919 + i * 104729) % 100_003))
         .collect();
-    html(fixture("wire-story.html").replace("<article>", &format!("<article><p>{opening}</p>")))
+    let menu: String = (0..5000)
+        .map(|i| format!("<li><a href=\"/section/{i}\">Section {i}</a></li>"))
+        .collect();
+    let related: String = (0..20)
+        .map(|i| format!("<div class=\"card\"><a href=\"/story/{i}\"><h3>Related story {i}</h3></a><p>A short teaser for another story that readers might like.</p></div>"))
+        .collect();
+    let page = fixture("wire-story.html")
+        .replace(
+            "<article>",
+            &format!("<nav><ul>{menu}</ul></nav><article><p>{opening}</p>"),
+        )
+        .replace("<footer>", &format!("<aside>{related}</aside><footer>"));
+    html(page)
 }
 
 async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
@@ -200,6 +224,41 @@ async fn latin1() -> Response {
         bytes.into_owned(),
     )
         .into_response()
+}
+
+/// Bytes that are not HTML in any encoding, declared as HTML.
+async fn garbage() -> Response {
+    let bytes: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], bytes).into_response()
+}
+
+/// The Brave Search API's response shape; answers 401 without the subscription token.
+async fn brave(
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    State(app): State<App>,
+) -> Response {
+    if headers
+        .get("x-subscription-token")
+        .and_then(|v| v.to_str().ok())
+        != Some("test-key")
+    {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(serde_json::json!({
+        "type": "search",
+        "query": {"original": q.get("q")},
+        "web": {"type": "search", "results": [{
+            "title": "Bridge to reopen",
+            "url": format!("{}/pages/wire", app.base),
+            "description": "Officials said on Tuesday...",
+            "page_age": "2026-11-20T08:00:00",
+            "language": "en"
+        }]}
+    }))
+    .into_response()
 }
 
 async fn plain() -> Response {
