@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use factually_core::NewDocument;
-use factually_ingest::{extract_pdf_text, parse_html};
+use factually_ingest::{parse_html, pdf_document};
 
 use crate::fetcher::Fetched;
 
@@ -41,9 +41,11 @@ pub fn to_document(page: &Fetched) -> Result<NewDocument, ExtractError> {
                 .map_err(|e| ExtractError::Unreadable(e.to_string()))?
         }
         "application/pdf" => {
-            let text = extract_pdf_text(&page.body, Path::new(url), PDF_TIMEOUT)
+            let mut doc = pdf_document(Path::new(page.url.path()), &page.body, PDF_TIMEOUT)
                 .map_err(|e| ExtractError::Unreadable(e.to_string()))?;
-            plain_document(&text, url)
+            doc.origin = url.to_string();
+            doc.url = Some(url.to_string());
+            doc
         }
         "text/plain" => plain_document(&decode(&page.body, page.charset.as_deref(), false), url),
         other => return Err(ExtractError::Unsupported(other.to_string())),
@@ -93,7 +95,7 @@ fn looks_like_text(text: &str) -> bool {
     visible > 0 && letters * 2 >= visible && bad * 100 <= visible
 }
 
-/// A plain-text or PDF document: the first line is the title when it is short.
+/// A plain-text document: the first paragraph is the title when it is short.
 fn plain_document(text: &str, url: &str) -> NewDocument {
     let paragraphs: Vec<String> = text
         .split("\n\n")
@@ -155,8 +157,12 @@ mod tests {
 
     #[test]
     fn prose_is_text_and_noise_is_not() {
-        assert!(looks_like_text("The bridge will reopen next month, officials said."));
-        assert!(!looks_like_text("\u{fffd}\u{fffd}ab\u{fffd} 12 34 %% \u{fffd}"));
+        assert!(looks_like_text(
+            "The bridge will reopen next month, officials said."
+        ));
+        assert!(!looks_like_text(
+            "\u{fffd}\u{fffd}ab\u{fffd} 12 34 %% \u{fffd}"
+        ));
         assert!(!looks_like_text("0101 2020 3434 [] {} 99"));
         assert!(!looks_like_text(""));
     }

@@ -60,6 +60,7 @@ async fn pages_good_and_bad() {
         ("/redirect?to=/pages/eiffel", Text("Gustave Eiffel")),
         ("/latin1", Text("près de la Seine")),
         ("/plain", Text("finished two weeks early")),
+        ("/paper.pdf", Text("examined the suspension cables")),
         ("/private/secret", Error("robots.txt")),
         ("/status/404", Error("HTTP status 404")),
         ("/status/500", Error("HTTP status 500")),

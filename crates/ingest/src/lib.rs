@@ -40,7 +40,7 @@ use factually_core::Document;
 pub use collect::collect_files;
 pub use error::IngestError;
 pub use html::{parse_html, HTML_TIMEOUT};
-pub use pdf::extract_pdf_text;
+pub use pdf::{extract_pdf_text, pdf_document};
 pub use read::read_file;
 
 /// Files larger than this are refused with [`IngestError::TooLarge`] before they are read

@@ -57,7 +57,7 @@ pub fn extract_pdf_text(
 
 /// A PDF file as one document. The title is the first paragraph when it looks like one
 /// (short, not ending like a sentence), else the file name.
-pub(crate) fn pdf_document(
+pub fn pdf_document(
     path: &Path,
     bytes: &[u8],
     timeout: Duration,

@@ -89,6 +89,7 @@ pub async fn serve(delays: Delays) -> TestServer {
         .route("/binary", get(binary))
         .route("/latin1", get(latin1))
         .route("/plain", get(plain))
+        .route("/paper.pdf", get(paper))
         .route("/search", get(searxng))
         .route("/w/api.php", get(mediawiki))
         .route("/res/v1/web/search", get(brave))
@@ -358,4 +359,46 @@ async fn wiki_page(State(app): State<App>, Path(title): Path<String>) -> Respons
     } else {
         StatusCode::NOT_FOUND.into_response()
     }
+}
+
+/// A one-page PDF report with a text layer (Helvetica, a correct cross-reference table).
+async fn paper() -> Response {
+    let mut lines =
+        vec!["BT /F1 18 Tf 72 720 Td (Harbour Bridge Inspection Report) Tj ET".to_string()];
+    lines.push("BT /F1 11 Tf 72 680 Td".to_string());
+    for i in 0..12 {
+        lines.push(format!(
+            "(Section {i}: the inspectors examined the suspension cables and support beams.) Tj 0 -14 Td"
+        ));
+    }
+    lines.push("ET".to_string());
+    let content = lines.join("\n");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    ([(header::CONTENT_TYPE, "application/pdf")], out).into_response()
 }
