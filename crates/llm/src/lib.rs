@@ -182,6 +182,8 @@ pub struct JsonAnswer<T> {
     pub usage: Usage,
     /// Calls made (2 when a repair was needed).
     pub calls: u32,
+    /// Of those, calls answered from the call cache.
+    pub cached: u32,
 }
 
 /// Asks for JSON of type `T`: the schema goes with the request; the answer is extracted
@@ -194,10 +196,12 @@ pub async fn json_chat<T: DeserializeOwned + JsonSchema>(
 ) -> Result<JsonAnswer<T>, LlmError> {
     request.schema = Some(OutputSchema::of::<T>(schema_name));
     let mut usage = Usage::default();
+    let mut cached = 0;
     let mut last_error = String::new();
     for attempt in 1..=2 {
         let response = model.chat(&request).await?;
         usage.add(response.usage);
+        cached += u32::from(response.cached);
         let parsed = extract_json(&response.text)
             .ok_or_else(|| "no JSON object in the answer".to_string())
             .and_then(|v| serde_json::from_value::<T>(v).map_err(|e| e.to_string()));
@@ -207,6 +211,7 @@ pub async fn json_chat<T: DeserializeOwned + JsonSchema>(
                     value,
                     usage,
                     calls: attempt,
+                    cached,
                 })
             }
             Err(e) => {

@@ -366,6 +366,7 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
         skipped_sources: input.skipped_sources,
         search_queries: input.search_queries,
         warnings: input.warnings,
+        llm: None,
         timings_ms: input.timings_ms,
     }
 }

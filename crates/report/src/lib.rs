@@ -5,10 +5,12 @@
 //! - [`build`]: the pure writer, analysis + verifications in, [`Report`] out, and the
 //!   grounding check that tests and evaluations run on every report;
 //! - [`render`]: text (terminal), Markdown and HTML (one self-contained page with ClaimReview);
-//! - [`check`]: the pipeline that runs analysis and verification against a knowledge base.
+//! - [`check`]: the pipeline that runs analysis and verification against a knowledge base;
+//! - [`llm`]: LLM mode, model prose on top of the deterministic report behind a grounding gate.
 
 pub mod build;
 pub mod check;
+pub mod llm;
 pub mod model;
 pub mod render;
 

@@ -38,6 +38,10 @@ pub struct Report {
     pub search_queries: Vec<String>,
     /// What went wrong without stopping the report (a source that could not be read...).
     pub warnings: Vec<String>,
+    /// What LLM mode did (model, prompt version, tokens, what the grounding gate removed);
+    /// absent when the report was written without a language model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<crate::llm::LlmRecord>,
     pub timings_ms: ReportTimings,
 }
 
