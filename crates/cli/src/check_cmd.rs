@@ -54,6 +54,24 @@ pub struct CheckArgs {
     /// Pages fetched from web search results.
     #[arg(long, default_value_t = 8, value_name = "N")]
     max_pages: usize,
+    /// Write the summary and context with a language model (behind the grounding gate):
+    /// `openai-compat` is any OpenAI-compatible server. On by default when FACTUALLY_LLM_URL
+    /// is set. The API key comes from FACTUALLY_LLM_API_KEY.
+    #[arg(long, value_enum)]
+    llm: Option<LlmKind>,
+    /// Base URL of the OpenAI-compatible server, up to `/v1`.
+    #[arg(long, env = "FACTUALLY_LLM_URL", value_name = "URL")]
+    llm_url: Option<String>,
+    /// Model name on that server.
+    #[arg(long, env = "FACTUALLY_LLM_MODEL", value_name = "NAME")]
+    llm_model: Option<String>,
+}
+
+/// Where the language model of LLM mode runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LlmKind {
+    /// Any server that speaks OpenAI's chat-completions API (OpenAI, Ollama, vLLM, llama.cpp).
+    OpenaiCompat,
 }
 
 /// A place evidence comes from.
@@ -157,7 +175,10 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
         search_kb,
         offered,
     };
-    let report = checker.check(&input, &checked_on)?;
+    let mut report = checker.check(&input, &checked_on)?;
+    if args.llm.is_some() || args.llm_url.is_some() {
+        crate::llm::write(ctx, &mut report, &stance, &args.llm_url, &args.llm_model)?;
+    }
     print_report(&report, format);
     Ok(ExitCode::SUCCESS)
 }

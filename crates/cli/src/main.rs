@@ -4,6 +4,7 @@
 mod bench;
 mod check_cmd;
 mod kb_cmd;
+mod llm;
 mod output;
 mod runtime;
 mod train_cmd;
@@ -31,7 +32,9 @@ Environment:
   FACTUALLY_SEARXNG_URL, FACTUALLY_BRAVE_API_KEY, FACTUALLY_BRAVE_URL, FACTUALLY_WIKIPEDIA_URL
                        web search providers (see docs/web.md)
   FACTUALLY_ALLOW_PRIVATE_HOSTS=1  let the fetcher reach loopback and private addresses
-  FACTUALLY_TRUST_DOMAINS, FACTUALLY_BLOCK_DOMAINS  comma-separated domain lists";
+  FACTUALLY_TRUST_DOMAINS, FACTUALLY_BLOCK_DOMAINS  comma-separated domain lists
+  FACTUALLY_LLM_URL, FACTUALLY_LLM_MODEL, FACTUALLY_LLM_API_KEY
+                       LLM mode for `check` (an OpenAI-compatible server; see docs/llm.md)";
 
 #[derive(Parser, Debug)]
 #[command(name = "factually", version, about = "Automated, grounded fact-checking, offline by default.", after_help = EXIT_HELP)]

@@ -33,6 +33,7 @@ fn serve() -> SocketAddr {
                 .route("/pages/{name}", get(page))
                 .route("/search", get(searxng))
                 .route("/w/api.php", get(mediawiki))
+                .route("/v1/chat/completions", axum::routing::post(chat))
                 .with_state(format!("http://{addr}"));
             tx.send(addr).unwrap();
             axum::serve(listener, router).await.unwrap();
@@ -69,6 +70,34 @@ async fn mediawiki() -> Response {
     .into_response()
 }
 
+const COUNCIL: &str = "The Harbour Bridge will not reopen next month, the city council said on Friday, because a final safety inspection found new cracks in two support beams.";
+
+/// An OpenAI-compatible model: it quotes the council page, and in its synthesis also claims
+/// something no source says, which the grounding gate must remove.
+async fn chat(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
+    let prompt = body["messages"][1]["content"].as_str().unwrap_or_default();
+    let content = if prompt.contains("Analyse source") {
+        json!({"relevant": true, "stance": "refutes", "key_facts": [
+            {"fact": "The council says the bridge stays closed.", "quote": COUNCIL},
+            {"fact": "Invented.", "quote": "The mayor resigned over the bridge scandal on Monday."}
+        ]})
+    } else {
+        json!({
+            "summary": [
+                {"text": COUNCIL, "sources": [1]},
+                {"text": "The mayor resigned over the bridge scandal.", "sources": [1]}
+            ],
+            "missing_context": [],
+            "viewpoints": []
+        })
+    };
+    axum::Json(json!({
+        "id": "c1", "object": "chat.completion", "model": "fixture-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}
+    }))
+}
+
 fn factually(data: &Path, addr: SocketAddr, args: &[&str]) -> Output {
     let base = format!("http://{addr}");
     Command::new(env!("CARGO_BIN_EXE_factually"))
@@ -78,6 +107,8 @@ fn factually(data: &Path, addr: SocketAddr, args: &[&str]) -> Output {
         .env("FACTUALLY_SEARXNG_URL", &base)
         .env("FACTUALLY_WIKIPEDIA_URL", &base)
         .env_remove("FACTUALLY_ALLOW_PRIVATE_HOSTS")
+        .env_remove("FACTUALLY_LLM_URL")
+        .env_remove("FACTUALLY_LLM_MODEL")
         .env_remove("FACTUALLY_CONFIG")
         .output()
         .expect("the binary runs")
@@ -229,4 +260,79 @@ fn given_urls_and_refusals() {
         .as_str()
         .unwrap()
         .contains("new cracks in two support beams"));
+}
+
+#[test]
+fn llm_mode_keeps_only_grounded_statements() {
+    let addr = serve();
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("http://{addr}/pages/council");
+    let llm_url = format!("http://{addr}/v1");
+    let args = [
+        "check",
+        "The Harbour Bridge will reopen next month.",
+        "--url",
+        &url,
+        "--allow-private-hosts",
+        "--llm",
+        "openai-compat",
+        "--llm-url",
+        &llm_url,
+        "--llm-model",
+        "fixture-model",
+    ];
+    let report = ok_json(data.path(), addr, &args);
+    let llm = &report["llm"];
+    assert_eq!(llm["fallback"], Value::Null, "{report:#}");
+    assert_eq!(llm["prompt_version"], "factually-llm-v1");
+    assert_eq!(llm["quotes_removed"], 1);
+    assert_eq!(llm["statements_kept"], 1, "{report:#}");
+    assert_eq!(llm["statements_removed"], 1);
+    let summary: Vec<&str> = report["sections"]["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        summary
+            .iter()
+            .any(|s| s.starts_with(COUNCIL) && s.ends_with("[1]")),
+        "{summary:?}"
+    );
+    assert!(!summary.iter().any(|s| s.contains("mayor")));
+    // Every quote, the model's included, is the stored snapshot's bytes.
+    for s in report["sources"].as_array().unwrap() {
+        let out = factually(
+            data.path(),
+            addr,
+            &["kb", "show", s["doc_id"].as_str().unwrap()],
+        );
+        let stored = String::from_utf8(out.stdout).unwrap();
+        for e in s["evidence"].as_array().unwrap() {
+            let (start, end) = (
+                e["start"].as_u64().unwrap() as usize,
+                e["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(stored.get(start..end), e["quote"].as_str());
+        }
+    }
+    // A second run is answered from the call cache.
+    let again = ok_json(data.path(), addr, &args);
+    assert_eq!(again["llm"]["cached_calls"], again["llm"]["calls"]);
+
+    // A model server that is not there: the deterministic report, with the reason.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}/v1");
+    let mut args = args.to_vec();
+    args[8] = &dead;
+    let fallback = ok_json(data.path(), addr, &args);
+    assert!(fallback["llm"]["fallback"]
+        .as_str()
+        .unwrap()
+        .contains("could not reach"));
 }

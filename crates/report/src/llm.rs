@@ -44,6 +44,16 @@ pub trait SupportJudge: Sync {
     fn support(&self, pairs: &[(&str, &str)]) -> Vec<f32>;
 }
 
+/// The stance model as the gate's judge. When it cannot score (a statement too long for it),
+/// nothing counts as supported: the gate errs towards removing.
+impl SupportJudge for factually_stance::StanceModel {
+    fn support(&self, pairs: &[(&str, &str)]) -> Vec<f32> {
+        self.score(pairs)
+            .map(|probs| probs.iter().map(|p| p.support).collect())
+            .unwrap_or_else(|_| vec![0.0; pairs.len()])
+    }
+}
+
 /// Limits of one LLM-mode check; exceeding one falls back to the deterministic report.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {

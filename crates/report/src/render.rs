@@ -230,10 +230,37 @@ pub fn to_text(r: &Report, colour: bool) -> String {
             out.push_str(&wrap(&format!("{}: {}", k.url, k.reason), "  • ", "    "));
         }
     }
+    if let Some(line) = llm_line(r) {
+        out.push('\n');
+        out.push_str(&wrap(&line, "", "  "));
+    }
     for w in &r.warnings {
         out.push_str(&wrap(&format!("warning: {w}"), "", "  "));
     }
     out
+}
+
+/// How the report's prose was written, when a language model took part.
+fn llm_line(r: &Report) -> Option<String> {
+    let l = r.llm.as_ref()?;
+    Some(match &l.fallback {
+        Some(reason) => format!("Written without {} ({reason}).", l.model),
+        None => format!(
+            "Summary and context written with {} ({}): {} statement{} kept, {} removed by the grounding gate; {} quote{} not found in the sources dropped; {} call{} ({} cached), {} + {} tokens.",
+            l.model,
+            l.prompt_version,
+            l.statements_kept,
+            if l.statements_kept == 1 { "" } else { "s" },
+            l.statements_removed,
+            l.quotes_removed,
+            if l.quotes_removed == 1 { "" } else { "s" },
+            l.calls,
+            if l.calls == 1 { "" } else { "s" },
+            l.cached_calls,
+            l.analysis_tokens.prompt + l.synthesis_tokens.prompt,
+            l.analysis_tokens.completion + l.synthesis_tokens.completion,
+        ),
+    })
 }
 
 fn md_escape(s: &str) -> String {
