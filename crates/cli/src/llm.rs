@@ -6,7 +6,7 @@ use std::time::Duration;
 use factually_kb::KbName;
 use factually_llm::cache::CachedModel;
 use factually_llm::openai::{OpenAiCompat, OpenAiConfig};
-use factually_report::llm::{write_with_llm, Budget, StoredSources};
+use factually_report::llm::{Budget, LlmWriter, StoredSources};
 use factually_report::Report;
 use factually_stance::StanceModel;
 
@@ -58,13 +58,12 @@ pub fn write(
     let stored = StoredSources {
         texts: texts.iter().map(|(n, t)| (*n, t.as_str())).collect(),
     };
-    crate::web::runtime()?.block_on(write_with_llm(
-        report,
-        &stored,
-        &client,
-        stance,
-        CONCURRENCY,
-        Budget::default(),
-    ));
+    let writer = LlmWriter {
+        model: &client,
+        judge: stance,
+        concurrency: CONCURRENCY,
+        budget: Budget::default(),
+    };
+    crate::web::runtime()?.block_on(writer.write(report, &stored));
     Ok(())
 }

@@ -13,8 +13,9 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
+/// The fetch crate's fixture articles (the web this test serves).
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/web")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fetch/tests/fixtures")
 }
 
 /// Serves the fixture web on a loopback port from a background thread for the whole test.
@@ -43,7 +44,11 @@ fn serve() -> SocketAddr {
 }
 
 async fn page(UrlPath(name): UrlPath<String>) -> Response {
-    match std::fs::read_to_string(fixtures().join(format!("{name}.html"))) {
+    let file = match name.as_str() {
+        "wire" => "wire-story.html".to_string(),
+        other => format!("{other}.html"),
+    };
+    match std::fs::read_to_string(fixtures().join(file)) {
         Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
@@ -121,6 +126,24 @@ fn ok_json(data: &Path, addr: SocketAddr, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("one JSON document")
 }
 
+/// Grounding: every quote of every source is the stored snapshot's bytes at its offsets, as
+/// `kb show` (without `--kb`) prints them.
+fn assert_quotes_stored(data: &Path, addr: SocketAddr, report: &Value) {
+    for s in report["sources"].as_array().unwrap() {
+        let doc_id = s["doc_id"].as_str().unwrap();
+        let out = factually(data, addr, &["kb", "show", doc_id]);
+        assert_eq!(out.status.code(), Some(0));
+        let stored = String::from_utf8(out.stdout).unwrap();
+        for e in s["evidence"].as_array().unwrap() {
+            let (start, end) = (
+                e["start"].as_u64().unwrap() as usize,
+                e["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(stored.get(start..end), e["quote"].as_str(), "{doc_id}");
+        }
+    }
+}
+
 #[test]
 fn a_web_check_cites_stored_snapshots_and_says_what_it_skipped() {
     let addr = serve();
@@ -142,19 +165,8 @@ fn a_web_check_cites_stored_snapshots_and_says_what_it_skipped() {
         assert_eq!(s["kb"], "web");
         assert!(s["credibility"].as_f64().is_some());
         assert!(s["retrieved_at"].as_str().is_some());
-        // Grounding: every quote is the stored snapshot's bytes at its offsets.
-        let doc_id = s["doc_id"].as_str().unwrap();
-        let out = factually(data.path(), addr, &["kb", "show", doc_id]);
-        assert_eq!(out.status.code(), Some(0));
-        let stored = String::from_utf8(out.stdout).unwrap();
-        for e in s["evidence"].as_array().unwrap() {
-            let (start, end) = (
-                e["start"].as_u64().unwrap() as usize,
-                e["end"].as_u64().unwrap() as usize,
-            );
-            assert_eq!(stored.get(start..end), e["quote"].as_str(), "{doc_id}");
-        }
     }
+    assert_quotes_stored(data.path(), addr, &report);
     let wire = sources
         .iter()
         .find(|s| s["url"].as_str().unwrap().ends_with("/pages/wire"))
@@ -302,21 +314,7 @@ fn llm_mode_keeps_only_grounded_statements() {
     );
     assert!(!summary.iter().any(|s| s.contains("mayor")));
     // Every quote, the model's included, is the stored snapshot's bytes.
-    for s in report["sources"].as_array().unwrap() {
-        let out = factually(
-            data.path(),
-            addr,
-            &["kb", "show", s["doc_id"].as_str().unwrap()],
-        );
-        let stored = String::from_utf8(out.stdout).unwrap();
-        for e in s["evidence"].as_array().unwrap() {
-            let (start, end) = (
-                e["start"].as_u64().unwrap() as usize,
-                e["end"].as_u64().unwrap() as usize,
-            );
-            assert_eq!(stored.get(start..end), e["quote"].as_str());
-        }
-    }
+    assert_quotes_stored(data.path(), addr, &report);
     // A second run is answered from the call cache.
     let again = ok_json(data.path(), addr, &args);
     assert_eq!(again["llm"]["cached_calls"], again["llm"]["calls"]);

@@ -16,35 +16,11 @@ use common::*;
 use factually_analyze::analyze;
 use factually_core::Stance;
 use factually_llm::openai::{OpenAiCompat, OpenAiConfig};
-use factually_report::llm::{write_with_llm, Budget, StoredSources, SupportJudge};
+use factually_report::llm::{Budget, LlmWriter, StoredSources};
 use serde_json::{json, Value};
 
 const DELAY: Duration = Duration::from_millis(500);
 const SENTENCE: &str = "The bridge over the river was repaired in the spring.";
-
-/// Quote supports statement when it contains the statement's long words (the stance model's
-/// cost is not what this measures).
-struct WordJudge;
-
-impl SupportJudge for WordJudge {
-    fn support(&self, pairs: &[(&str, &str)]) -> Vec<f32> {
-        pairs
-            .iter()
-            .map(|(s, q)| {
-                let q = q.to_lowercase();
-                let all = s
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| w.len() >= 4)
-                    .all(|w| q.contains(&w.to_lowercase()));
-                if all {
-                    0.9
-                } else {
-                    0.1
-                }
-            })
-            .collect()
-    }
-}
 
 async fn answer(Json(body): Json<Value>) -> Json<Value> {
     tokio::time::sleep(DELAY).await;
@@ -121,14 +97,13 @@ fn main() {
                 .collect(),
         };
         let started = Instant::now();
-        rt.block_on(write_with_llm(
-            &mut report,
-            &stored,
-            &model,
-            &WordJudge,
-            8,
-            Budget::default(),
-        ));
+        let writer = LlmWriter {
+            model: &model,
+            judge: &WordJudge,
+            concurrency: 8,
+            budget: Budget::default(),
+        };
+        rt.block_on(writer.write(&mut report, &stored));
         let wall = started.elapsed().as_secs_f64() * 1e3;
         let llm = report.llm.unwrap();
         assert_eq!(llm.fallback, None);

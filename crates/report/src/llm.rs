@@ -337,171 +337,163 @@ fn synthesis_request(
     }
 }
 
-/// Runs LLM mode on a finished deterministic report. `texts` holds the stored text of every
-/// listed source. On success the summary and missing-context sections are replaced by the
-/// grounded model statements (the verdict sentence stays first); on failure the report keeps
-/// its deterministic sections and gets a warning. Either way `report.llm` says what happened.
-pub async fn write_with_llm(
-    report: &mut Report,
-    texts: &StoredSources<'_>,
-    model: &dyn ChatModel,
-    judge: &dyn SupportJudge,
-    concurrency: usize,
-    budget: Budget,
-) {
-    let started = Instant::now();
-    let mut record = LlmRecord {
-        model: model.id(),
-        prompt_version: PROMPT_VERSION.to_string(),
-        temperature: 0.0,
-        ..LlmRecord::default()
-    };
-    let outcome = run(
-        report,
-        texts,
-        model,
-        judge,
-        concurrency,
-        budget,
-        &mut record,
-        started,
-    )
-    .await;
-    if let Err(reason) = outcome {
-        report.warnings.push(format!(
-            "LLM mode fell back to the deterministic writer: {reason}"
-        ));
-        record.fallback = Some(reason);
-    }
-    record.milliseconds = started.elapsed().as_secs_f64() * 1e3;
-    report.llm = Some(record);
+/// LLM mode's settings: the model, the judge of the grounding gate, how many sources are
+/// analysed at once, and the budget.
+pub struct LlmWriter<'a> {
+    pub model: &'a dyn ChatModel,
+    pub judge: &'a dyn SupportJudge,
+    pub concurrency: usize,
+    pub budget: Budget,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run(
-    report: &mut Report,
-    texts: &StoredSources<'_>,
-    model: &dyn ChatModel,
-    judge: &dyn SupportJudge,
-    concurrency: usize,
-    budget: Budget,
-    record: &mut LlmRecord,
-    started: Instant,
-) -> Result<(), String> {
-    let question = report.input.clone();
-    let assumptions: Vec<String> = report
-        .presuppositions
-        .iter()
-        .map(|p| p.text.clone())
-        .collect();
-    let jobs: Vec<(usize, String, String)> = report
-        .sources
-        .iter()
-        .filter_map(|s| {
-            let text = texts.texts.iter().find(|(n, _)| *n == s.n)?.1;
-            Some((s.n, s.title.clone(), excerpt(text, &s.evidence)))
-        })
-        .collect();
-    if jobs.is_empty() {
-        return Err("no source to analyse".to_string());
+impl LlmWriter<'_> {
+    /// Runs LLM mode on a finished deterministic report. `texts` holds the stored text of every
+    /// listed source. On success the summary and missing-context sections are replaced by the
+    /// grounded model statements (the verdict sentence stays first); on failure the report
+    /// keeps its deterministic sections and gets a warning. Either way `report.llm` says what
+    /// happened.
+    pub async fn write(&self, report: &mut Report, texts: &StoredSources<'_>) {
+        let started = Instant::now();
+        let mut record = LlmRecord {
+            model: self.model.id(),
+            prompt_version: PROMPT_VERSION.to_string(),
+            temperature: 0.0,
+            ..LlmRecord::default()
+        };
+        if let Err(reason) = self.run(report, texts, &mut record, started).await {
+            report.warnings.push(format!(
+                "LLM mode fell back to the deterministic writer: {reason}"
+            ));
+            record.fallback = Some(reason);
+        }
+        record.milliseconds = started.elapsed().as_secs_f64() * 1e3;
+        report.llm = Some(record);
     }
-    let analyses: Vec<(
-        usize,
-        Result<factually_llm::JsonAnswer<SourceAnalysis>, LlmError>,
-    )> = stream::iter(jobs)
-        .map(|(n, title, excerpt)| {
-            let request = analysis_request(&question, &assumptions, n, &title, &excerpt);
-            async move {
-                (
-                    n,
-                    json_chat::<SourceAnalysis>(model, request, "source_analysis").await,
-                )
-            }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    let mut usage = Usage::default();
-    let mut facts: Vec<GroundedFact> = Vec::new();
-    let mut failures = Vec::new();
-    for (n, result) in analyses {
-        match result {
-            Ok(answer) => {
-                usage.add(answer.usage);
-                record.calls += answer.calls;
-                record.cached_calls += answer.cached;
-                record.sources_analysed += 1;
-                let Some((_, text)) = texts.texts.iter().find(|(k, _)| *k == n) else {
-                    continue;
-                };
-                if !answer.value.relevant {
-                    continue;
+
+    async fn run(
+        &self,
+        report: &mut Report,
+        texts: &StoredSources<'_>,
+        record: &mut LlmRecord,
+        started: Instant,
+    ) -> Result<(), String> {
+        let (model, judge, concurrency, budget) =
+            (self.model, self.judge, self.concurrency, self.budget);
+        let question = report.input.clone();
+        let assumptions: Vec<String> = report
+            .presuppositions
+            .iter()
+            .map(|p| p.text.clone())
+            .collect();
+        let jobs: Vec<(usize, String, String)> = report
+            .sources
+            .iter()
+            .filter_map(|s| {
+                let text = texts.texts.iter().find(|(n, _)| *n == s.n)?.1;
+                Some((s.n, s.title.clone(), excerpt(text, &s.evidence)))
+            })
+            .collect();
+        if jobs.is_empty() {
+            return Err("no source to analyse".to_string());
+        }
+        let analyses: Vec<(
+            usize,
+            Result<factually_llm::JsonAnswer<SourceAnalysis>, LlmError>,
+        )> = stream::iter(jobs)
+            .map(|(n, title, excerpt)| {
+                let request = analysis_request(&question, &assumptions, n, &title, &excerpt);
+                async move {
+                    (
+                        n,
+                        json_chat::<SourceAnalysis>(model, request, "source_analysis").await,
+                    )
                 }
-                for f in answer.value.key_facts {
-                    match locate(text, &f.quote) {
-                        Some((start, end)) => facts.push(GroundedFact {
-                            source: n,
-                            fact: f.fact,
-                            start,
-                            end,
-                        }),
-                        None => record.quotes_removed += 1,
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+        let mut usage = Usage::default();
+        let mut facts: Vec<GroundedFact> = Vec::new();
+        let mut failures = Vec::new();
+        for (n, result) in analyses {
+            match result {
+                Ok(answer) => {
+                    usage.add(answer.usage);
+                    record.calls += answer.calls;
+                    record.cached_calls += answer.cached;
+                    record.sources_analysed += 1;
+                    let Some((_, text)) = texts.texts.iter().find(|(k, _)| *k == n) else {
+                        continue;
+                    };
+                    if !answer.value.relevant {
+                        continue;
+                    }
+                    for f in answer.value.key_facts {
+                        match locate(text, &f.quote) {
+                            Some((start, end)) => facts.push(GroundedFact {
+                                source: n,
+                                fact: f.fact,
+                                start,
+                                end,
+                            }),
+                            None => record.quotes_removed += 1,
+                        }
                     }
                 }
+                Err(e) => failures.push(format!("source {n}: {e}")),
             }
-            Err(e) => failures.push(format!("source {n}: {e}")),
         }
-    }
-    record.analysis_tokens = usage.into();
-    if record.sources_analysed == 0 {
-        return Err(failures.join("; "));
-    }
-    for f in failures {
-        report.warnings.push(format!("LLM analysis failed for {f}"));
-    }
-    check_budget(record, budget, started)?;
-    if facts.is_empty() {
-        return Err("no fact with a quote found in the sources".to_string());
-    }
-    facts.sort_by_key(|f| (f.source, f.start));
+        record.analysis_tokens = usage.into();
+        if record.sources_analysed == 0 {
+            return Err(failures.join("; "));
+        }
+        for f in failures {
+            report.warnings.push(format!("LLM analysis failed for {f}"));
+        }
+        check_budget(record, budget, started)?;
+        if facts.is_empty() {
+            return Err("no fact with a quote found in the sources".to_string());
+        }
+        facts.sort_by_key(|f| (f.source, f.start));
 
-    let synthesis = json_chat::<Synthesis>(
-        model,
-        synthesis_request(&question, &facts, texts),
-        "synthesis",
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    record.calls += synthesis.calls;
-    record.cached_calls += synthesis.cached;
-    record.synthesis_tokens = synthesis.usage.into();
-    check_budget(record, budget, started)?;
+        let synthesis = json_chat::<Synthesis>(
+            model,
+            synthesis_request(&question, &facts, texts),
+            "synthesis",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        record.calls += synthesis.calls;
+        record.cached_calls += synthesis.cached;
+        record.synthesis_tokens = synthesis.usage.into();
+        check_budget(record, budget, started)?;
 
-    let s = synthesis.value;
-    let viewpoints = s.viewpoints.into_iter().map(|v| CitedStatement {
-        text: format!("{}: {}", v.stakeholder.trim(), v.framing.trim()),
-        sources: v.sources,
-    });
-    let summary = gate(report, &facts, texts, judge, s.summary, record);
-    let context = gate(
-        report,
-        &facts,
-        texts,
-        judge,
-        s.missing_context.into_iter().chain(viewpoints).collect(),
-        record,
-    );
-    if summary.is_empty() && context.is_empty() {
-        return Err("no statement of the model passed the grounding gate".to_string());
+        let s = synthesis.value;
+        let viewpoints = s.viewpoints.into_iter().map(|v| CitedStatement {
+            text: format!("{}: {}", v.stakeholder.trim(), v.framing.trim()),
+            sources: v.sources,
+        });
+        let summary = gate(report, &facts, texts, judge, s.summary, record);
+        let context = gate(
+            report,
+            &facts,
+            texts,
+            judge,
+            s.missing_context.into_iter().chain(viewpoints).collect(),
+            record,
+        );
+        if summary.is_empty() && context.is_empty() {
+            return Err("no statement of the model passed the grounding gate".to_string());
+        }
+        if !summary.is_empty() {
+            let verdict_sentence = report.sections.summary.first().cloned();
+            report.sections.summary = verdict_sentence.into_iter().chain(summary).collect();
+        }
+        if !context.is_empty() {
+            report.sections.missing_context = context;
+        }
+        Ok(())
     }
-    if !summary.is_empty() {
-        let verdict_sentence = report.sections.summary.first().cloned();
-        report.sections.summary = verdict_sentence.into_iter().chain(summary).collect();
-    }
-    if !context.is_empty() {
-        report.sections.missing_context = context;
-    }
-    Ok(())
 }
 
 fn check_budget(record: &LlmRecord, budget: Budget, started: Instant) -> Result<(), String> {

@@ -15,33 +15,9 @@ use common::*;
 use factually_analyze::analyze;
 use factually_core::Stance;
 use factually_llm::openai::{OpenAiCompat, OpenAiConfig};
-use factually_report::llm::{write_with_llm, Budget, StoredSources, SupportJudge};
+use factually_report::llm::{Budget, LlmWriter, StoredSources};
 use factually_report::{grounding_violations, Report};
 use serde_json::{json, Value};
-
-/// Stands in for the stance model in these tests, so that what is tested is the gate's logic:
-/// a quote supports a statement when it contains every word of four or more letters of it.
-struct WordJudge;
-
-impl SupportJudge for WordJudge {
-    fn support(&self, pairs: &[(&str, &str)]) -> Vec<f32> {
-        pairs
-            .iter()
-            .map(|(statement, quote)| {
-                let quote = quote.to_lowercase();
-                let all = statement
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| w.len() >= 4)
-                    .all(|w| quote.contains(&w.to_lowercase()));
-                if all {
-                    0.9
-                } else {
-                    0.1
-                }
-            })
-            .collect()
-    }
-}
 
 const EIFFEL_QUOTE: &str =
     "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.";
@@ -144,6 +120,15 @@ fn texts<'a>(report: &Report, docs: &'a [Doc]) -> StoredSources<'a> {
     }
 }
 
+fn writer(model: &OpenAiCompat, budget: Budget) -> LlmWriter<'_> {
+    LlmWriter {
+        model,
+        judge: &WordJudge,
+        concurrency: 4,
+        budget,
+    }
+}
+
 fn model(base: &str) -> OpenAiCompat {
     OpenAiCompat::new(OpenAiConfig {
         timeout: Duration::from_secs(5),
@@ -159,15 +144,9 @@ async fn the_gate_keeps_only_what_the_stored_sources_support() {
     let (mut report, docs) = report_and_texts();
     let stored = texts(&report, &docs);
     let verdict = report.verdict;
-    write_with_llm(
-        &mut report,
-        &stored,
-        &model(&base),
-        &WordJudge,
-        4,
-        Budget::default(),
-    )
-    .await;
+    writer(&model(&base), Budget::default())
+        .write(&mut report, &stored)
+        .await;
 
     let refs: Vec<&Doc> = docs.iter().collect();
     assert_eq!(
@@ -241,15 +220,9 @@ async fn an_unreachable_model_leaves_the_deterministic_report() {
     let before = report.sections.clone();
     let stored = texts(&report, &docs);
     let dead = model(&format!("http://127.0.0.1:{port}/v1"));
-    write_with_llm(
-        &mut report,
-        &stored,
-        &dead,
-        &WordJudge,
-        4,
-        Budget::default(),
-    )
-    .await;
+    writer(&dead, Budget::default())
+        .write(&mut report, &stored)
+        .await;
     assert_eq!(report.sections.summary, before.summary);
     let llm = report.llm.as_ref().unwrap();
     assert!(
@@ -272,7 +245,9 @@ async fn an_exceeded_budget_falls_back() {
         max_tokens: 100,
         ..Budget::default()
     };
-    write_with_llm(&mut report, &stored, &model(&base), &WordJudge, 4, tight).await;
+    writer(&model(&base), tight)
+        .write(&mut report, &stored)
+        .await;
     assert_eq!(report.sections.summary, before);
     assert!(report
         .llm

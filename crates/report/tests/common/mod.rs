@@ -155,3 +155,28 @@ pub fn refuted_claim_report() -> (Report, Vec<Doc>) {
     let report = report_for(&analysis, vec![&v], vec![], &sources);
     (report, vec![e, b])
 }
+
+/// Stands in for the stance model where what is tested or measured is the grounding gate's
+/// logic or schedule: a quote supports a statement when it contains every word of four or
+/// more letters of it.
+pub struct WordJudge;
+
+impl factually_report::llm::SupportJudge for WordJudge {
+    fn support(&self, pairs: &[(&str, &str)]) -> Vec<f32> {
+        pairs
+            .iter()
+            .map(|(statement, quote)| {
+                let quote = quote.to_lowercase();
+                let all = statement
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.len() >= 4)
+                    .all(|w| quote.contains(&w.to_lowercase()));
+                if all {
+                    0.9
+                } else {
+                    0.1
+                }
+            })
+            .collect()
+    }
+}
