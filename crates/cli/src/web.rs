@@ -2,7 +2,7 @@
 //! file, then the environment), one gathering round, and storing what was fetched as snapshots in
 //! the `web` knowledge base, where citations point.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -243,7 +243,7 @@ fn store(kb: &KnowledgeBase, gathered: Gathered) -> OfferedSources {
         documents: Vec::new(),
         gather_ms: 0.0,
     };
-    let mut seen = HashMap::new();
+    let mut seen = HashSet::new();
     let candidates: Vec<(Document, f32, Vec<String>)> = gathered
         .documents
         .into_iter()
@@ -258,7 +258,7 @@ fn store(kb: &KnowledgeBase, gathered: Gathered) -> OfferedSources {
             );
             (Document::new(new, w.fetched_at), w.credibility, w.copies)
         })
-        .filter(|(doc, _, _)| seen.insert(doc.meta.id.clone(), ()).is_none())
+        .filter(|(doc, _, _)| seen.insert(doc.meta.id.clone()))
         .collect();
     if candidates.is_empty() {
         return offered;
