@@ -142,6 +142,11 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
     let search_web = sources.contains(&SourceKind::Web);
     let name = KbName::parse(&args.kb)?;
     let stance = crate::verify_cmd::load_stance(ctx, args.stance_model.as_deref())?;
+    let llm = crate::web::ConfigFile::read(ctx)?.llm.resolve(
+        args.llm.is_some(),
+        &args.llm_url,
+        &args.llm_model,
+    );
     let (offered, web_kb) = if search_web || !args.urls.is_empty() {
         let config = crate::web::WebConfig::load(ctx)?;
         let web = config.sources(ctx, args.allow_private_hosts, search_web, args.max_pages)?;
@@ -176,8 +181,8 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
         offered,
     };
     let mut report = checker.check(&input, &checked_on)?;
-    if args.llm.is_some() || args.llm_url.is_some() {
-        crate::llm::write(ctx, &mut report, &stance, &args.llm_url, &args.llm_model)?;
+    if let Some(settings) = llm {
+        crate::llm::write(ctx, &mut report, &stance, settings)?;
     }
     print_report(&report, format);
     Ok(ExitCode::SUCCESS)

@@ -9,12 +9,51 @@ use factually_llm::openai::{OpenAiCompat, OpenAiConfig};
 use factually_report::llm::{Budget, LlmWriter, StoredSources};
 use factually_report::Report;
 use factually_stance::StanceModel;
+use serde::Deserialize;
 
 use crate::runtime::Context;
 use crate::Failure;
 
-/// Sources analysed at once.
-const CONCURRENCY: usize = 8;
+/// The `[llm]` table of the config file. Flags and environment variables win over it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// OpenAI-compatible base URL, up to `/v1` (`--llm-url`, `FACTUALLY_LLM_URL`). Setting it
+    /// turns LLM mode on for every check.
+    pub url: Option<String>,
+    /// Model name (`--llm-model`, `FACTUALLY_LLM_MODEL`).
+    pub model: Option<String>,
+    /// API key (`FACTUALLY_LLM_API_KEY`).
+    pub api_key: Option<String>,
+    /// Sources analysed at once (default 8).
+    pub concurrency: Option<usize>,
+    /// Tokens one check may spend before falling back (default 40,000).
+    pub max_tokens: Option<u64>,
+    /// Seconds one check may spend, and one call may take (default 120).
+    pub max_seconds: Option<u64>,
+}
+
+impl LlmConfig {
+    /// The file's settings with the flags and environment applied; `None` when LLM mode is
+    /// off (no `--llm`, and no URL from any source).
+    pub fn resolve(
+        mut self,
+        on: bool,
+        url: &Option<String>,
+        model: &Option<String>,
+    ) -> Option<Self> {
+        if url.is_some() {
+            self.url.clone_from(url);
+        }
+        if model.is_some() {
+            self.model.clone_from(model);
+        }
+        if let Some(key) = crate::web::env("FACTUALLY_LLM_API_KEY") {
+            self.api_key = Some(key);
+        }
+        (on || self.url.is_some()).then_some(self)
+    }
+}
 
 /// Rewrites the report's summary and context with the configured model; on any model failure
 /// the deterministic sections stay and the report says why.
@@ -22,20 +61,18 @@ pub fn write(
     ctx: &Context,
     report: &mut Report,
     stance: &StanceModel,
-    url: &Option<String>,
-    model: &Option<String>,
+    settings: LlmConfig,
 ) -> Result<(), Failure> {
-    let url = url
-        .as_deref()
-        .ok_or_else(|| Failure::usage("LLM mode needs --llm-url (or FACTUALLY_LLM_URL)"))?;
-    let model = model
-        .as_deref()
-        .ok_or_else(|| Failure::usage("LLM mode needs --llm-model (or FACTUALLY_LLM_MODEL)"))?;
+    let url = settings.url.as_deref().ok_or_else(|| {
+        Failure::usage("LLM mode needs --llm-url (or FACTUALLY_LLM_URL, or url in [llm])")
+    })?;
+    let model = settings.model.as_deref().ok_or_else(|| {
+        Failure::usage("LLM mode needs --llm-model (or FACTUALLY_LLM_MODEL, or model in [llm])")
+    })?;
+    let seconds = settings.max_seconds.unwrap_or(120).clamp(1, 3600);
     let config = OpenAiConfig {
-        api_key: std::env::var("FACTUALLY_LLM_API_KEY")
-            .ok()
-            .filter(|k| !k.is_empty()),
-        timeout: Duration::from_secs(120),
+        api_key: settings.api_key.clone(),
+        timeout: Duration::from_secs(seconds),
         ..OpenAiConfig::new(url, model)
     };
     let client = CachedModel::new(
@@ -61,8 +98,11 @@ pub fn write(
     let writer = LlmWriter {
         model: &client,
         judge: stance,
-        concurrency: CONCURRENCY,
-        budget: Budget::default(),
+        concurrency: settings.concurrency.unwrap_or(8).clamp(1, 64),
+        budget: Budget {
+            max_tokens: settings.max_tokens.unwrap_or(Budget::default().max_tokens),
+            max_time: Duration::from_secs(seconds),
+        },
     };
     crate::web::runtime()?.block_on(writer.write(report, &stored));
     Ok(())

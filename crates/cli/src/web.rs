@@ -55,14 +55,36 @@ pub struct WebConfig {
     pub timeout_seconds: Option<u64>,
 }
 
+/// The config file: `$FACTUALLY_CONFIG`, or `<data dir>/config.toml` when it exists.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+pub struct ConfigFile {
     #[serde(default)]
-    web: WebConfig,
+    pub web: WebConfig,
+    #[serde(default)]
+    pub llm: crate::llm::LlmConfig,
 }
 
-fn env(name: &str) -> Option<String> {
+impl ConfigFile {
+    /// Reads the file; a missing default file is an empty configuration, a missing
+    /// `$FACTUALLY_CONFIG` or a malformed file is an error naming the file.
+    pub fn read(ctx: &Context) -> Result<Self, Failure> {
+        let (path, required) = match env("FACTUALLY_CONFIG") {
+            Some(p) => (PathBuf::from(p), true),
+            None => (ctx.data.root().join("config.toml"), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str::<ConfigFile>(&text)
+                .map_err(|e| Failure::usage(format!("{}: {e}", path.display()))),
+            Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Failure::usage(format!("{}: {e}", path.display())))
+            }
+            Err(_) => Ok(ConfigFile::default()),
+        }
+    }
+}
+
+pub fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -75,24 +97,9 @@ fn list(value: &str) -> Vec<String> {
 }
 
 impl WebConfig {
-    /// Reads `FACTUALLY_CONFIG` (or `<data dir>/config.toml` when it exists), then applies
-    /// the environment.
+    /// The `[web]` table of the config file, then the environment.
     pub fn load(ctx: &Context) -> Result<Self, Failure> {
-        let (path, required) = match env("FACTUALLY_CONFIG") {
-            Some(p) => (PathBuf::from(p), true),
-            None => (ctx.data.root().join("config.toml"), false),
-        };
-        let mut config = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                toml::from_str::<ConfigFile>(&text)
-                    .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?
-                    .web
-            }
-            Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Failure::usage(format!("{}: {e}", path.display())))
-            }
-            Err(_) => WebConfig::default(),
-        };
+        let mut config = ConfigFile::read(ctx)?.web;
         let overrides = [
             ("FACTUALLY_SEARXNG_URL", &mut config.searxng_url),
             ("FACTUALLY_BRAVE_API_KEY", &mut config.brave_api_key),

@@ -319,6 +319,24 @@ fn llm_mode_keeps_only_grounded_statements() {
     let again = ok_json(data.path(), addr, &args);
     assert_eq!(again["llm"]["cached_calls"], again["llm"]["calls"]);
 
+    // The same from the config file's [llm] table, without any LLM flag.
+    std::fs::write(
+        data.path().join("config.toml"),
+        format!("[llm]\nurl = \"{llm_url}\"\nmodel = \"fixture-model\"\nconcurrency = 2\n"),
+    )
+    .unwrap();
+    let from_file = ok_json(data.path(), addr, &args[..5]);
+    assert_eq!(from_file["llm"]["statements_kept"], 1, "{from_file:#}");
+    std::fs::write(data.path().join("config.toml"), "[llm]\nbogus = 1\n").unwrap();
+    let out = factually(data.path(), addr, &args[..5]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a malformed config file is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml"));
+    std::fs::remove_file(data.path().join("config.toml")).unwrap();
+
     // A model server that is not there: the deterministic report, with the reason.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
