@@ -146,7 +146,7 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
         args.llm.is_some(),
         &args.llm_url,
         &args.llm_model,
-    );
+    )?;
     let (offered, web_kb) = if search_web || !args.urls.is_empty() {
         let config = crate::web::WebConfig::load(ctx)?;
         let web = config.sources(ctx, args.allow_private_hosts, search_web, args.max_pages)?;

@@ -35,13 +35,14 @@ pub struct LlmConfig {
 
 impl LlmConfig {
     /// The file's settings with the flags and environment applied; `None` when LLM mode is
-    /// off (no `--llm`, and no URL from any source).
+    /// off (no `--llm`, and no URL from any source). Checked before the check runs: LLM mode
+    /// without a URL or a model is a usage error.
     pub fn resolve(
         mut self,
         on: bool,
         url: &Option<String>,
         model: &Option<String>,
-    ) -> Option<Self> {
+    ) -> Result<Option<LlmSettings>, Failure> {
         if url.is_some() {
             self.url.clone_from(url);
         }
@@ -51,8 +52,36 @@ impl LlmConfig {
         if let Some(key) = crate::web::env("FACTUALLY_LLM_API_KEY") {
             self.api_key = Some(key);
         }
-        (on || self.url.is_some()).then_some(self)
+        if !on && self.url.is_none() {
+            return Ok(None);
+        }
+        let url = self.url.ok_or_else(|| {
+            Failure::usage("LLM mode needs --llm-url (or FACTUALLY_LLM_URL, or url in [llm])")
+        })?;
+        let model = self.model.ok_or_else(|| {
+            Failure::usage("LLM mode needs --llm-model (or FACTUALLY_LLM_MODEL, or model in [llm])")
+        })?;
+        let seconds = self.max_seconds.unwrap_or(120).clamp(1, 3600);
+        Ok(Some(LlmSettings {
+            model: OpenAiConfig {
+                api_key: self.api_key,
+                timeout: Duration::from_secs(seconds),
+                ..OpenAiConfig::new(url, model)
+            },
+            concurrency: self.concurrency.unwrap_or(8).clamp(1, 64),
+            budget: Budget {
+                max_tokens: self.max_tokens.unwrap_or(Budget::default().max_tokens),
+                max_time: Duration::from_secs(seconds),
+            },
+        }))
     }
+}
+
+/// LLM mode as one check runs it.
+pub struct LlmSettings {
+    model: OpenAiConfig,
+    concurrency: usize,
+    budget: Budget,
 }
 
 /// Rewrites the report's summary and context with the configured model; on any model failure
@@ -61,22 +90,10 @@ pub fn write(
     ctx: &Context,
     report: &mut Report,
     stance: &StanceModel,
-    settings: LlmConfig,
+    settings: LlmSettings,
 ) -> Result<(), Failure> {
-    let url = settings.url.as_deref().ok_or_else(|| {
-        Failure::usage("LLM mode needs --llm-url (or FACTUALLY_LLM_URL, or url in [llm])")
-    })?;
-    let model = settings.model.as_deref().ok_or_else(|| {
-        Failure::usage("LLM mode needs --llm-model (or FACTUALLY_LLM_MODEL, or model in [llm])")
-    })?;
-    let seconds = settings.max_seconds.unwrap_or(120).clamp(1, 3600);
-    let config = OpenAiConfig {
-        api_key: settings.api_key.clone(),
-        timeout: Duration::from_secs(seconds),
-        ..OpenAiConfig::new(url, model)
-    };
     let client = CachedModel::new(
-        OpenAiCompat::new(config)?,
+        OpenAiCompat::new(settings.model)?,
         ctx.data.root().join("llm-cache"),
     );
 
@@ -98,11 +115,8 @@ pub fn write(
     let writer = LlmWriter {
         model: &client,
         judge: stance,
-        concurrency: settings.concurrency.unwrap_or(8).clamp(1, 64),
-        budget: Budget {
-            max_tokens: settings.max_tokens.unwrap_or(Budget::default().max_tokens),
-            max_time: Duration::from_secs(seconds),
-        },
+        concurrency: settings.concurrency,
+        budget: settings.budget,
     };
     crate::web::runtime()?.block_on(writer.write(report, &stored));
     Ok(())

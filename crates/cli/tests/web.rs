@@ -337,6 +337,22 @@ fn llm_mode_keeps_only_grounded_statements() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml"));
     std::fs::remove_file(data.path().join("config.toml")).unwrap();
 
+    // LLM mode without a server or a model is refused before anything is checked.
+    let out = factually(
+        data.path(),
+        addr,
+        &[args[0], args[1], "--llm", "openai-compat"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--llm-url"));
+    let out = factually(
+        data.path(),
+        addr,
+        &[args[0], args[1], "--llm-url", &llm_url],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--llm-model"));
+
     // A model server that is not there: the deterministic report, with the reason.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
