@@ -142,14 +142,18 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
     let search_web = sources.contains(&SourceKind::Web);
     let name = KbName::parse(&args.kb)?;
     let stance = crate::verify_cmd::load_stance(ctx, args.stance_model.as_deref())?;
-    let llm = crate::web::ConfigFile::read(ctx)?.llm.resolve(
-        args.llm.is_some(),
-        &args.llm_url,
-        &args.llm_model,
-    )?;
+    // The config file is read once, before any work: a malformed one is refused up front.
+    let config = crate::web::ConfigFile::read(ctx)?;
+    let llm = config
+        .llm
+        .resolve(args.llm.is_some(), &args.llm_url, &args.llm_model)?;
     let (offered, web_kb) = if search_web || !args.urls.is_empty() {
-        let config = crate::web::WebConfig::load(ctx)?;
-        let web = config.sources(ctx, args.allow_private_hosts, search_web, args.max_pages)?;
+        let web = config.web.with_env().sources(
+            ctx,
+            args.allow_private_hosts,
+            search_web,
+            args.max_pages,
+        )?;
         let (offered, kb) =
             crate::web::gather_for_check(ctx, &web, &analyze(&input), &args.urls, search_web)?;
         (offered, Some(kb))

@@ -99,7 +99,12 @@ fn list(value: &str) -> Vec<String> {
 impl WebConfig {
     /// The `[web]` table of the config file, then the environment.
     pub fn load(ctx: &Context) -> Result<Self, Failure> {
-        let mut config = ConfigFile::read(ctx)?.web;
+        Ok(ConfigFile::read(ctx)?.web.with_env())
+    }
+
+    /// These settings with the environment applied over them.
+    pub fn with_env(mut self) -> Self {
+        let config = &mut self;
         let overrides = [
             ("FACTUALLY_SEARXNG_URL", &mut config.searxng_url),
             ("FACTUALLY_BRAVE_API_KEY", &mut config.brave_api_key),
@@ -117,7 +122,7 @@ impl WebConfig {
         if let Some(v) = env("FACTUALLY_BLOCK_DOMAINS") {
             config.block_domains = list(&v);
         }
-        Ok(config)
+        self
     }
 
     fn fetch_config(&self, allow_private: bool) -> FetchConfig {
