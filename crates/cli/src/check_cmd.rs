@@ -55,16 +55,22 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 8, value_name = "N")]
     max_pages: usize,
     /// Write the summary and context with a language model (behind the grounding gate):
-    /// `openai-compat` is any OpenAI-compatible server. On by default when FACTUALLY_LLM_URL
-    /// is set. The API key comes from FACTUALLY_LLM_API_KEY.
+    /// `openai-compat` is any OpenAI-compatible server, `gguf` a GGUF file run in this
+    /// process. On by default when FACTUALLY_LLM_URL is set. The API key comes from
+    /// FACTUALLY_LLM_API_KEY.
     #[arg(long, value_enum)]
     llm: Option<LlmKind>,
     /// Base URL of the OpenAI-compatible server, up to `/v1`.
     #[arg(long, env = "FACTUALLY_LLM_URL", value_name = "URL")]
     llm_url: Option<String>,
-    /// Model name on that server.
+    /// Model name on that server, or the GGUF file for `--llm gguf` (default: SmolLM2-135M
+    /// from PyPI).
     #[arg(long, env = "FACTUALLY_LLM_MODEL", value_name = "NAME")]
     llm_model: Option<String>,
+    /// Several models that each analyse the sources and give a verdict, comma-separated:
+    /// `openai-compat:NAME` (on --llm-url), `gguf` or `gguf:FILE`. The first writes the prose.
+    #[arg(long, value_delimiter = ',', value_name = "MODELS")]
+    jury: Vec<String>,
 }
 
 /// Where the language model of LLM mode runs.
@@ -72,6 +78,8 @@ pub struct CheckArgs {
 pub enum LlmKind {
     /// Any server that speaks OpenAI's chat-completions API (OpenAI, Ollama, vLLM, llama.cpp).
     OpenaiCompat,
+    /// A GGUF model file run in this process by llama.cpp (builds with `--features gguf`).
+    Gguf,
 }
 
 /// A place evidence comes from.
@@ -144,9 +152,12 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
     let stance = crate::verify_cmd::load_stance(ctx, args.stance_model.as_deref())?;
     // The config file is read once, before any work: a malformed one is refused up front.
     let config = crate::web::ConfigFile::read(ctx)?;
-    let llm = config
-        .llm
-        .resolve(args.llm.is_some(), &args.llm_url, &args.llm_model)?;
+    let llm = config.llm.resolve(crate::llm::LlmFlags {
+        kind: args.llm,
+        url: &args.llm_url,
+        model: &args.llm_model,
+        jury: &args.jury,
+    })?;
     let (offered, web_kb) = if search_web || !args.urls.is_empty() {
         let web = config.web.with_env().sources(
             ctx,

@@ -356,3 +356,66 @@ fn the_report_schema_in_docs_is_current() {
         );
     }
 }
+
+/// LLM mode with SmolLM2-135M run in this process (the `gguf` feature): a real report whose
+/// every quote is grounded, answered from the call cache the second time; a file that is not
+/// a model leaves the deterministic report with a warning that names it.
+#[cfg(feature = "gguf")]
+#[test]
+fn llm_mode_with_an_in_process_gguf_model() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let dir = fixtures().join("report-kb");
+    check(
+        d,
+        &["kb", "add", "--kb", "fixture", dir.to_str().unwrap()],
+        0,
+    );
+    let args = [
+        "check",
+        "The Eiffel Tower is located in Berlin.",
+        "--kb",
+        "fixture",
+        "--checked-on",
+        "2026-11-29",
+        "--llm",
+        "gguf",
+    ];
+    let report = json(d, &args);
+    assert_grounded(d, &report);
+    let llm = &report["llm"];
+    assert!(
+        llm["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("gguf:SmolLM2-135M-Instruct.Q4_1@"),
+        "{llm}"
+    );
+    assert!(llm["sources_analysed"].as_u64().unwrap() >= 1, "{llm}");
+    assert!(llm["analysis_tokens"]["completion"].as_u64().unwrap() > 0);
+    let plain = json(d, &args[..6]);
+    assert_eq!(
+        report["verdict"], plain["verdict"],
+        "the pipeline's verdict stands"
+    );
+    if llm["fallback"].is_null() {
+        assert!(llm["statements_kept"].as_u64().unwrap() >= 1, "{llm}");
+    }
+    let again = json(d, &args);
+    assert_eq!(again["llm"]["cached_calls"], again["llm"]["calls"]);
+    assert_eq!(again["sections"], report["sections"]);
+
+    let notes = d.join("notes.gguf");
+    std::fs::write(&notes, "my notes, not a model").unwrap();
+    let mut bad = args.to_vec();
+    bad.extend(["--llm-model", notes.to_str().unwrap()]);
+    let fallback = json(d, &bad);
+    assert!(
+        fallback["llm"]["fallback"]
+            .as_str()
+            .unwrap()
+            .contains("is not a GGUF model file"),
+        "{fallback}"
+    );
+    assert_eq!(fallback["sections"], plain["sections"]);
+}

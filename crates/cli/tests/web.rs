@@ -93,7 +93,8 @@ async fn chat(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
                 {"text": "The mayor resigned over the bridge scandal.", "sources": [1]}
             ],
             "missing_context": [],
-            "viewpoints": []
+            "viewpoints": [],
+            "verdict": "refuted"
         })
     };
     axum::Json(json!({
@@ -296,7 +297,8 @@ fn llm_mode_keeps_only_grounded_statements() {
     let report = ok_json(data.path(), addr, &args);
     let llm = &report["llm"];
     assert_eq!(llm["fallback"], Value::Null, "{report:#}");
-    assert_eq!(llm["prompt_version"], "factually-llm-v1");
+    assert_eq!(llm["prompt_version"], "factually-llm-v2");
+    assert_eq!(llm["verdict"], "refuted");
     assert_eq!(llm["quotes_removed"], 1);
     assert_eq!(llm["statements_kept"], 1, "{report:#}");
     assert_eq!(llm["statements_removed"], 1);
@@ -352,6 +354,40 @@ fn llm_mode_keeps_only_grounded_statements() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--llm-model"));
+
+    // A jury of two models on the same server: every vote is shown, and the verdict changes
+    // only by the overrule rule (both say refuted).
+    let jury_args = [
+        args[0],
+        args[1],
+        args[2],
+        args[3],
+        args[4],
+        "--llm-url",
+        &llm_url,
+        "--jury",
+        "openai-compat:fixture-model,openai-compat:fixture-model-2",
+    ];
+    let jury = ok_json(data.path(), addr, &jury_args);
+    let votes = jury["llm"]["jury"].as_array().unwrap();
+    assert_eq!(votes.len(), 2, "{jury:#}");
+    assert!(votes.iter().all(|v| v["verdict"] == "refuted"), "{votes:?}");
+    assert_eq!(jury["llm"]["statements_kept"], 1);
+    match jury["llm"]["overruled"].as_object() {
+        Some(o) => {
+            assert_eq!(o["pipeline"]["label"], report["verdict"]["label"]);
+            assert_eq!(jury["verdict"]["label"], "refuted");
+        }
+        None => assert_eq!(jury["verdict"], report["verdict"]),
+    }
+    assert_quotes_stored(data.path(), addr, &jury);
+    let out = factually(
+        data.path(),
+        addr,
+        &[args[0], args[1], "--jury", "telepathy:x"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown LLM provider"));
 
     // A model server that is not there: the deterministic report, with the reason.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -139,6 +139,10 @@ pub enum LlmError {
     Timeout(u64),
     #[error("the model server's answer is not a chat completion: {0}")]
     BadResponse(String),
+    #[error("the prompt needs {tokens} tokens with its answer, more than the model's {window}-token window")]
+    PromptTooLong { tokens: usize, window: usize },
+    #[error("the local model failed: {0}")]
+    Inference(String),
     #[error("the model did not answer with valid JSON for {schema}: {message}")]
     InvalidJson { schema: String, message: String },
 }
@@ -191,10 +195,21 @@ pub struct JsonAnswer<T> {
 /// round (the model is shown its answer and the error), then [`LlmError::InvalidJson`].
 pub async fn json_chat<T: DeserializeOwned + JsonSchema>(
     model: &dyn ChatModel,
-    mut request: ChatRequest,
+    request: ChatRequest,
     schema_name: &str,
 ) -> Result<JsonAnswer<T>, LlmError> {
-    request.schema = Some(OutputSchema::of::<T>(schema_name));
+    json_chat_with(model, request, OutputSchema::of::<T>(schema_name)).await
+}
+
+/// [`json_chat`] with a schema narrower than `T`'s own (for example a field limited to an
+/// `enum` of allowed values). Answers are still validated by deserialising into `T`.
+pub async fn json_chat_with<T: DeserializeOwned>(
+    model: &dyn ChatModel,
+    mut request: ChatRequest,
+    schema: OutputSchema,
+) -> Result<JsonAnswer<T>, LlmError> {
+    let schema_name = schema.name.clone();
+    request.schema = Some(schema);
     let mut usage = Usage::default();
     let mut cached = 0;
     let mut last_error = String::new();
@@ -224,7 +239,7 @@ pub async fn json_chat<T: DeserializeOwned + JsonSchema>(
         }
     }
     Err(LlmError::InvalidJson {
-        schema: schema_name.to_string(),
+        schema: schema_name,
         message: last_error,
     })
 }

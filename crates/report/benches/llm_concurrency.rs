@@ -28,7 +28,7 @@ async fn answer(Json(body): Json<Value>) -> Json<Value> {
     let content = if prompt.contains("Analyse source") {
         json!({"relevant": true, "stance": "supports", "key_facts": [{"fact": "Repaired.", "quote": SENTENCE}]})
     } else {
-        json!({"summary": [{"text": "The bridge was repaired in the spring.", "sources": [1, 2, 3]}], "missing_context": [], "viewpoints": []})
+        json!({"summary": [{"text": "The bridge was repaired in the spring.", "sources": [1, 2, 3]}], "missing_context": [], "viewpoints": [], "verdict": "supported"})
     };
     Json(json!({
         "id": "c", "object": "chat.completion", "model": "bench",
@@ -98,7 +98,7 @@ fn main() {
         };
         let started = Instant::now();
         let writer = LlmWriter {
-            model: &model,
+            models: &[&model],
             judge: &WordJudge,
             concurrency: 8,
             budget: Budget::default(),

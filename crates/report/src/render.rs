@@ -243,7 +243,7 @@ pub fn to_text(r: &Report, colour: bool) -> String {
 /// How the report's prose was written, when a language model took part.
 fn llm_line(r: &Report) -> Option<String> {
     let l = r.llm.as_ref()?;
-    Some(match &l.fallback {
+    let mut line = match &l.fallback {
         Some(reason) => format!("Written without {} ({reason}).", l.model),
         None => format!(
             "Summary and context written with {} ({}): {} statement{} kept, {} removed by the grounding gate; {} quote{} not found in the sources dropped; {} call{} ({} cached), {} + {} tokens.",
@@ -260,7 +260,33 @@ fn llm_line(r: &Report) -> Option<String> {
             l.analysis_tokens.prompt + l.synthesis_tokens.prompt,
             l.analysis_tokens.completion + l.synthesis_tokens.completion,
         ),
-    })
+    };
+    if l.jury.is_empty() {
+        if let Some(v) = l.verdict {
+            line.push_str(&format!(" The model's own verdict: {v}."));
+        }
+    } else {
+        let votes: Vec<String> = l
+            .jury
+            .iter()
+            .map(|v| match (&v.verdict, &v.failure) {
+                (Some(verdict), _) => format!("{} says {verdict}", v.model),
+                (None, Some(why)) => format!("{} did not finish ({why})", v.model),
+                (None, None) => format!("{} did not vote", v.model),
+            })
+            .collect();
+        line.push_str(&format!(" Jury: {}.", votes.join("; ")));
+    }
+    if let Some(o) = &l.overruled {
+        line.push_str(&format!(
+            " The jury unanimously overruled the evidence pipeline's verdict ({}, confidence {:.2}).",
+            o.pipeline.label, o.pipeline.confidence
+        ));
+    }
+    if !l.disagreements.is_empty() {
+        line.push_str(&format!(" Disagreements: {}.", l.disagreements.join("; ")));
+    }
+    Some(line)
 }
 
 fn md_escape(s: &str) -> String {
@@ -323,6 +349,9 @@ pub fn to_markdown(r: &Report) -> String {
                 md_escape(&k.reason)
             ));
         }
+    }
+    if let Some(line) = llm_line(r) {
+        out.push_str(&format!("\n{}\n", md_escape(&line)));
     }
     out
 }
@@ -407,6 +436,7 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 {% for k in r.skipped_sources %}<li>{{ k.url }}: {{ k.reason }}</li>
 {% endfor %}</ul>
 </section>
+{% endif %}{% if llm_line %}<p class="note">{{ llm_line }}</p>
 {% endif %}<p class="note">factually can make mistakes: every quote above links to a stored copy of its source, so check them. Found an error? Report it with the input, the date and the source number.</p>
 </main>
 </body>
@@ -480,6 +510,7 @@ pub fn to_html(r: &Report) -> String {
         sections => sections,
         sources => sources,
         origins => origins,
+        llm_line => llm_line(r),
     };
     environment()
         .get_template("report.html")

