@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use factually_assets::{AssetCache, SMOLLM2_135M};
 use factually_gguf::{GgufModel, GgufOptions, Timing};
-use factually_llm::{ChatRequest, Message};
+use factually_llm::{ChatRequest, Message, OutputSchema};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -54,6 +54,40 @@ fn main() {
         runs.iter()
             .map(Timing::generate_tokens_per_second)
             .collect(),
+    );
+    // The same, decoding under a grammar: an analysis-like schema whose quotes must be one of
+    // 40 sentences (what LLM mode asks of every source).
+    let sentences: Vec<String> = (0..40)
+        .map(|i| format!("Sentence number {i} of the source says something about the tower."))
+        .collect();
+    let mut constrained = request.clone();
+    constrained.schema = Some(OutputSchema {
+        name: "analysis".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "relevant": {"type": "boolean"},
+                "key_facts": {"type": "array", "maxItems": 4, "items": {
+                    "type": "object",
+                    "properties": {"fact": {"type": "string", "maxLength": 300},
+                                   "quote": {"type": "string", "enum": sentences}},
+                    "required": ["fact", "quote"]}}
+            },
+            "required": ["relevant", "key_facts"]
+        }),
+    });
+    let grammar_runs: Vec<Timing> = (0..3)
+        .map(|_| model.generate(&constrained).expect("generation").1)
+        .collect();
+    let grammar_generate = median(
+        grammar_runs
+            .iter()
+            .map(Timing::generate_tokens_per_second)
+            .collect(),
+    );
+    println!(
+        "under a JSON-schema grammar (40-sentence quote enum): generated {} tokens at {grammar_generate:.1} tok/s",
+        grammar_runs[0].generated_tokens
     );
     println!(
         "gguf SmolLM2-135M-Instruct Q4_1, {} threads: load {load:.2} s; prompt {} tokens at {prompt:.0} tok/s; \

@@ -35,6 +35,9 @@ use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 
+/// Most likely tokens the grammar is asked about when the model's first choice breaks it.
+const SHORTLIST: usize = 64;
+
 /// Tokens decoded per llama.cpp batch while reading the prompt.
 const PROMPT_BATCH: usize = 512;
 
@@ -362,42 +365,73 @@ impl Picker {
         Ok(Self { grammar, sampling })
     }
 
-    /// The next token after output `idx` of the last decode. The grammar is first asked about
-    /// the model's own choice alone, and masks the whole vocabulary only when that choice breaks
-    /// it (as llama.cpp's own sampler does): masking 49k tokens at every step costs more than
-    /// running a small model. `None` when the grammar allows no token at all.
+    /// The next token after output `idx` of the last decode. `None` when the grammar allows no
+    /// token at all.
+    ///
+    /// Masking 49k tokens with a grammar at every step costs more than running a small model,
+    /// so the grammar is asked in widening circles, as llama.cpp's own sampler does: about the
+    /// model's own choice alone; when that breaks the grammar, about the [`SHORTLIST`] most
+    /// likely tokens; only when none of those fits, about the whole vocabulary. At temperature
+    /// 0 this picks exactly the token a full mask would.
     fn pick(&mut self, ctx: &LlamaContext<'_>, idx: i32) -> Option<LlamaToken> {
-        let choose =
-            |array: &mut LlamaTokenDataArray, sampling: &mut Option<LlamaSampler>| match sampling {
-                Some(s) => {
-                    array.apply_sampler(s);
-                    array.selected_token()
-                }
-                None => array
-                    .data
-                    .iter()
-                    .filter(|d| d.logit().is_finite())
-                    .max_by(|a, b| a.logit().total_cmp(&b.logit()))
-                    .map(|d| d.id()),
-            };
-        let mut all = ctx.token_data_array_ith(idx);
-        let Some(grammar) = self.grammar.as_mut() else {
-            return choose(&mut all, &mut self.sampling);
+        let Some(sampling) = self.sampling.as_mut() else {
+            return self.pick_greedy(ctx.get_logits_ith(idx), || ctx.token_data_array_ith(idx));
         };
-        let first = choose(&mut all.clone(), &mut self.sampling)?;
-        let logit = all
-            .data
-            .iter()
-            .find(|d| d.id() == first)
-            .map_or(0.0, |d| d.logit());
-        let mut alone =
-            LlamaTokenDataArray::new(vec![LlamaTokenData::new(first, logit, 0.0)], false);
-        alone.apply_sampler(grammar);
-        let token = if alone.data[0].logit().is_finite() {
-            first
-        } else {
+        let mut all = ctx.token_data_array_ith(idx);
+        if let Some(grammar) = self.grammar.as_mut() {
             all.apply_sampler(grammar);
-            choose(&mut all, &mut self.sampling)?
+        }
+        all.apply_sampler(sampling);
+        let token = all.selected_token()?;
+        if let Some(grammar) = self.grammar.as_mut() {
+            grammar.accept(token);
+        }
+        Some(token)
+    }
+
+    fn pick_greedy(
+        &mut self,
+        logits: &[f32],
+        everything: impl FnOnce() -> LlamaTokenDataArray,
+    ) -> Option<LlamaToken> {
+        let data = |i: usize| LlamaTokenData::new(LlamaToken(i as i32), logits[i], 0.0);
+        let best_of = |array: &LlamaTokenDataArray| {
+            array
+                .data
+                .iter()
+                .filter(|d| d.logit().is_finite())
+                .max_by(|a, b| a.logit().total_cmp(&b.logit()))
+                .map(|d| d.id())
+        };
+        let first = logits
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.is_finite())
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)?;
+        let Some(grammar) = self.grammar.as_mut() else {
+            return Some(LlamaToken(first as i32));
+        };
+        let mut alone = LlamaTokenDataArray::new(vec![data(first)], false);
+        alone.apply_sampler(grammar);
+        let token = match best_of(&alone) {
+            Some(t) => t,
+            None => {
+                let mut order: Vec<usize> = (0..logits.len()).collect();
+                let k = SHORTLIST.min(order.len() - 1);
+                order.select_nth_unstable_by(k, |a, b| logits[*b].total_cmp(&logits[*a]));
+                let mut shortlist =
+                    LlamaTokenDataArray::from_iter(order[..k].iter().map(|i| data(*i)), false);
+                shortlist.apply_sampler(grammar);
+                match best_of(&shortlist) {
+                    Some(t) => t,
+                    None => {
+                        let mut all = everything();
+                        all.apply_sampler(grammar);
+                        best_of(&all)?
+                    }
+                }
+            }
         };
         grammar.accept(token);
         Some(token)
