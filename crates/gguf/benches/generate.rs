@@ -3,7 +3,9 @@
 //! 128 generated tokens, median of 3): prompt tokens/s, generated tokens/s and load time.
 //!
 //! Run: `cargo bench -p factually-gguf --bench generate`. Target: generation within 1.25x of
-//! llama.cpp's 80 tok/s on a 2-core machine, i.e. at least 64 tok/s.
+//! llama.cpp's own speed on the same machine at the same context depth: compare the main figure
+//! with `llama-bench -m <the gguf> -p 0 -n 128 -d 347 -t 2`, and the short-prompt figure with
+//! `-n 128`, run alongside (the shared 2-core machines vary by +-15% from minute to minute).
 
 use std::time::Instant;
 
@@ -55,6 +57,25 @@ fn main() {
             .map(Timing::generate_tokens_per_second)
             .collect(),
     );
+    // Generation right after a short prompt, comparable with llama-bench's `tg128` (depth ~0);
+    // the main figure above compares with `tg128 @ d347`.
+    let mut short = request.clone();
+    short.messages = vec![Message::user("Write a long essay about the Eiffel Tower.")];
+    let short_runs: Vec<Timing> = (0..3)
+        .map(|_| model.generate(&short).expect("generation").1)
+        .collect();
+    println!(
+        "after a {}-token prompt: generated {} tokens at {:.1} tok/s",
+        short_runs[0].prompt_tokens,
+        short_runs[0].generated_tokens,
+        median(
+            short_runs
+                .iter()
+                .map(Timing::generate_tokens_per_second)
+                .collect()
+        )
+    );
+
     // The same, decoding under a grammar: an analysis-like schema whose quotes must be one of
     // 40 sentences (what LLM mode asks of every source).
     let sentences: Vec<String> = (0..40)
@@ -91,10 +112,9 @@ fn main() {
     );
     println!(
         "gguf SmolLM2-135M-Instruct Q4_1, {} threads: load {load:.2} s; prompt {} tokens at {prompt:.0} tok/s; \
-         generated {} tokens at {generate:.1} tok/s (target >= 64 tok/s: {})",
+         generated {} tokens at {generate:.1} tok/s",
         threads,
         runs[0].prompt_tokens,
         runs[0].generated_tokens,
-        if generate >= 64.0 { "met" } else { "NOT met" }
     );
 }

@@ -99,7 +99,7 @@ pub enum SourceStance {
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct KeyFact {
-    #[schemars(length(max = 300))]
+    #[schemars(length(max = 160))]
     pub fact: String,
     /// A verbatim quote from the source that states the fact.
     pub quote: String,
@@ -120,16 +120,16 @@ pub struct Synthesis {
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct CitedStatement {
-    #[schemars(length(max = 300))]
+    #[schemars(length(max = 250))]
     pub text: String,
     pub sources: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Viewpoint {
-    #[schemars(length(max = 80))]
+    #[schemars(length(max = 60))]
     pub stakeholder: String,
-    #[schemars(length(max = 300))]
+    #[schemars(length(max = 200))]
     pub framing: String,
     pub sources: Vec<usize>,
 }
@@ -320,7 +320,7 @@ fn analysis_schema(excerpt: &str) -> OutputSchema {
     sentences.dedup();
     sentences.truncate(MAX_QUOTE_CHOICES);
     if let Some(facts) = schema.schema.pointer_mut("/properties/key_facts") {
-        facts["maxItems"] = 4.into();
+        facts["maxItems"] = 3.into();
     }
     if !sentences.is_empty() {
         if let Some(quote) = schema.schema.pointer_mut("/$defs/KeyFact/properties/quote") {
@@ -347,7 +347,7 @@ fn synthesis_schema(facts: &[GroundedFact]) -> OutputSchema {
             cited["maxItems"] = 3.into();
         }
     }
-    for (section, most) in [("summary", 4), ("missing_context", 3), ("viewpoints", 3)] {
+    for (section, most) in [("summary", 3), ("missing_context", 2), ("viewpoints", 2)] {
         if let Some(list) = schema.schema.pointer_mut(&format!("/properties/{section}")) {
             list["maxItems"] = most.into();
         }
@@ -379,7 +379,7 @@ fn analysis_request(
         Message::system(SYSTEM),
         Message::user(format!(
             "Question: {question}\n{assumptions}\nAnalyse source {n}. Say whether it is relevant, \
-             whether it supports or refutes the question's claim, and list up to 4 key facts \
+             whether it supports or refutes the question's claim, and list up to 3 key facts \
              that bear on the question or its assumptions, each with an exact quote.\n\n\
              <source n=\"{n}\" title=\"{}\">\n{}\n</source>",
             title.replace('"', "'"),
@@ -419,8 +419,8 @@ fn synthesis_request(
             Message::system(SYSTEM),
             Message::user(format!(
                 "Question: {question}\n\nQuotes from the analysed sources:\n{listing}\n\
-                 Based on these quotes only, write: a summary (2-4 statements answering the \
-                 question), missing context (1-3 statements the question leaves out) and \
+                 Based on these quotes only, write: a summary (1-3 short statements answering the \
+                 question), missing context (1-2 statements the question leaves out) and \
                  viewpoints (who frames the issue how, and who gains from each framing). \
                  Every statement must list the numbers of the sources it rests on. Then give \
                  your verdict on the question's claim from these quotes alone: supported, \
@@ -848,6 +848,32 @@ impl LlmWriter<'_> {
     }
 }
 
+/// A model's statement without the bracketed marks it may have added (`[1]`, `[X]`, `[source
+/// 2]`): the citations a kept statement shows are the gate's, never the model's.
+fn without_citation_marks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        match after.find(']') {
+            Some(close) if close <= 12 => rest = &after[close + 1..],
+            Some(_) => {
+                out.push('[');
+                rest = &after[1..];
+            }
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    let spaced = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    spaced
+        .replace(" .", ".")
+        .replace(" ,", ",")
+        .trim_end_matches(|c: char| c == '[' || c.is_whitespace())
+        .to_string()
+}
+
 /// Keeps the statements of which every sentence is supported by a grounded quote of a cited
 /// source (a statement that strings a supported sentence to an unsupported one goes), citing
 /// exactly the supporting sources, and records the supporting quotes as evidence of their
@@ -863,11 +889,7 @@ fn gate(
 ) -> Vec<Item> {
     let mut kept = Vec::new();
     for st in statements {
-        let text = st
-            .text
-            .trim()
-            .trim_end_matches(|c: char| c == '[' || c.is_whitespace())
-            .to_string();
+        let text = without_citation_marks(&st.text);
         let sentences: Vec<&str> = factually_core::split_sentences(&text)
             .iter()
             .map(|span| span.slice(&text).trim())
@@ -996,6 +1018,24 @@ mod tests {
     }
 
     #[test]
+    fn a_models_own_citation_marks_are_removed() {
+        let check =
+            |text: &str, want: &str| assert_eq!(without_citation_marks(text), want, "{text}");
+        check("The tower is in Paris [1].", "The tower is in Paris.");
+        check("Largest tributary of the [X]", "Largest tributary of the");
+        check(
+            "Built in 1889 [source 2], by Eiffel [3] .",
+            "Built in 1889, by Eiffel.",
+        );
+        check(
+            "A list [of things that is long enough to stay] here",
+            "A list [of things that is long enough to stay] here",
+        );
+        check("Dangling [1", "Dangling");
+        check("Plain.", "Plain.");
+    }
+
+    #[test]
     fn analysis_quotes_are_limited_to_the_sentences_shown() {
         let excerpt =
             "The tower is in Paris. It was built in 1889 by Eiffel's company.\n[...]\nShort one.";
@@ -1010,7 +1050,7 @@ mod tests {
         );
         assert_eq!(
             schema.pointer("/properties/key_facts/maxItems"),
-            Some(&4.into())
+            Some(&3.into())
         );
     }
 }
