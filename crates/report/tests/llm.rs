@@ -132,6 +132,11 @@ fn writer<'a>(models: &'a [&'a dyn ChatModel], budget: Budget) -> LlmWriter<'a> 
     }
 }
 
+/// Why LLM mode fell back, which it must have.
+fn fallback(report: &Report) -> &str {
+    report.llm.as_ref().unwrap().fallback.as_deref().unwrap()
+}
+
 fn model(base: &str) -> OpenAiCompat {
     OpenAiCompat::new(OpenAiConfig {
         timeout: Duration::from_secs(5),
@@ -254,12 +259,7 @@ async fn an_exceeded_budget_falls_back() {
         .write(&mut report, &stored)
         .await;
     assert_eq!(report.sections.summary, before);
-    assert!(report
-        .llm
-        .unwrap()
-        .fallback
-        .unwrap()
-        .contains("token budget"));
+    assert!(fallback(&report).contains("token budget"));
 }
 
 /// A model that answers every analysis with the Eiffel quote and every synthesis with a
@@ -409,10 +409,5 @@ async fn the_time_budget_bounds_a_model_that_hangs() {
     .await;
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(report.sections.summary, before);
-    assert!(report
-        .llm
-        .unwrap()
-        .fallback
-        .unwrap()
-        .contains("time budget"));
+    assert!(fallback(&report).contains("time budget"));
 }
