@@ -105,7 +105,7 @@ impl LlmConfig {
         let models = if jury.is_empty() {
             vec![self.spec(
                 provider.as_deref().unwrap_or("openai-compat"),
-                None,
+                self.model.clone(),
                 timeout,
             )?]
         } else {
@@ -130,16 +130,15 @@ impl LlmConfig {
         }))
     }
 
-    /// One model: `kind` with `name` (a juror's), else the configured model.
+    /// One model: `kind` with `name` (the configured model, or a juror's own: a juror without
+    /// one never takes the configured model; for `gguf` it is the default SmolLM2).
     fn spec(
         &self,
         kind: &str,
         name: Option<String>,
         timeout: Duration,
     ) -> Result<ModelSpec, Failure> {
-        let name = name
-            .filter(|n| !n.is_empty())
-            .or_else(|| self.model.clone());
+        let name = name.filter(|n| !n.is_empty());
         match kind {
             "openai-compat" => {
                 let url = self.url.clone().ok_or_else(|| {
