@@ -156,8 +156,13 @@ fn check_magic(path: &Path) -> Result<(), GgufError> {
     }
 }
 
-/// A short content fingerprint (size, first and last 64 KiB), so that two files with the same
-/// name never share a model id, and with it cache entries, without hashing gigabytes at load.
+/// Changes whenever decoding changes (grammar handling, sampling), so that answers cached by an
+/// older decoder are not served as this one's.
+const DECODER_VERSION: &str = "factually-gguf-decoder-1";
+
+/// A short fingerprint of the file (size, first and last 64 KiB) and of [`DECODER_VERSION`], so
+/// that two files with the same name, or two decoders, never share a model id, and with it
+/// cache entries, without hashing gigabytes at load.
 fn fingerprint(path: &Path) -> Result<String, GgufError> {
     use std::io::{Seek, SeekFrom};
     let io = |source| GgufError::Io {
@@ -166,7 +171,8 @@ fn fingerprint(path: &Path) -> Result<String, GgufError> {
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    let mut bytes = len.to_le_bytes().to_vec();
+    let mut bytes = DECODER_VERSION.as_bytes().to_vec();
+    bytes.extend(len.to_le_bytes());
     let mut head = Vec::new();
     (&mut file)
         .take(65_536)

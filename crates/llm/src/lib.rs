@@ -144,7 +144,12 @@ pub enum LlmError {
     #[error("the local model failed: {0}")]
     Inference(String),
     #[error("the model did not answer with valid JSON for {schema}: {message}")]
-    InvalidJson { schema: String, message: String },
+    InvalidJson {
+        schema: String,
+        message: String,
+        /// What the failed attempts cost.
+        usage: Usage,
+    },
 }
 
 /// A chat model: messages in, text out.
@@ -241,6 +246,7 @@ pub async fn json_chat_with<T: DeserializeOwned>(
     Err(LlmError::InvalidJson {
         schema: schema_name,
         message: last_error,
+        usage,
     })
 }
 

@@ -257,7 +257,10 @@ async fn prose_instead_of_json_gets_one_repair_round() {
     let err = json_chat::<Verdict>(&model(&base), ask(), "verdict")
         .await
         .unwrap_err();
-    assert!(matches!(err, LlmError::InvalidJson { .. }), "{err:?}");
+    assert!(
+        matches!(err, LlmError::InvalidJson { usage, .. } if usage.prompt_tokens == 40),
+        "the failed attempts' tokens are reported: {err:?}"
+    );
 }
 
 #[tokio::test]

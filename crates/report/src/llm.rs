@@ -771,7 +771,13 @@ impl LlmWriter<'_> {
                         }
                     }
                 }
-                Err(e) => spent.failures.push(format!("source {n}: {e}")),
+                Err(e) => {
+                    if let LlmError::InvalidJson { usage, .. } = &e {
+                        spent.analysis.add(*usage);
+                        spent.calls += 2;
+                    }
+                    spent.failures.push(format!("source {n}: {e}"));
+                }
             }
         }
         if spent.sources_analysed == 0 {
@@ -791,7 +797,14 @@ impl LlmWriter<'_> {
             .max(1);
         let synthesis = json_chat_with::<Synthesis>(model, request, synthesis_schema(&draft_facts))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| {
+                // Invalid answers cost tokens too.
+                if let LlmError::InvalidJson { usage, .. } = &e {
+                    spent.synthesis = *usage;
+                    spent.calls += 2;
+                }
+                e.to_string()
+            })?;
         spent.calls += synthesis.calls;
         spent.cached += synthesis.cached;
         spent.synthesis = synthesis.usage;
