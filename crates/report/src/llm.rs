@@ -177,6 +177,13 @@ pub struct TokenCount {
     pub completion: u64,
 }
 
+impl TokenCount {
+    fn add(&mut self, u: Usage) {
+        self.prompt += u.prompt_tokens;
+        self.completion += u.completion_tokens;
+    }
+}
+
 impl From<Usage> for TokenCount {
     fn from(u: Usage) -> Self {
         Self {
@@ -650,19 +657,12 @@ impl LlmWriter<'_> {
         let mut votes = Vec::new();
         let mut writer_draft = None;
         for (i, (model, spent, result)) in drafts.into_iter().enumerate() {
-            let mut analysis = TokenCount::from(spent.analysis);
-            let mut synthesis = TokenCount::from(spent.synthesis);
-            analysis.prompt += record.analysis_tokens.prompt;
-            analysis.completion += record.analysis_tokens.completion;
-            synthesis.prompt += record.synthesis_tokens.prompt;
-            synthesis.completion += record.synthesis_tokens.completion;
-            record.analysis_tokens = analysis;
-            record.synthesis_tokens = synthesis;
+            record.analysis_tokens.add(spent.analysis);
+            record.synthesis_tokens.add(spent.synthesis);
             record.calls += spent.calls;
             record.cached_calls += spent.cached;
             let mut tokens = TokenCount::from(spent.analysis);
-            tokens.prompt += spent.synthesis.prompt_tokens;
-            tokens.completion += spent.synthesis.completion_tokens;
+            tokens.add(spent.synthesis);
             votes.push(JurorVote {
                 model,
                 verdict: result.as_ref().ok().map(|d| d.synthesis.verdict),
