@@ -17,7 +17,7 @@ use factually_core::{Stance, VerdictLabel};
 use factually_llm::openai::{OpenAiCompat, OpenAiConfig};
 use factually_llm::{ChatModel, ChatRequest, ChatResponse, LlmError, Usage};
 use factually_report::llm::{Budget, LlmWriter, StoredSources};
-use factually_report::{grounding_violations, Report};
+use factually_report::{grounding_violations, render, Report};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
@@ -359,6 +359,23 @@ async fn a_jury_shows_every_vote_and_where_they_disagree() {
     );
     let refs: Vec<&Doc> = docs.iter().collect();
     assert!(grounding_violations(&report, common::stored(&refs)).is_empty());
+    // Every format shows the votes and the disagreements.
+    for page in [
+        render::to_text(&report, false),
+        render::to_markdown(&report),
+        render::to_html(&report),
+    ] {
+        // The text format wraps lines at 80 columns.
+        let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            page.contains("Jury: test:a says refuted; test:b says supported"),
+            "{page}"
+        );
+        assert!(
+            page.contains("test:b says supported; test:c says refuted"),
+            "{page}"
+        );
+    }
 }
 
 #[tokio::test]
