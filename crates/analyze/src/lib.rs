@@ -14,7 +14,7 @@ pub mod words;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use loaded::{LoadedCategory, LoadedSpan};
 pub use presuppose::{Presupposition, Trigger, MAX_PRESUPPOSITIONS};
@@ -122,7 +122,7 @@ fn foreign_language(input: &str) -> Option<String> {
 }
 
 /// Is the input a question or a statement?
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InputKind {
     Question,
@@ -130,7 +130,7 @@ pub enum InputKind {
 }
 
 /// Whether a statement can be true or false on evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Checkability {
     /// States or asks about facts.
@@ -155,7 +155,7 @@ pub struct Analysis {
     pub check_worthy: bool,
     pub checkability: Checkability,
     /// Why the input is not check-worthy, in one sentence; absent when it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkability_reason: Option<String>,
 }
 

@@ -12,12 +12,12 @@
 
 use std::sync::OnceLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::words::{inflections, is_function_word, Word};
 
 /// Why a span counts as loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LoadedCategory {
     /// A word that annotators found to make news text biased (MBIC).
@@ -37,7 +37,7 @@ pub enum LoadedCategory {
 }
 
 /// One loaded span of the input.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoadedSpan {
     /// The span as written.
     pub text: String,

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::words::{
     inflections, is_aux, is_function_word, is_in, is_known_verb, is_number, is_past, is_year,
@@ -21,7 +21,7 @@ use crate::words::{
 };
 
 /// What in the wording carries a presupposition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// "who won X" presupposes someone won X; "what did X do" that X did something.

@@ -135,7 +135,7 @@ pub struct Viewpoint {
 }
 
 /// What LLM mode did, recorded in the report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LlmRecord {
     /// `provider:model@endpoint`.
     pub model: String,
@@ -153,25 +153,25 @@ pub struct LlmRecord {
     pub statements_removed: usize,
     pub statements_kept: usize,
     /// Why the deterministic sections were kept, when they were.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
     /// The (first) model's own verdict; the report's verdict stays the evidence pipeline's
     /// unless a jury overrules it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<VerdictLabel>,
     /// Every model's vote, when several models sat as a jury.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jury: Vec<JurorVote>,
     /// Where the models disagree with the evidence pipeline or with each other.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disagreements: Vec<String>,
     /// Set when a unanimous jury replaced the pipeline's verdict (see [`overrule`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overruled: Option<Overrule>,
     pub milliseconds: f64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TokenCount {
     pub prompt: u64,
     pub completion: u64,
@@ -520,21 +520,21 @@ impl Meter {
 }
 
 /// How one juror voted, shown in the report.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JurorVote {
     pub model: String,
     /// The model's verdict on the question; absent when it could not finish.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<VerdictLabel>,
     pub sources_analysed: usize,
     pub tokens: TokenCount,
     /// Why the model could not finish.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
 }
 
 /// A verdict replaced by a jury under [`overrule`]'s rule.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Overrule {
     /// The evidence pipeline's verdict before the jury replaced it.
     pub pipeline: ReportVerdict,

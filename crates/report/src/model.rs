@@ -5,13 +5,13 @@
 use factually_analyze::{Checkability, InputKind, LoadedSpan, Trigger};
 use factually_core::{DocId, Stance, Verdict, VerdictLabel};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Bumped when a field changes meaning or disappears (adding fields keeps the version).
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A fact-check report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
     pub input: String,
@@ -46,7 +46,7 @@ pub struct Report {
 }
 
 /// The verdict on a scale ClaimReview can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportVerdict {
     pub label: VerdictLabel,
     /// Probability that the label is right, `0..=1`.
@@ -66,7 +66,7 @@ impl From<&Verdict> for ReportVerdict {
 }
 
 /// The three numbered sections of the report page.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Sections {
     /// "Summary of the results": the verdict in one sentence, then statements from evidence.
     pub summary: Vec<Item>,
@@ -77,14 +77,14 @@ pub struct Sections {
 }
 
 /// One statement of a section with the sources it rests on.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Item {
     pub text: String,
     /// Source numbers (`sources[].n`) backing the text.
     pub citations: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StatementCheck {
     pub text: String,
     pub verdict: ReportVerdict,
@@ -97,14 +97,14 @@ pub struct StatementCheck {
 }
 
 /// A source that was found but not used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SkippedSource {
     pub url: String,
     pub reason: String,
 }
 
 /// What the sources say about one presupposition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PresuppositionStatus {
     /// Sources support it.
@@ -128,7 +128,7 @@ impl PresuppositionStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PresuppositionCheck {
     pub text: String,
     pub trigger: Trigger,
@@ -138,7 +138,7 @@ pub struct PresuppositionCheck {
 }
 
 /// A cited source and the quotes taken from it.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     pub n: usize,
     #[schemars(with = "String")]
@@ -163,7 +163,7 @@ pub struct Source {
 }
 
 /// A quote: exactly the stored text between the byte offsets `start..end`.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EvidenceQuote {
     pub quote: String,
     pub start: usize,
@@ -176,7 +176,7 @@ pub struct EvidenceQuote {
 }
 
 /// Milliseconds per stage.
-#[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ReportTimings {
     /// Web search, fetching, extraction and storing snapshots (0 without web sources).
     #[serde(default)]

@@ -1,0 +1,243 @@
+//! factually's database: fact-checks and their report versions, progress events, the durable
+//! job queue, donations and readers' error reports.
+//!
+//! Why a trait: the embedded default keeps everything in one SQLite file next to the knowledge
+//! bases ([`SqliteStore`]); a scale-out deployment wants PostgreSQL shared by many workers.
+//! Callers (the web crate, the workers) only see [`Store`], so a second backend needs no change
+//! to them.
+//!
+//! Why the queue lives in the `checks` table: a check *is* its job. Submitting one writes one
+//! row; a worker claims it by taking a time-limited lease; the report is written in the same
+//! transaction that ends the job, and only by the lease holder. A server killed mid-check leaves
+//! a row whose lease runs out, and the next worker to look (in this process after a restart, or
+//! any other process) takes it again: nothing is lost, and since a report version is keyed by
+//! `(check, run)`, nothing is written twice. A run that keeps failing stops after
+//! [`MAX_ATTEMPTS`] and the check is marked `failed` with the reason.
+
+mod sqlite;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStore;
+
+/// Attempts of one run before a check is marked failed.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("no check with id {0}")]
+    UnknownCheck(String),
+    /// The worker's lease ran out and another worker took the job; its result is dropped.
+    #[error("the lease on check {0} was lost to another worker")]
+    LeaseLost(String),
+    #[error("a stored value is malformed: {0}")]
+    Corrupt(String),
+}
+
+/// Where a check is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            other => return Err(StoreError::Corrupt(format!("status {other:?}"))),
+        })
+    }
+}
+
+/// A question to check, as submitted.
+#[derive(Debug, Clone)]
+pub struct NewCheck {
+    pub input: String,
+    /// The normalised input: two submissions with the same key are the same question.
+    pub input_key: String,
+    pub topic: String,
+    pub slug: String,
+    /// A check of the same key created after this time (RFC 3339) is returned instead of a
+    /// new one; `None` always creates a new check.
+    pub reuse_since: Option<String>,
+}
+
+/// The outcome of [`Store::submit`].
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub check: CheckRecord,
+    /// True when an existing recent check was returned.
+    pub existing: bool,
+}
+
+/// A check as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckRecord {
+    pub id: String,
+    pub input: String,
+    pub topic: String,
+    pub slug: String,
+    pub status: Status,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The report version the current or last job writes (1 for the first check).
+    pub run: u32,
+    pub attempts: u32,
+    pub error: Option<String>,
+}
+
+/// One version of a check's report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReport {
+    pub check_id: String,
+    pub version: u32,
+    /// The report JSON, exactly as written.
+    pub json: String,
+    pub created_at: String,
+}
+
+/// What a worker hands back when a check is done.
+#[derive(Debug, Clone)]
+pub struct FinishedReport {
+    pub json: String,
+    pub label: String,
+    pub rating: u8,
+    /// The text the archive search indexes besides the question (the summary).
+    pub summary: String,
+    pub sources: Vec<SourceRow>,
+}
+
+/// A cited source of a report version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    pub n: u32,
+    pub doc_id: String,
+    pub kb: String,
+    pub title: String,
+    pub url: Option<String>,
+}
+
+/// A claimed job: the right to run one check until the lease ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub check_id: String,
+    pub input: String,
+    pub run: u32,
+    /// 1 for the first attempt; more after a crash or a failure that may pass on retry.
+    pub attempt: u32,
+    pub owner: String,
+}
+
+/// A progress event of a check (an SSE event).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Increasing across the whole database: the SSE `id`, and `Last-Event-ID` resumes after it.
+    pub id: i64,
+    pub check_id: String,
+    pub run: u32,
+    pub kind: String,
+    /// JSON.
+    pub data: String,
+    pub at: String,
+}
+
+/// A row of the archive: a check with its latest verdict, when it has one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckSummary {
+    pub id: String,
+    pub input: String,
+    pub topic: String,
+    pub slug: String,
+    pub status: Status,
+    pub created_at: String,
+    pub label: Option<String>,
+    pub rating: Option<u8>,
+    pub checked_at: Option<String>,
+}
+
+/// A payment recorded through the webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Donation {
+    /// The provider's event id; a replayed event is recorded once.
+    pub event_id: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub at: String,
+}
+
+/// The storage boundary. Every method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Creates a queued check, or returns a recent one with the same key (see
+    /// [`NewCheck::reuse_since`]).
+    async fn submit(&self, new: NewCheck) -> Result<Submitted, StoreError>;
+    /// Queues a new run of an existing check (its report gets a new version). A check that is
+    /// queued or running already is returned as it is.
+    async fn recheck(&self, id: &str) -> Result<CheckRecord, StoreError>;
+    async fn check(&self, id: &str) -> Result<Option<CheckRecord>, StoreError>;
+    /// A report version; the latest when `version` is `None`.
+    async fn report(
+        &self,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<Option<StoredReport>, StoreError>;
+    /// Takes the oldest queued job, or one whose lease ran out (its worker died), for `lease`.
+    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError>;
+    /// Extends a lease; [`StoreError::LeaseLost`] when another worker has the job now.
+    async fn renew(&self, job: &Job, lease: Duration) -> Result<(), StoreError>;
+    /// Appends a progress event; returns its id.
+    async fn event(&self, job: &Job, kind: &str, data: &str) -> Result<i64, StoreError>;
+    /// Stores the report as version `job.run` and marks the check done, in one transaction.
+    async fn complete(&self, job: &Job, report: FinishedReport) -> Result<(), StoreError>;
+    /// Ends an attempt that failed: back in the queue when `retry` and attempts remain,
+    /// otherwise the check is failed with `error`.
+    async fn fail(&self, job: &Job, error: &str, retry: bool) -> Result<Status, StoreError>;
+    /// Events of a check after the event id `after` (0 for all), oldest first.
+    async fn events_after(&self, id: &str, after: i64) -> Result<Vec<Event>, StoreError>;
+    /// The newest checks, newest first.
+    async fn recent(&self, limit: u32) -> Result<Vec<CheckSummary>, StoreError>;
+    /// Full-text search over questions and summaries, best first.
+    async fn search(&self, query: &str, limit: u32) -> Result<Vec<CheckSummary>, StoreError>;
+    /// The checks of one topic, newest first.
+    async fn topic(&self, topic: &str, limit: u32) -> Result<Vec<CheckSummary>, StoreError>;
+    /// Topics with their number of checks, largest first.
+    async fn topics(&self, limit: u32) -> Result<Vec<(String, u32)>, StoreError>;
+    /// Records a donation; false when the event was recorded before (a replay).
+    async fn record_donation(&self, donation: Donation) -> Result<bool, StoreError>;
+    /// The sum of donations (in cents) recorded at or after `since` (RFC 3339).
+    async fn donations_since(&self, since: &str) -> Result<i64, StoreError>;
+    /// A reader's report of an error in a check.
+    async fn report_error(&self, id: &str, message: &str) -> Result<(), StoreError>;
+}
+
+/// Now as RFC 3339 (UTC, second precision, so strings sort in time order).
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,301 @@
+//! The SQLite store: the queue's guarantees (a crashed worker's job is taken again, a stale
+//! worker cannot write, retries end), repeated questions, re-checks, search and donations.
+
+use std::time::Duration;
+
+use factually_store::{
+    Donation, FinishedReport, Job, NewCheck, SourceRow, SqliteStore, Status, Store, StoreError,
+    MAX_ATTEMPTS,
+};
+
+async fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("factually.db"))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+fn new(input: &str, reuse_since: Option<&str>) -> NewCheck {
+    NewCheck {
+        input: input.into(),
+        input_key: input.to_lowercase(),
+        topic: "science".into(),
+        slug: input.to_lowercase().replace(' ', "-"),
+        reuse_since: reuse_since.map(str::to_string),
+    }
+}
+
+fn finished(summary: &str) -> FinishedReport {
+    FinishedReport {
+        json: format!("{{\"summary\":{summary:?}}}"),
+        label: "refuted".into(),
+        rating: 1,
+        summary: summary.into(),
+        sources: vec![SourceRow {
+            n: 1,
+            doc_id: "0123456789abcdef".into(),
+            kb: "default".into(),
+            title: "Albert Einstein".into(),
+            url: None,
+        }],
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn a_check_runs_through_the_queue_once() {
+    let (_dir, s) = store().await;
+    let submitted = s
+        .submit(new("Why did Einstein fail math", None))
+        .await
+        .unwrap();
+    assert!(!submitted.existing);
+    let id = submitted.check.id.clone();
+    assert_eq!(id.len(), 6);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(submitted.check.status, Status::Queued);
+
+    let job = s.claim("w1", LEASE).await.unwrap().expect("a job");
+    assert_eq!(
+        (job.check_id.as_str(), job.run, job.attempt),
+        (id.as_str(), 1, 1)
+    );
+    assert_eq!(
+        s.claim("w2", LEASE).await.unwrap(),
+        None,
+        "a leased job is not taken twice"
+    );
+    assert_eq!(s.check(&id).await.unwrap().unwrap().status, Status::Running);
+
+    let e1 = s.event(&job, "progress", "{\"step\":1}").await.unwrap();
+    let e2 = s.event(&job, "progress", "{\"step\":2}").await.unwrap();
+    assert!(e2 > e1);
+    s.complete(&job, finished("He did not fail."))
+        .await
+        .unwrap();
+
+    let check = s.check(&id).await.unwrap().unwrap();
+    assert_eq!(check.status, Status::Done);
+    let report = s.report(&id, None).await.unwrap().unwrap();
+    assert_eq!(
+        (report.version, report.json.as_str()),
+        (1, "{\"summary\":\"He did not fail.\"}")
+    );
+    let events = s.events_after(&id, e1).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), vec![e2]);
+    assert_eq!(s.claim("w1", LEASE).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_dead_workers_job_is_taken_again_and_the_stale_worker_cannot_write() {
+    let (_dir, s) = store().await;
+    let id = s.submit(new("q", None)).await.unwrap().check.id;
+    let dead = s.claim("dead", Duration::ZERO).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let alive = s
+        .claim("alive", LEASE)
+        .await
+        .unwrap()
+        .expect("the expired lease is free");
+    assert_eq!((alive.check_id.as_str(), alive.attempt), (id.as_str(), 2));
+
+    for result in [
+        s.complete(&dead, finished("stale")).await,
+        s.renew(&dead, LEASE).await,
+    ] {
+        assert!(
+            matches!(result, Err(StoreError::LeaseLost(_))),
+            "{result:?}"
+        );
+    }
+    s.renew(&alive, LEASE).await.unwrap();
+    s.complete(&alive, finished("fresh")).await.unwrap();
+    let report = s.report(&id, None).await.unwrap().unwrap();
+    assert!(report.json.contains("fresh"));
+    assert_eq!(
+        s.report(&id, Some(2)).await.unwrap(),
+        None,
+        "one version, written once"
+    );
+}
+
+#[tokio::test]
+async fn interrupted_and_failing_runs_end_after_the_last_attempt() {
+    let (_dir, s) = store().await;
+    let crashing = s
+        .submit(new("crashes the worker", None))
+        .await
+        .unwrap()
+        .check
+        .id;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let job = s.claim("w", Duration::ZERO).await.unwrap().unwrap();
+        assert_eq!(job.attempt, attempt);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(s.claim("w", LEASE).await.unwrap(), None);
+    let check = s.check(&crashing).await.unwrap().unwrap();
+    assert_eq!(check.status, Status::Failed);
+    assert!(check.error.unwrap().contains("interrupted"));
+
+    let failing = s.submit(new("fails", None)).await.unwrap().check.id;
+    let mut statuses = Vec::new();
+    while let Some(job) = s.claim("w", LEASE).await.unwrap() {
+        statuses.push(s.fail(&job, "the model crashed", true).await.unwrap());
+    }
+    assert_eq!(statuses, [Status::Queued, Status::Queued, Status::Failed]);
+    let check = s.check(&failing).await.unwrap().unwrap();
+    assert_eq!(check.error.as_deref(), Some("the model crashed"));
+}
+
+#[tokio::test]
+async fn a_repeated_question_returns_the_recent_check_and_a_recheck_makes_a_new_version() {
+    let (_dir, s) = store().await;
+    let first = s
+        .submit(new("Is the sky blue", Some("2000-01-01T00:00:00Z")))
+        .await
+        .unwrap();
+    let again = s
+        .submit(new("Is the sky blue", Some("2000-01-01T00:00:00Z")))
+        .await
+        .unwrap();
+    assert!(again.existing);
+    assert_eq!(again.check.id, first.check.id);
+    let stale = s
+        .submit(new("Is the sky blue", Some("2999-01-01T00:00:00Z")))
+        .await
+        .unwrap();
+    assert!(!stale.existing, "an old check is not reused");
+    let forced = s.submit(new("Is the sky blue", None)).await.unwrap();
+    assert!(!forced.existing);
+
+    let id = first.check.id;
+    assert_eq!(
+        s.recheck(&id).await.unwrap().run,
+        1,
+        "a queued check is not queued twice"
+    );
+    let job = s.claim("w", LEASE).await.unwrap().unwrap();
+    s.complete(&job, finished("v1")).await.unwrap();
+    let rechecked = s.recheck(&id).await.unwrap();
+    assert_eq!((rechecked.status, rechecked.run), (Status::Queued, 2));
+    let job = s.claim("w", LEASE).await.unwrap().unwrap();
+    assert_eq!(
+        (job.check_id.as_str(), job.run, job.attempt),
+        (id.as_str(), 2, 1)
+    );
+    s.complete(&job, finished("v2")).await.unwrap();
+    assert!(s
+        .report(&id, Some(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .json
+        .contains("v1"));
+    assert!(s
+        .report(&id, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .json
+        .contains("v2"));
+    assert!(matches!(
+        s.recheck("ffffff").await,
+        Err(StoreError::UnknownCheck(_))
+    ));
+}
+
+async fn done(s: &SqliteStore, input: &str, summary: &str) -> String {
+    let id = s.submit(new(input, None)).await.unwrap().check.id;
+    let job: Job = s.claim("w", LEASE).await.unwrap().unwrap();
+    s.complete(&job, finished(summary)).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn the_archive_searches_questions_and_summaries() {
+    let (_dir, s) = store().await;
+    let einstein = done(
+        &s,
+        "Why did Einstein fail math?",
+        "He excelled at mathematics.",
+    )
+    .await;
+    let wall = done(
+        &s,
+        "Is the Great Wall visible from the Moon?",
+        "It is not visible.",
+    )
+    .await;
+    for (query, want) in [
+        ("einstein", vec![&einstein]),
+        ("mathematics", vec![&einstein]),
+        ("visible moon", vec![&wall]),
+        ("\"; DROP TABLE checks; --", vec![]),
+        ("NEAR(", vec![]),
+        ("", vec![]),
+    ] {
+        let found: Vec<String> = s
+            .search(query, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let want: Vec<String> = want.into_iter().cloned().collect();
+        assert_eq!(found, want, "search {query:?}");
+    }
+    let recent = s.recent(10).await.unwrap();
+    assert_eq!(recent.len(), 2);
+    assert_eq!(recent[0].label.as_deref(), Some("refuted"));
+    assert_eq!(
+        s.topics(10).await.unwrap(),
+        vec![("science".to_string(), 2)]
+    );
+    assert_eq!(s.topic("science", 1).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_replayed_donation_is_counted_once() {
+    let (_dir, s) = store().await;
+    let d = |id: &str, cents| Donation {
+        event_id: id.into(),
+        amount_cents: cents,
+        currency: "usd".into(),
+        at: "2026-11-01T00:00:00Z".into(),
+    };
+    assert!(s.record_donation(d("evt_1", 500)).await.unwrap());
+    assert!(!s.record_donation(d("evt_1", 500)).await.unwrap());
+    assert!(s.record_donation(d("evt_2", 250)).await.unwrap());
+    assert_eq!(
+        s.donations_since("2026-01-01T00:00:00Z").await.unwrap(),
+        750
+    );
+    assert_eq!(s.donations_since("2027-01-01T00:00:00Z").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn error_reports_need_a_check() {
+    let (_dir, s) = store().await;
+    let id = s.submit(new("q", None)).await.unwrap().check.id;
+    s.report_error(&id, "source 2 is misquoted").await.unwrap();
+    assert!(matches!(
+        s.report_error("000000", "x").await,
+        Err(StoreError::UnknownCheck(_))
+    ));
+}
+
+#[tokio::test]
+async fn reopening_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("factually.db");
+    let id = {
+        let s = SqliteStore::open(&path).await.unwrap();
+        done(&s, "Is water wet?", "Yes.").await
+    };
+    let s = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(s.check(&id).await.unwrap().unwrap().status, Status::Done);
+    assert!(s.report(&id, None).await.unwrap().is_some());
+}
