@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use factually_analyze::{analyze, validate_bytes, validate_input, Analysis};
 use factually_kb::KbName;
-use factually_report::{render, report_schema, Checker, OfferedSources, Report};
+use factually_report::{render, report_schema, Checker, OfferedSources, Progress, Report};
 use factually_verify::{Verifier, VerifyOptions};
 
 use crate::output::print_json;
@@ -28,15 +28,25 @@ pub enum ReportFormat {
 pub struct CheckArgs {
     /// The question or claim; `-` reads it from standard input.
     input: String,
+    /// The date printed as "Checked on" (YYYY-MM-DD); today by default.
+    #[arg(long, value_name = "DATE")]
+    checked_on: Option<String>,
+    /// A page to use as a source (repeatable); fetched and stored like a search result.
+    #[arg(long = "url", value_name = "URL")]
+    urls: Vec<String>,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+/// How checks are run: shared by `check` and `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct PipelineArgs {
     /// Knowledge base to search.
     #[arg(long, default_value = factually_kb::default_kb::DEFAULT_KB)]
     kb: String,
     /// Documents taken from retrieval for each statement and presupposition.
     #[arg(long, default_value_t = VerifyOptions::default().documents)]
     documents: usize,
-    /// The date printed as "Checked on" (YYYY-MM-DD); today by default.
-    #[arg(long, value_name = "DATE")]
-    checked_on: Option<String>,
     /// Use this stance artifact (from `factually train stance`) instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     stance_model: Option<PathBuf>,
@@ -44,9 +54,6 @@ pub struct CheckArgs {
     /// both (`kb,web`). Default: `kb`, or only the given pages when `--url` is used.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "SOURCES")]
     sources: Vec<SourceKind>,
-    /// A page to use as a source (repeatable); fetched and stored like a search result.
-    #[arg(long = "url", value_name = "URL")]
-    urls: Vec<String>,
     /// Let the fetcher reach loopback and private network addresses (never needed for the
     /// public web; for self-hosted pages and tests).
     #[arg(long, env = "FACTUALLY_ALLOW_PRIVATE_HOSTS")]
@@ -123,7 +130,7 @@ fn read_input(arg: &str) -> Result<String, Failure> {
     Ok(validate_bytes(&bytes)?.to_string())
 }
 
-fn today() -> String {
+pub fn today() -> String {
     let d = time::OffsetDateTime::now_utc().date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
@@ -141,66 +148,131 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
         Some(d) => valid_date(d)?,
         None => today(),
     };
-    let sources = if args.sources.is_empty() && args.urls.is_empty() {
-        vec![SourceKind::Kb]
-    } else {
-        args.sources.clone()
-    };
-    let search_kb = sources.contains(&SourceKind::Kb);
-    let search_web = sources.contains(&SourceKind::Web);
-    let name = KbName::parse(&args.kb)?;
-    let stance = crate::verify_cmd::load_stance(ctx, args.stance_model.as_deref())?;
-    // The config file is read once, before any work: a malformed one is refused up front.
-    let config = crate::web::ConfigFile::read(ctx)?;
-    let llm = config.llm.resolve(crate::llm::LlmFlags {
-        kind: args.llm,
-        url: &args.llm_url,
-        model: &args.llm_model,
-        jury: &args.jury,
-    })?;
-    let (offered, web_kb) = if search_web || !args.urls.is_empty() {
-        let web = config.web.with_env().sources(
-            ctx,
-            args.allow_private_hosts,
-            search_web,
-            args.max_pages,
-        )?;
-        let (offered, kb) =
-            crate::web::gather_for_check(ctx, &web, &analyze(&input), &args.urls, search_web)?;
-        (offered, Some(kb))
-    } else {
-        (OfferedSources::default(), None)
-    };
-    // Without `kb` among the sources the knowledge base is never searched, so the web KB
-    // stands in for it (and the default KB is not built just to be ignored).
-    let kb = match (search_kb, web_kb) {
-        (false, Some(web)) => web,
-        _ => ctx.open_kb(&name)?,
-    };
-    let checker = Checker {
-        verifier: Verifier {
-            kb: &kb,
-            embedder: if search_kb {
-                ctx.embedder_for(&kb)?
-            } else {
-                None
-            },
-            stance: &stance,
-            options: VerifyOptions {
-                documents: args.documents.clamp(1, 50),
-                ..VerifyOptions::default()
-            },
-        },
-        kb_name: name.to_string(),
-        search_kb,
-        offered,
-    };
-    let mut report = checker.check(&input, &checked_on)?;
-    if let Some(settings) = llm {
-        crate::llm::write(ctx, &mut report, &stance, settings)?;
-    }
+    let pipeline = Pipeline::new(ctx, &args.pipeline, !args.urls.is_empty())?;
+    let report = pipeline.run(ctx, &input, &checked_on, &args.urls, &|_| {})?;
     print_report(&report, format);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Everything a check needs that does not change from one check to the next: resolved once
+/// by `check`, and once per server by `serve`.
+pub struct Pipeline {
+    kb: KbName,
+    search_kb: bool,
+    search_web: bool,
+    documents: usize,
+    stance: factually_stance::StanceModel,
+    llm: Option<crate::llm::LlmSettings>,
+    web: crate::web::WebConfig,
+    allow_private_hosts: bool,
+    max_pages: usize,
+}
+
+impl Pipeline {
+    /// Resolves the options and the config file and loads the stance model. `with_urls`: the
+    /// checks come with pages of their own, so without `--sources` only those are used.
+    pub fn new(ctx: &Context, args: &PipelineArgs, with_urls: bool) -> Result<Self, Failure> {
+        let sources = if args.sources.is_empty() && !with_urls {
+            vec![SourceKind::Kb]
+        } else {
+            args.sources.clone()
+        };
+        let kb = KbName::parse(&args.kb)?;
+        let stance = crate::verify_cmd::load_stance(ctx, args.stance_model.as_deref())?;
+        // The config file is read once, before any work: a malformed one is refused up front.
+        let config = crate::web::ConfigFile::read(ctx)?;
+        let llm = config.llm.resolve(crate::llm::LlmFlags {
+            kind: args.llm,
+            url: &args.llm_url,
+            model: &args.llm_model,
+            jury: &args.jury,
+        })?;
+        Ok(Self {
+            kb,
+            search_kb: sources.contains(&SourceKind::Kb),
+            search_web: sources.contains(&SourceKind::Web),
+            documents: args.documents.clamp(1, 50),
+            stance,
+            llm,
+            web: config.web.with_env(),
+            allow_private_hosts: args.allow_private_hosts,
+            max_pages: args.max_pages,
+        })
+    }
+
+    /// The knowledge base checks search (built on first use when it is the default one), so
+    /// a server can prepare it before taking checks.
+    pub fn open_kb(&self, ctx: &Context) -> Result<(), Failure> {
+        if self.search_kb {
+            ctx.open_kb(&self.kb)?;
+        }
+        Ok(())
+    }
+
+    /// Checks one input, telling `progress` about each step.
+    pub fn run(
+        &self,
+        ctx: &Context,
+        input: &str,
+        checked_on: &str,
+        urls: &[String],
+        progress: &dyn Fn(Progress),
+    ) -> Result<Report, Failure> {
+        let (offered, web_kb) = if self.search_web || !urls.is_empty() {
+            let web = self.web.sources(
+                ctx,
+                self.allow_private_hosts,
+                self.search_web,
+                self.max_pages,
+            )?;
+            let analysis = analyze(validate_input(input)?);
+            if self.search_web {
+                progress(Progress::Searching {
+                    queries: factually_fetch::queries_for(&analysis, crate::web::QUERIES),
+                });
+            }
+            let (offered, kb) =
+                crate::web::gather_for_check(ctx, &web, &analysis, urls, self.search_web)?;
+            progress(Progress::Fetched {
+                pages: offered.documents.len(),
+            });
+            (offered, Some(kb))
+        } else {
+            (OfferedSources::default(), None)
+        };
+        // Without `kb` among the sources the knowledge base is never searched, so the web KB
+        // stands in for it (and the default KB is not built just to be ignored).
+        let kb = match (self.search_kb, web_kb) {
+            (false, Some(web)) => web,
+            _ => ctx.open_kb(&self.kb)?,
+        };
+        let checker = Checker {
+            verifier: Verifier {
+                kb: &kb,
+                embedder: if self.search_kb {
+                    ctx.embedder_for(&kb)?
+                } else {
+                    None
+                },
+                stance: &self.stance,
+                options: VerifyOptions {
+                    documents: self.documents,
+                    ..VerifyOptions::default()
+                },
+            },
+            kb_name: self.kb.to_string(),
+            search_kb: self.search_kb,
+            offered,
+        };
+        let mut report = checker.check_with_progress(input, checked_on, progress)?;
+        if let Some(settings) = &self.llm {
+            progress(Progress::WritingWithModel {
+                models: settings.models(),
+            });
+            crate::llm::write(ctx, &mut report, &self.stance, settings)?;
+        }
+        Ok(report)
+    }
 }
 
 fn print_report(report: &Report, format: ReportFormat) {

@@ -67,6 +67,13 @@ pub struct LlmSettings {
     threads: Option<usize>,
 }
 
+impl LlmSettings {
+    /// How many models write (one, or the jury's size).
+    pub fn models(&self) -> usize {
+        self.models.len()
+    }
+}
+
 fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), dirs::home_dir()) {
         (Some(rest), Some(home)) => home.join(rest),
@@ -226,7 +233,7 @@ pub fn write(
     ctx: &Context,
     report: &mut Report,
     stance: &StanceModel,
-    settings: LlmSettings,
+    settings: &LlmSettings,
 ) -> Result<(), Failure> {
     let mut models = Vec::new();
     let mut refused = Vec::new();

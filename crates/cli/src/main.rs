@@ -7,6 +7,7 @@ mod kb_cmd;
 mod llm;
 mod output;
 mod runtime;
+mod serve_cmd;
 mod train_cmd;
 mod verify_cmd;
 mod web;
@@ -34,7 +35,8 @@ Environment:
   FACTUALLY_ALLOW_PRIVATE_HOSTS=1  let the fetcher reach loopback and private addresses
   FACTUALLY_TRUST_DOMAINS, FACTUALLY_BLOCK_DOMAINS  comma-separated domain lists
   FACTUALLY_LLM_URL, FACTUALLY_LLM_MODEL, FACTUALLY_LLM_API_KEY
-                       LLM mode for `check` (an OpenAI-compatible server; see docs/llm.md)";
+                       LLM mode for `check` (an OpenAI-compatible server; see docs/llm.md)
+  FACTUALLY_STRIPE_WEBHOOK_SECRET  signing secret of the donation webhook (`serve`; docs/site.md)";
 
 #[derive(Parser, Debug)]
 #[command(name = "factually", version, about = "Automated, grounded fact-checking, offline by default.", after_help = EXIT_HELP)]
@@ -87,6 +89,8 @@ enum Command {
     Verify(verify_cmd::VerifyArgs),
     /// Score the verify pipeline on a public benchmark (accuracy, macro-F1, calibration, speed).
     Eval(verify_cmd::EvalArgs),
+    /// Serve the web site and JSON API, and run submitted checks in background workers.
+    Serve(serve_cmd::ServeArgs),
     /// Train models from benchmark training data (the stance model).
     Train {
         #[command(subcommand)]
@@ -192,6 +196,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify_cmd::run_verify(&ctx, args),
         Command::Eval(args) => verify_cmd::run_eval(&ctx, args),
         Command::Train { command } => train_cmd::run(&ctx, command),
+        Command::Serve(args) => serve_cmd::run_serve(ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -24,7 +24,7 @@ use crate::Failure;
 /// The knowledge base web snapshots are stored in.
 pub const WEB_KB: &str = "web";
 /// Search queries per check.
-const QUERIES: usize = 3;
+pub const QUERIES: usize = 3;
 
 /// The `[web]` table of the config file; every key can also come from the environment, which
 /// wins. See docs/web.md.
@@ -63,6 +63,8 @@ pub struct ConfigFile {
     pub web: WebConfig,
     #[serde(default)]
     pub llm: crate::llm::LlmConfig,
+    #[serde(default)]
+    pub site: factually_web::SiteConfig,
 }
 
 impl ConfigFile {

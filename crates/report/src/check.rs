@@ -61,6 +61,48 @@ pub struct OfferedSource {
     pub copies: Vec<String>,
 }
 
+/// A step of a check, reported as it happens (the web site shows them live).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Progress {
+    /// The input was analysed into statements and presuppositions.
+    Analysed {
+        statements: usize,
+        presuppositions: usize,
+    },
+    /// Web search queries were sent.
+    Searching { queries: Vec<String> },
+    /// Pages were fetched and stored as sources.
+    Fetched { pages: usize },
+    /// The `n`th of `of` statements and presuppositions is being checked.
+    Checking { n: usize, of: usize, text: String },
+    /// The report is being written.
+    Writing,
+    /// A language model is writing the summary (LLM mode).
+    WritingWithModel { models: usize },
+}
+
+impl Progress {
+    /// One line for people.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Analysed {
+                statements,
+                presuppositions,
+            } => format!(
+                "Analysed the question: {statements} statement(s), {presuppositions} assumption(s) to check"
+            ),
+            Self::Searching { queries } => format!("Searching the web ({} queries)", queries.len()),
+            Self::Fetched { pages } => format!("Read {pages} page(s)"),
+            Self::Checking { n, of, text } => format!("Checking {n} of {of}: {text}"),
+            Self::Writing => "Writing the report".to_string(),
+            Self::WritingWithModel { models } => {
+                format!("Writing the summary with {models} language model(s)")
+            }
+        }
+    }
+}
+
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
@@ -68,12 +110,22 @@ fn ms(since: Instant) -> f64 {
 impl Checker<'_> {
     /// Checks a question or claim; `checked_on` is the report date, `YYYY-MM-DD`.
     pub fn check(&self, input: &str, checked_on: &str) -> Result<Report, CheckError> {
+        self.check_with_progress(input, checked_on, &|_| {})
+    }
+
+    /// [`Checker::check`], telling `progress` about each step.
+    pub fn check_with_progress(
+        &self,
+        input: &str,
+        checked_on: &str,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Report, CheckError> {
         let started = Instant::now();
         let input = validate_input(input)?;
         let t = Instant::now();
         let analysis = analyze(input);
         let analyze_ms = ms(t);
-        self.check_analysis(&analysis, checked_on, started, analyze_ms)
+        self.check_analysis(&analysis, checked_on, started, analyze_ms, progress)
     }
 
     fn check_analysis(
@@ -82,6 +134,7 @@ impl Checker<'_> {
         checked_on: &str,
         started: Instant,
         analyze_ms: f64,
+        progress: &dyn Fn(Progress),
     ) -> Result<Report, CheckError> {
         let statement_texts: Vec<&str> =
             if analysis.statements.is_empty() && analysis.presuppositions.is_empty() {
@@ -113,7 +166,16 @@ impl Checker<'_> {
                 ..self.verifier.options
             },
         };
+        progress(Progress::Analysed {
+            statements: statement_texts.len(),
+            presuppositions: analysis.presuppositions.len(),
+        });
         for (i, text) in texts.iter().enumerate() {
+            progress(Progress::Checking {
+                n: i + 1,
+                of: texts.len(),
+                text: text.to_string(),
+            });
             let verifier = if i < statement_texts.len() {
                 &self.verifier
             } else {
@@ -154,6 +216,7 @@ impl Checker<'_> {
                 }
             }
         }
+        progress(Progress::Writing);
         let t = Instant::now();
         let mut report = build_report(ReportInput {
             analysis,

@@ -15,5 +15,5 @@ pub mod model;
 pub mod render;
 
 pub use build::{build_report, grounding_violations, ReportInput, SourceInfo};
-pub use check::{CheckError, Checker, OfferedSource, OfferedSources};
+pub use check::{CheckError, Checker, OfferedSource, OfferedSources, Progress};
 pub use model::*;

@@ -400,7 +400,17 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 </head>
 <body>
 <main>
-<h1>Fact check: {{ r.input }}</h1>
+{% include "report_body.html" %}</main>
+</body>
+</html>
+"##;
+
+/// The body of the report page (everything inside `<main>`), shared by `check --format html`
+/// and the web site's fact-check page. It reads the context of [`html_context`]; when the
+/// context also has `ask_url` and `csrf`, each follow-up question is a button that starts a new
+/// check by posting the question there; with `stored_base`, each quote links to
+/// `{stored_base}/{kb}/{doc_id}?start=..&end=..`, the stored copy of its source.
+pub const REPORT_BODY_TEMPLATE: &str = r##"<h1>Fact check: {{ r.input }}</h1>
 <p class="meta">Checked on <time datetime="{{ r.checked_on }}">{{ checked_on_long }}</time></p>
 <p><span class="verdict {{ r.verdict.label }}">{{ verdict_title }}</span>
  <span class="meta">confidence {{ "%.2f"|format(r.verdict.confidence) }}, rating {{ r.verdict.rating }}/5</span></p>
@@ -417,7 +427,7 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 <section>
 <h2>Want to dive deeper?</h2>
 <ul>
-{% for q in r.follow_up_questions %}<li>{{ q }}</li>
+{% for q in r.follow_up_questions %}<li>{% if ask_url %}<form method="post" action="{{ ask_url }}" class="ask-again"><input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="input" value="{{ q }}"><button type="submit" class="link">{{ q }}</button></form>{% else %}{{ q }}{% endif %}</li>
 {% endfor %}</ul>
 </section>
 <section>
@@ -426,7 +436,7 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 {% for s in sources %}<li id="source-{{ s.n }}">{% if s.url %}<a href="{{ s.url }}">{{ s.title }}</a>{% else %}{{ s.title }}{% endif %}{% if s.publisher %}, {{ s.publisher }}{% endif %}{% if s.published %}, {{ s.published }}{% endif %}
  <span class="meta">(kb {{ s.kb }}, doc {{ s.doc_id }})</span>
 {% if s.details %} <span class="meta">{{ s.details }}</span>
-{% endif %}{% for e in s.evidence %}<blockquote>“{{ e.quote }}” <span class="meta">bytes {{ e.start }}–{{ e.end }}, {{ e.stance }} {{ "%.2f"|format(e.probability) }}</span></blockquote>
+{% endif %}{% for e in s.evidence %}<blockquote>“{{ e.quote }}” <span class="meta">{% if stored_base %}<a href="{{ stored_base }}/{{ s.kb }}/{{ s.doc_id }}?start={{ e.start }}&amp;end={{ e.end }}#quote">bytes {{ e.start }}–{{ e.end }}</a>{% else %}bytes {{ e.start }}–{{ e.end }}{% endif %}, {{ e.stance }} {{ "%.2f"|format(e.probability) }}</span></blockquote>
 {% endfor %}</li>
 {% endfor %}</ol>
 </section>
@@ -438,18 +448,26 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 </section>
 {% endif %}{% if llm_line %}<p class="note">{{ llm_line }}</p>
 {% endif %}<p class="note">factually can make mistakes: every quote above links to a stored copy of its source, so check them. Found an error? Report it with the input, the date and the source number.</p>
-</main>
-</body>
-</html>
 "##;
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        env.add_template("report_body.html", REPORT_BODY_TEMPLATE)
+            .expect("the report body template parses");
         env.add_template("report.html", PAGE)
             .expect("the report template parses");
         env
+    })
+}
+
+/// A source's address as a link target: only `http` and `https` (a stored document's URL
+/// comes from whoever wrote it, and `javascript:` or `data:` links must never reach a page).
+fn safe_url(url: Option<&str>) -> Option<&str> {
+    url.filter(|u| {
+        let lower = u.trim_start().to_ascii_lowercase();
+        lower.starts_with("https://") || lower.starts_with("http://")
     })
 }
 
@@ -476,8 +494,9 @@ fn item_html(text: &str, sources: usize) -> String {
     out
 }
 
-/// The report as one self-contained HTML page (no external assets), with ClaimReview JSON-LD.
-pub fn to_html(r: &Report) -> String {
+/// What [`REPORT_BODY_TEMPLATE`] reads: the report (`r`), its ClaimReview (for the page at
+/// `url`, when it has a permanent address) and the pieces already formatted.
+pub fn html_context(r: &Report, url: Option<&str>) -> minijinja::Value {
     let sections: Vec<minijinja::Value> = numbered_sections(r)
         .map(|(title, items)| {
             let items: Vec<minijinja::Value> = items
@@ -496,25 +515,29 @@ pub fn to_html(r: &Report) -> String {
         .iter()
         .map(|s| {
             minijinja::context! {
+                ..minijinja::context! { details => web_details(s), url => safe_url(s.url.as_deref()) },
                 ..minijinja::Value::from_serialize(s),
-                ..minijinja::context! { details => web_details(s) }
             }
         })
         .collect();
     let origins: Vec<String> = r.statements.iter().map(origins_line).collect();
-    let ctx = minijinja::context! {
+    minijinja::context! {
         r => minijinja::Value::from_serialize(r),
-        claim_review => claim_review(r, None),
+        claim_review => claim_review(r, url),
         checked_on_long => long_date(&r.checked_on),
         verdict_title => verdict_title(r.verdict.label),
         sections => sections,
         sources => sources,
         origins => origins,
         llm_line => llm_line(r),
-    };
+    }
+}
+
+/// The report as one self-contained HTML page (no external assets), with ClaimReview JSON-LD.
+pub fn to_html(r: &Report) -> String {
     environment()
         .get_template("report.html")
-        .and_then(|t| t.render(ctx))
+        .and_then(|t| t.render(html_context(r, None)))
         .expect("the report template renders")
 }
 

@@ -1,0 +1,382 @@
+//! The JSON API (`/api/...`), its OpenAPI document, and server-sent progress events.
+//!
+//! Contract (kept stable, see `shared/notes/interface.md`): `POST /api/checks {"input"}` answers
+//! 202 with `{id, url}`; `GET /api/checks/{id}` gives `{id, status, url, report}`;
+//! `GET /api/checks/{id}/events` streams progress; `GET /api/checks?q=` searches;
+//! `GET /api/health`. Every error is a JSON body `{"error": {"code", "message"}}`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use factually_store::{CheckRecord, CheckSummary, NewCheck, Status};
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::guard::{client_ip, rejection, ApiError, Peer};
+use crate::{names, Site};
+
+pub fn routes() -> Router<Arc<Site>> {
+    Router::new()
+        .route("/api/checks", post(submit).get(list))
+        .route("/api/checks/{id}", get(show))
+        .route("/api/checks/{id}/events", get(events))
+        .route("/api/health", get(health))
+        .route("/api/openapi.json", get(openapi))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::guard::MAX_BODY))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "factually",
+        description = "Automated, grounded fact-checking. Reports are described by docs/report.schema.json."
+    ),
+    paths(submit, show, list, events, health),
+    components(schemas(
+        SubmitBody,
+        SubmitAnswer,
+        CheckAnswer,
+        ListAnswer,
+        ListedCheck,
+        ErrorBody,
+        ErrorDetail,
+        StatusName
+    ))
+)]
+pub struct ApiDoc;
+
+/// `POST /api/checks`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    /// The question or claim (1-2,000 characters of English).
+    pub input: String,
+    /// Check again even when the same question was checked recently.
+    #[serde(default)]
+    pub recheck: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmitAnswer {
+    pub id: String,
+    /// The permanent page of the check.
+    pub url: String,
+    pub status: StatusName,
+    /// True when a recent check of the same question was returned instead of a new one.
+    pub existing: bool,
+}
+
+/// Where a check is: `queued`, `running`, `done` or `failed`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusName {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl From<Status> for StatusName {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Queued => Self::Queued,
+            Status::Running => Self::Running,
+            Status::Done => Self::Done,
+            Status::Failed => Self::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckAnswer {
+    pub id: String,
+    pub status: StatusName,
+    pub url: String,
+    pub input: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The version of `report` (a re-check adds one); absent before the first report.
+    pub version: Option<u32>,
+    /// Why the check failed.
+    pub error: Option<String>,
+    /// The latest report, as `factually check --format json` prints it; null until done.
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListAnswer {
+    pub checks: Vec<ListedCheck>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedCheck {
+    pub id: String,
+    pub url: String,
+    pub input: String,
+    pub topic: String,
+    pub status: StatusName,
+    pub created_at: String,
+    /// The latest verdict (`supported`, `refuted`, `mixed`, `not_enough_evidence`).
+    pub label: Option<String>,
+    /// 1 (false) to 5 (true).
+    pub rating: Option<u8>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    limit: Option<u32>,
+}
+
+/// Validates a question and queues its check (or finds the recent one); shared by the API
+/// and the ask form. `recheck` queues a new run of a recent check instead of returning it.
+pub async fn submit_input(
+    site: &Site,
+    input: &str,
+    recheck: bool,
+) -> Result<(CheckRecord, bool), ApiError> {
+    let input = factually_analyze::validate_input(input)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_input", e.to_string()))?
+        .trim()
+        .to_string();
+    let reuse_since =
+        time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(site.config.reuse_days));
+    let reuse_since = reuse_since.replace_nanosecond(0).ok().and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    });
+    let submitted = site
+        .store
+        .submit(NewCheck {
+            input_key: names::input_key(&input),
+            topic: names::topic(&input),
+            slug: names::slug(&input),
+            input,
+            reuse_since,
+        })
+        .await?;
+    let mut check = submitted.check;
+    if submitted.existing && recheck {
+        check = site.store.recheck(&check.id).await?;
+        site.forget_pages(Some(&check.id));
+    }
+    site.wake.ring();
+    Ok((check, submitted.existing))
+}
+
+/// Queue a check.
+#[utoipa::path(post, path = "/api/checks", request_body = SubmitBody,
+    responses(
+        (status = 202, description = "Queued (or a recent check of the same question)", body = SubmitAnswer),
+        (status = 400, description = "Malformed JSON or an input that cannot be checked", body = ErrorBody),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 429, description = "Too many submissions from this address", body = ErrorBody),
+    ))]
+async fn submit(
+    State(site): State<Arc<Site>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Result<Json<SubmitBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| rejection(e.status(), e.body_text()))?;
+    site.limiter.admit(client_ip(&site, &headers, peer.0))?;
+    let (check, existing) = submit_input(&site, &body.input, body.recheck).await?;
+    let answer = SubmitAnswer {
+        url: site.check_url(&check.topic, &check.slug, &check.id),
+        id: check.id,
+        status: check.status.into(),
+        existing,
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+/// A valid check id: six lower-case hex digits.
+pub fn valid_id(id: &str) -> Result<&str, ApiError> {
+    let ok = id.len() == 6 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    ok.then_some(id).ok_or_else(|| ApiError::not_found("check"))
+}
+
+/// A check, with its latest report once done.
+#[utoipa::path(get, path = "/api/checks/{id}", params(("id" = String, Path, description = "Six hex digits")),
+    responses((status = 200, body = CheckAnswer), (status = 404, body = ErrorBody)))]
+async fn show(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+) -> Result<Json<CheckAnswer>, ApiError> {
+    let id = valid_id(&id)?;
+    let check = site
+        .store
+        .check(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("check"))?;
+    let stored = site.store.report(id, None).await?;
+    let report = stored
+        .as_ref()
+        .map(|r| serde_json::from_str(&r.json))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    Ok(Json(CheckAnswer {
+        url: site.check_url(&check.topic, &check.slug, &check.id),
+        id: check.id,
+        status: check.status.into(),
+        input: check.input,
+        created_at: check.created_at,
+        updated_at: check.updated_at,
+        version: stored.map(|r| r.version),
+        error: check.error,
+        report,
+    }))
+}
+
+fn listed(site: &Site, c: CheckSummary) -> ListedCheck {
+    ListedCheck {
+        url: site.check_url(&c.topic, &c.slug, &c.id),
+        id: c.id,
+        input: c.input,
+        topic: c.topic,
+        status: c.status.into(),
+        created_at: c.created_at,
+        label: c.label,
+        rating: c.rating,
+    }
+}
+
+/// Search past checks (`q`), or the newest without it.
+#[utoipa::path(get, path = "/api/checks",
+    params(("q" = Option<String>, Query, description = "Words to find in questions and summaries"),
+           ("limit" = Option<u32>, Query, description = "At most this many (default 20, at most 100)")),
+    responses((status = 200, body = ListAnswer)))]
+async fn list(
+    State(site): State<Arc<Site>>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ListAnswer>, ApiError> {
+    let Query(query) = query.map_err(|e| rejection(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let found = match query.q.as_deref().map(str::trim) {
+        Some(q) if !q.is_empty() => site.store.search(q, limit).await?,
+        _ => site.store.recent(limit).await?,
+    };
+    Ok(Json(ListAnswer {
+        checks: found.into_iter().map(|c| listed(&site, c)).collect(),
+    }))
+}
+
+/// Liveness: the database answers.
+#[utoipa::path(get, path = "/api/health", responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
+async fn health(State(site): State<Arc<Site>>) -> Result<Json<serde_json::Value>, ApiError> {
+    site.store.recent(1).await?;
+    Ok(Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+    })))
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// `?last_event_id=N`: where to resume when the client cannot send the `Last-Event-ID` header
+/// (a browser's first `EventSource` request).
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    last_event_id: Option<i64>,
+}
+
+/// Where an SSE stream is.
+struct Cursor {
+    site: Arc<Site>,
+    id: String,
+    after: i64,
+    pending: std::collections::VecDeque<factually_store::Event>,
+    updates: tokio::sync::broadcast::Receiver<String>,
+    finished: bool,
+}
+
+/// Progress of a check as server-sent events: every stored event after `Last-Event-ID`, then
+/// new ones as they happen, until the current run is `done` or `failed`. Event names:
+/// `progress` (data: `{step, message, ...}`), `retrying`, `done`, `failed`.
+#[utoipa::path(get, path = "/api/checks/{id}/events", params(("id" = String, Path),
+    ("last_event_id" = Option<i64>, Query, description = "Resume after this event (also the Last-Event-ID header)")),
+    responses((status = 200, description = "text/event-stream"), (status = 404, body = ErrorBody)))]
+async fn events(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let id = valid_id(&id)?.to_string();
+    site.store
+        .check(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("check"))?;
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .or(query.ok().and_then(|q| q.0.last_event_id))
+        .unwrap_or(0);
+    let cursor = Cursor {
+        updates: site.events.subscribe(),
+        site,
+        id,
+        after,
+        pending: Default::default(),
+        finished: false,
+    };
+    let stream = futures::stream::unfold(cursor, |mut c| async move {
+        loop {
+            if let Some(e) = c.pending.pop_front() {
+                c.after = e.id;
+                if matches!(e.kind.as_str(), "done" | "failed") {
+                    let current = c.site.store.check(&c.id).await.ok().flatten();
+                    c.finished = current.is_none_or(|check| check.run == e.run);
+                }
+                let event = SseEvent::default()
+                    .id(e.id.to_string())
+                    .event(e.kind)
+                    .data(e.data);
+                return Some((Ok(event), c));
+            }
+            if c.finished {
+                return None;
+            }
+            match c.site.store.events_after(&c.id, c.after).await {
+                Ok(events) if !events.is_empty() => {
+                    c.pending.extend(events);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+            // Nothing new: a check that ended without a terminal event of its run (it was
+            // finished before events existed) ends the stream; otherwise wait for news.
+            match c.site.store.check(&c.id).await {
+                Ok(Some(check)) if matches!(check.status, Status::Queued | Status::Running) => {}
+                _ => return None,
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(5), c.updates.recv()).await;
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,637 @@
+//! Server-rendered pages: home, the fact-check page (or its live progress), the archive and
+//! topic pages, the method page, stored source copies, the Atom feed and static files.
+//!
+//! Every template auto-escapes, so questions, source text and model output reach the page as
+//! text. The only markup not from a template is the citation links of the report body, made
+//! by `factually_report::render` after escaping.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use factually_core::VerdictLabel;
+use factually_report::render::{html_context, verdict_title, REPORT_BODY_TEMPLATE};
+use factually_report::Report;
+use factually_store::{CheckRecord, CheckSummary, Status};
+use minijinja::{context, Environment, Value};
+use serde::Deserialize;
+
+use crate::api::{submit_input, valid_id};
+use crate::guard::{check_csrf, client_ip, csrf_token, html, ApiError, Peer};
+use crate::{donate, names, Site};
+
+/// Stands for the visitor's CSRF token in cached pages; replaced on every response.
+const CSRF_SLOT: &str = "__FACTUALLY_CSRF__";
+
+pub fn routes() -> Router<Arc<Site>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/checks", post(ask))
+        .route("/fact-checks", get(archive))
+        .route("/fact-checks/{topic}", get(topic_page))
+        .route("/fact-checks/{topic}/{slug_id}", get(check_page))
+        .route("/fact-checks/{id}/recheck", post(recheck))
+        .route("/fact-checks/{id}/report-error", post(report_error))
+        .route("/about", get(about))
+        .route("/sources/{kb}/{doc_id}", get(stored_source))
+        .route("/feed.atom", get(feed))
+        .route("/static/site.css", get(css))
+        .route("/static/app.js", get(js))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::guard::MAX_BODY))
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in [
+            ("base.html", include_str!("../templates/base.html")),
+            ("ask_form.html", include_str!("../templates/ask_form.html")),
+            (
+                "check_list.html",
+                include_str!("../templates/check_list.html"),
+            ),
+            ("home.html", include_str!("../templates/home.html")),
+            ("check.html", include_str!("../templates/check.html")),
+            ("pending.html", include_str!("../templates/pending.html")),
+            ("failed.html", include_str!("../templates/failed.html")),
+            ("archive.html", include_str!("../templates/archive.html")),
+            ("about.html", include_str!("../templates/about.html")),
+            ("error.html", include_str!("../templates/error.html")),
+            ("source.html", include_str!("../templates/source.html")),
+            ("feed.xml", include_str!("../templates/feed.xml")),
+            ("report_body.html", REPORT_BODY_TEMPLATE),
+        ] {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env
+    })
+}
+
+fn render(name: &str, ctx: Value) -> String {
+    environment()
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .unwrap_or_else(|e| {
+            tracing::error!("template {name}: {e:#}");
+            "<!doctype html><title>Error</title><p>This page could not be rendered.</p>".into()
+        })
+}
+
+/// A page with the visitor's CSRF token filled in (and its cookie set when new).
+fn page(site: &Site, headers: &HeaderMap, status: StatusCode, body: &str) -> Response {
+    let (token, cookie) = csrf_token(site, headers);
+    let mut response = html(status, body.replace(CSRF_SLOT, &token));
+    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// An error page (no form on it needs a token).
+pub fn error_page(_site: &Site, status: StatusCode, message: &str) -> Response {
+    let body = render(
+        "error.html",
+        context! { status => status.to_string(), message => message },
+    );
+    html(status, body)
+}
+
+fn label_title(label: &str) -> &'static str {
+    serde_json::from_value::<VerdictLabel>(serde_json::json!(label))
+        .map(verdict_title)
+        .unwrap_or("")
+}
+
+fn listed(c: &CheckSummary) -> Value {
+    context! {
+        ..Value::from_serialize(c),
+        ..context! {
+            path => names::check_path(&c.topic, &c.slug, &c.id),
+            verdict_title => c.label.as_deref().map(label_title),
+        }
+    }
+}
+
+async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    home_with(&site, &headers, StatusCode::OK, None, "").await
+}
+
+async fn home_with(
+    site: &Site,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    ask_value: &str,
+) -> Response {
+    let recent = site.store.recent(10).await.unwrap_or_default();
+    let checks: Vec<Value> = recent.iter().map(listed).collect();
+    let body = render(
+        "home.html",
+        context! {
+            recent => !checks.is_empty(),
+            checks => checks,
+            banner => donate::banner(site).await,
+            csrf => CSRF_SLOT,
+            error => error,
+            ask_value => ask_value,
+        },
+    );
+    page(site, headers, status, &body)
+}
+
+#[derive(Debug, Deserialize)]
+struct AskForm {
+    #[serde(default)]
+    input: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// An API error as a page.
+fn error_response(site: &Site, e: ApiError) -> Response {
+    error_page(site, e.status, &e.message)
+}
+
+async fn ask(
+    State(site): State<Arc<Site>>,
+    peer: Peer,
+    headers: HeaderMap,
+    form: Result<Form<AskForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return error_page(
+            &site,
+            StatusCode::BAD_REQUEST,
+            "The form could not be read.",
+        );
+    };
+    if let Err(e) = check_csrf(&site, &headers, &form.csrf) {
+        return error_response(&site, e);
+    }
+    if let Err(e) = site.limiter.admit(client_ip(&site, &headers, peer.0)) {
+        return error_response(&site, e);
+    }
+    match submit_input(&site, &form.input, false).await {
+        Ok((check, _)) => {
+            Redirect::to(&names::check_path(&check.topic, &check.slug, &check.id)).into_response()
+        }
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            let value: String = form.input.chars().take(2000).collect();
+            home_with(
+                &site,
+                &headers,
+                StatusCode::BAD_REQUEST,
+                Some(e.message),
+                &value,
+            )
+            .await
+        }
+        Err(e) => error_response(&site, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    reported: Option<u8>,
+}
+
+async fn check_page(
+    State(site): State<Arc<Site>>,
+    Path((topic, slug_id)): Path<(String, String)>,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((slug, id)) = names::split_slug_id(&slug_id) else {
+        return error_page(
+            &site,
+            StatusCode::NOT_FOUND,
+            "There is no fact-check at this address.",
+        );
+    };
+    let check = match site.store.check(id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return error_page(
+                &site,
+                StatusCode::NOT_FOUND,
+                "There is no fact-check at this address.",
+            )
+        }
+        Err(e) => return error_response(&site, e.into()),
+    };
+    if check.topic != topic || check.slug != slug {
+        return Redirect::permanent(&names::check_path(&check.topic, &check.slug, &check.id))
+            .into_response();
+    }
+    let reported = query.ok().and_then(|q| q.0.reported).is_some();
+    match check.status {
+        Status::Done => done_page(&site, &headers, &check, reported).await,
+        Status::Failed => {
+            let body = render(
+                "failed.html",
+                context! { id => check.id, input => check.input, error => check.error, csrf => CSRF_SLOT, banner => donate::banner(&site).await },
+            );
+            page(&site, &headers, StatusCode::OK, &body)
+        }
+        // A re-check in progress still shows the last report.
+        Status::Queued | Status::Running if check.run > 1 => {
+            done_page(&site, &headers, &check, reported).await
+        }
+        Status::Queued | Status::Running => pending_page(&site, &headers, &check).await,
+    }
+}
+
+async fn pending_page(site: &Site, headers: &HeaderMap, check: &CheckRecord) -> Response {
+    let events = site
+        .store
+        .events_after(&check.id, 0)
+        .await
+        .unwrap_or_default();
+    let messages: Vec<Value> = events
+        .iter()
+        .filter(|e| e.run == check.run && e.kind == "progress")
+        .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.data).ok())
+        .map(|d| context! { message => d["message"].as_str().unwrap_or_default().to_string() })
+        .collect();
+    let body = render(
+        "pending.html",
+        context! {
+            id => check.id,
+            input => check.input,
+            status => check.status.as_str(),
+            events => messages,
+            last_event_id => events.last().map(|e| e.id).unwrap_or(0),
+            banner => donate::banner(site).await,
+        },
+    );
+    page(site, headers, StatusCode::OK, &body)
+}
+
+async fn done_page(
+    site: &Site,
+    headers: &HeaderMap,
+    check: &CheckRecord,
+    reported: bool,
+) -> Response {
+    let key = format!("{}:{}:{}", check.id, check.run, check.status.as_str());
+    if !reported {
+        if let Some(html) = site.cached_page(&key) {
+            return page(site, headers, StatusCode::OK, &html);
+        }
+    }
+    let stored = match site.store.report(&check.id, None).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return pending_page(site, headers, check).await,
+        Err(e) => return error_response(site, e.into()),
+    };
+    let report: Report = match serde_json::from_str(&stored.json) {
+        Ok(r) => r,
+        Err(e) => return error_response(site, ApiError::internal(e)),
+    };
+    let changes = if stored.version > 1 {
+        match site.store.report(&check.id, Some(stored.version - 1)).await {
+            Ok(Some(prev)) => serde_json::from_str::<Report>(&prev.json)
+                .map(|prev| what_changed(&prev, &report))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let url = site.check_url(&check.topic, &check.slug, &check.id);
+    let body = render(
+        "check.html",
+        context! {
+            ..html_context(&report, Some(&url)),
+            ..context! {
+                id => check.id,
+                url => url,
+                version => stored.version,
+                changes => changes,
+                stale => is_stale(&report.checked_on, site.config.stale_days),
+                stale_days => site.config.stale_days,
+                reported => reported,
+                csrf => CSRF_SLOT,
+                ask_url => "/checks",
+                stored_base => "/sources",
+                banner => donate::banner(site).await,
+            }
+        },
+    );
+    let body: Arc<str> = body.into();
+    if !reported {
+        site.cache_page(key, body.clone());
+    }
+    page(site, headers, StatusCode::OK, &body)
+}
+
+fn is_stale(checked_on: &str, days: u32) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(checked_on, &format)
+        .is_ok_and(|d| (time::OffsetDateTime::now_utc().date() - d).whole_days() > i64::from(days))
+}
+
+/// What a re-check changed: the verdict, and sources that came or went.
+pub fn what_changed(before: &Report, after: &Report) -> Vec<String> {
+    let mut changes = Vec::new();
+    if before.verdict.label != after.verdict.label {
+        changes.push(format!(
+            "The verdict changed from “{}” to “{}”.",
+            verdict_title(before.verdict.label),
+            verdict_title(after.verdict.label)
+        ));
+    } else if (before.verdict.confidence - after.verdict.confidence).abs() >= 0.05 {
+        changes.push(format!(
+            "The verdict is unchanged; its confidence went from {:.2} to {:.2}.",
+            before.verdict.confidence, after.verdict.confidence
+        ));
+    }
+    let titles = |r: &Report| {
+        r.sources
+            .iter()
+            .map(|s| s.title.clone())
+            .collect::<Vec<_>>()
+    };
+    let (old, new) = (titles(before), titles(after));
+    for t in new.iter().filter(|t| !old.contains(t)) {
+        changes.push(format!("New source: {t}."));
+    }
+    for t in old.iter().filter(|t| !new.contains(t)) {
+        changes.push(format!("No longer cited: {t}."));
+    }
+    if changes.is_empty() {
+        changes.push("Nothing: the same verdict from the same sources.".into());
+    }
+    changes
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn recheck(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+    peer: Peer,
+    headers: HeaderMap,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return error_page(
+            &site,
+            StatusCode::BAD_REQUEST,
+            "The form could not be read.",
+        );
+    };
+    let result = async {
+        check_csrf(&site, &headers, &form.csrf)?;
+        let id = valid_id(&id)?;
+        site.limiter.admit(client_ip(&site, &headers, peer.0))?;
+        let check = site.store.recheck(id).await?;
+        site.forget_pages(Some(id));
+        site.wake.ring();
+        Ok::<_, ApiError>(check)
+    }
+    .await;
+    match result {
+        Ok(c) => Redirect::to(&names::check_path(&c.topic, &c.slug, &c.id)).into_response(),
+        Err(e) => error_response(&site, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn report_error(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ErrorForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return error_page(
+            &site,
+            StatusCode::BAD_REQUEST,
+            "The form could not be read.",
+        );
+    };
+    let result = async {
+        check_csrf(&site, &headers, &form.csrf)?;
+        let id = valid_id(&id)?;
+        let message = form.message.trim();
+        if message.is_empty() || message.chars().count() > 2000 {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_input",
+                "describe the error in 1 to 2,000 characters",
+            ));
+        }
+        site.store.report_error(id, message).await?;
+        Ok(site.store.check(id).await?)
+    }
+    .await;
+    match result {
+        Ok(Some(c)) => Redirect::to(&format!(
+            "{}?reported=1",
+            names::check_path(&c.topic, &c.slug, &c.id)
+        ))
+        .into_response(),
+        Ok(None) => error_page(&site, StatusCode::NOT_FOUND, "There is no such check."),
+        Err(e) => error_response(&site, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ArchiveQuery {
+    q: Option<String>,
+}
+
+async fn archive(
+    State(site): State<Arc<Site>>,
+    query: Result<Query<ArchiveQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let q: String = query
+        .ok()
+        .and_then(|q| q.0.q)
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(200)
+        .collect();
+    let found = if q.is_empty() {
+        site.store.recent(50).await
+    } else {
+        site.store.search(&q, 50).await
+    };
+    let checks: Vec<Value> = found.unwrap_or_default().iter().map(listed).collect();
+    let topics = site.store.topics(50).await.unwrap_or_default();
+    let body = render(
+        "archive.html",
+        context! { q => q, checks => checks, topics => topics, banner => donate::banner(&site).await },
+    );
+    page(&site, &headers, StatusCode::OK, &body)
+}
+
+async fn topic_page(
+    State(site): State<Arc<Site>>,
+    Path(topic): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !names::is_name(&topic) {
+        return error_page(&site, StatusCode::NOT_FOUND, "There is no such topic.");
+    }
+    let checks: Vec<Value> = site
+        .store
+        .topic(&topic, 100)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(listed)
+        .collect();
+    if checks.is_empty() {
+        return error_page(&site, StatusCode::NOT_FOUND, "There is no such topic.");
+    }
+    let body = render(
+        "archive.html",
+        context! { topic => topic, checks => checks, banner => donate::banner(&site).await },
+    );
+    page(&site, &headers, StatusCode::OK, &body)
+}
+
+async fn about(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let body = render(
+        "about.html",
+        context! { banner => donate::banner(&site).await },
+    );
+    page(&site, &headers, StatusCode::OK, &body)
+}
+
+#[derive(Debug, Deserialize)]
+struct QuoteQuery {
+    start: Option<usize>,
+    end: Option<usize>,
+}
+
+async fn stored_source(
+    State(site): State<Arc<Site>>,
+    Path((kb, doc_id)): Path<(String, String)>,
+    query: Result<Query<QuoteQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let valid_doc = doc_id.len() == 16 && doc_id.bytes().all(|b| b.is_ascii_hexdigit());
+    if !names::is_name(&kb) || !valid_doc {
+        return error_page(
+            &site,
+            StatusCode::NOT_FOUND,
+            "There is no such stored source.",
+        );
+    }
+    let engine = site.engine.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        engine.stored_text(&kb, &doc_id).map(|d| (kb, doc_id, d))
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some((kb, doc_id, (title, text))) = stored else {
+        return error_page(
+            &site,
+            StatusCode::NOT_FOUND,
+            "There is no such stored source.",
+        );
+    };
+    let (start, end) = query
+        .ok()
+        .map(|q| (q.start.unwrap_or(0), q.end.unwrap_or(0)))
+        .filter(|(s, e)| {
+            s < e && *e <= text.len() && text.is_char_boundary(*s) && text.is_char_boundary(*e)
+        })
+        .unwrap_or((0, 0));
+    let body = render(
+        "source.html",
+        context! {
+            title => title,
+            kb => kb,
+            doc_id => doc_id,
+            sha256 => factually_core::sha256_hex(text.as_bytes()),
+            start => start,
+            end => end,
+            before => &text[..start],
+            quote => &text[start..end],
+            after => &text[end..],
+        },
+    );
+    html(StatusCode::OK, body)
+}
+
+async fn feed(State(site): State<Arc<Site>>) -> Response {
+    let recent = site.store.recent(50).await.unwrap_or_default();
+    let checks: Vec<Value> = recent
+        .iter()
+        .filter(|c| c.status == Status::Done)
+        .map(|c| {
+            context! {
+                ..Value::from_serialize(c),
+                ..context! {
+                    url => site.check_url(&c.topic, &c.slug, &c.id),
+                    verdict_title => c.label.as_deref().map(label_title),
+                }
+            }
+        })
+        .collect();
+    let updated = recent
+        .iter()
+        .filter_map(|c| c.checked_at.clone())
+        .max()
+        .unwrap_or_else(factually_store::now_rfc3339);
+    let body = render(
+        "feed.xml",
+        context! { base_url => site.base_url, checks => checks, updated => updated },
+    );
+    (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+async fn css() -> Response {
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../static/site.css"),
+    )
+}
+
+async fn js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../static/app.js"),
+    )
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,192 @@
+//! Background workers: threads that take checks from the store's durable queue and run them.
+//!
+//! A check runs on a plain OS thread because the pipeline blocks (model inference) and may
+//! start its own async runtime (web search, LLM calls); store calls are made through the
+//! server's runtime handle. While a check runs, a task on that runtime renews its lease, so
+//! another worker takes it only after this process died. Each progress step is stored as an
+//! event before it is announced, so a reader who reconnects misses nothing.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use factually_report::{Progress, Report};
+use factually_store::{FinishedReport, Job, SourceRow, Status, StoreError};
+use serde_json::json;
+use tokio::runtime::Handle;
+
+use crate::{EngineError, Site};
+
+/// How long a claimed check stays with its worker without a renewal.
+pub const LEASE: Duration = Duration::from_secs(20);
+/// How often a running check's lease is renewed.
+const RENEW_EVERY: Duration = Duration::from_secs(5);
+/// How long an idle worker sleeps before looking at the queue again (it is also woken at
+/// once by submissions).
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+/// Starts the site's workers; they stop once `stop` is set.
+pub fn spawn_workers(
+    site: &Arc<Site>,
+    handle: Handle,
+    stop: Arc<AtomicBool>,
+) -> Vec<JoinHandle<()>> {
+    let process = crate::guard::random_hex(4);
+    (0..site.config.workers.max(1))
+        .map(|i| {
+            let site = site.clone();
+            let handle = handle.clone();
+            let stop = stop.clone();
+            let owner = format!("{process}-{i}");
+            std::thread::Builder::new()
+                .name(format!("factually-worker-{i}"))
+                .spawn(move || work(&site, &handle, &owner, &stop))
+                .expect("a worker thread starts")
+        })
+        .collect()
+}
+
+fn work(site: &Arc<Site>, handle: &Handle, owner: &str, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        match handle.block_on(site.store.claim(owner, LEASE)) {
+            Ok(Some(job)) => run_job(site, handle, job),
+            Ok(None) => site.wake.wait(IDLE_POLL),
+            Err(e) => {
+                tracing::error!("the job queue could not be read: {e}");
+                std::thread::sleep(IDLE_POLL);
+            }
+        }
+    }
+}
+
+/// Stores an event and tells the SSE streams of the check.
+fn announce(site: &Site, handle: &Handle, job: &Job, kind: &str, data: serde_json::Value) {
+    match handle.block_on(site.store.event(job, kind, &data.to_string())) {
+        Ok(_) => {
+            let _ = site.events.send(job.check_id.clone());
+        }
+        Err(e) => tracing::warn!("an event of check {} was not stored: {e}", job.check_id),
+    }
+}
+
+fn run_job(site: &Arc<Site>, handle: &Handle, job: Job) {
+    site.forget_pages(Some(&job.check_id));
+    let lost = Arc::new(AtomicBool::new(false));
+    let renewer = {
+        let (site, job, lost) = (site.clone(), job.clone(), lost.clone());
+        handle.spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                if let Err(e) = site.store.renew(&job, LEASE).await {
+                    tracing::warn!("check {}: {e}", job.check_id);
+                    if matches!(e, StoreError::LeaseLost(_)) {
+                        lost.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            }
+        })
+    };
+    let started = if job.attempt > 1 {
+        format!(
+            "Resumed (attempt {} of {})",
+            job.attempt,
+            factually_store::MAX_ATTEMPTS
+        )
+    } else {
+        "Started".to_string()
+    };
+    announce(
+        site,
+        handle,
+        &job,
+        "progress",
+        json!({"step": "started", "message": started}),
+    );
+    let checked_on = today();
+    let progress = |p: Progress| {
+        if lost.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut data = serde_json::to_value(&p).unwrap_or_default();
+        data["message"] = json!(p.message());
+        announce(site, handle, &job, "progress", data);
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        site.engine.run(&job.input, &checked_on, &progress)
+    }))
+    .unwrap_or_else(|_| Err(EngineError::Failed("the check crashed".into())));
+    renewer.abort();
+    if lost.load(Ordering::Relaxed) {
+        return;
+    }
+    let finished = match outcome {
+        Ok(report) => handle.block_on(site.store.complete(&job, finished(&report))),
+        Err(e) => {
+            let retry = matches!(e, EngineError::Failed(_));
+            handle
+                .block_on(site.store.fail(&job, &e.to_string(), retry))
+                .map(|status| {
+                    if status == Status::Queued {
+                        site.wake.ring();
+                    }
+                })
+        }
+    };
+    match finished {
+        Ok(()) => {
+            let status = handle
+                .block_on(site.store.check(&job.check_id))
+                .ok()
+                .flatten()
+                .map(|c| c.status)
+                .unwrap_or(Status::Failed);
+            let kind = match status {
+                Status::Done => "done",
+                Status::Failed => "failed",
+                _ => "retrying",
+            };
+            announce(site, handle, &job, kind, json!({"status": status}));
+        }
+        Err(e) => tracing::error!("check {} could not be finished: {e}", job.check_id),
+    }
+    site.forget_pages(Some(&job.check_id));
+}
+
+/// What the store keeps of a finished report.
+pub fn finished(report: &Report) -> FinishedReport {
+    let label = serde_json::to_value(report.verdict.label)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    FinishedReport {
+        json: serde_json::to_string(report).unwrap_or_default(),
+        label,
+        rating: report.verdict.rating,
+        summary: report
+            .sections
+            .summary
+            .iter()
+            .map(|i| i.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        sources: report
+            .sources
+            .iter()
+            .map(|s| SourceRow {
+                n: s.n as u32,
+                doc_id: s.doc_id.to_string(),
+                kb: s.kb.clone(),
+                title: s.title.clone(),
+                url: s.url.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Today, `YYYY-MM-DD` (UTC).
+pub fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
