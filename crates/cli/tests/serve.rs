@@ -2,115 +2,13 @@
 //! submitted through the API finish with grounded reports, and a server killed with SIGKILL
 //! while checks run loses none of them and duplicates none after a restart.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::{data_dir_with_facts, factually, Server};
 use serde_json::{json, Value};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// A data dir holding the fixture knowledge base `facts`.
-fn data_dir() -> tempfile::TempDir {
-    let data = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_factually"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["kb", "add", "--kb", "facts"])
-        .arg(fixtures().join("report-kb"))
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    data
-}
-
-/// A running `factually serve`, killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(data: &Path, workers: usize) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = data.join(format!("serve-{port}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_factually"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--kb", "facts", "--submissions-per-minute", "100"])
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .args(["--workers", &workers.to_string()])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let server = Self { child, port, log };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while server.try_request("GET", "/api/health", None).is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "the server did not start: {}",
-                server.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// One HTTP/1.1 exchange; `None` when the server cannot be reached.
-    fn try_request(&self, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, String)> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .ok()?;
-        let body = body.map(Value::to_string).unwrap_or_default();
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        let status = response.split(' ').nth(1)?.parse().ok()?;
-        let (_, body) = response.split_once("\r\n\r\n")?;
-        Some((status, body.to_string()))
-    }
-
-    fn json(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let (status, text) = self
-            .try_request(method, path, body.as_ref())
-            .unwrap_or_else(|| panic!("{method} {path}: no answer; log: {}", self.log()));
-        let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
-        (status, value)
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 const QUESTIONS: [&str; 10] = [
     "Why did Einstein fail math?",
@@ -136,7 +34,7 @@ fn statuses(server: &Server, ids: &[String]) -> Vec<String> {
 
 #[test]
 fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart() {
-    let data = data_dir();
+    let data = data_dir_with_facts();
     // Ten workers, so that all ten checks are running when the server dies.
     let server = Server::start(data.path(), 10);
     let ids: Vec<String> = QUESTIONS
@@ -190,7 +88,7 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         .iter()
         .map(|id| {
             let (status, events) = server
-                .try_request("GET", &format!("/api/checks/{id}/events"), None)
+                .request("GET", &format!("/api/checks/{id}/events"), None)
                 .unwrap();
             assert_eq!(status, 200);
             usize::from(events.contains("Resumed (attempt 2"))
@@ -205,9 +103,7 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
 /// Every quote of a report is the stored text at its offsets (`kb show` prints it).
 fn assert_grounded(data: &Path, report: &Value) {
     for source in report["sources"].as_array().unwrap() {
-        let out = Command::new(env!("CARGO_BIN_EXE_factually"))
-            .arg("--data-dir")
-            .arg(data)
+        let out = factually(data)
             .args(["kb", "show", source["doc_id"].as_str().unwrap()])
             .output()
             .unwrap();

@@ -236,7 +236,7 @@ impl Store for SqliteStore {
                 "UPDATE checks SET status = 'running', lease_owner = ?1, lease_until = ?2, \
                  attempts = attempts + 1, updated_at = ?3 WHERE id = (SELECT id FROM checks \
                  WHERE status = 'queued' OR (status = 'running' AND lease_until < ?4) \
-                 ORDER BY created_at, id LIMIT 1) RETURNING id, input, run, attempts",
+                 ORDER BY updated_at, rowid LIMIT 1) RETURNING id, input, run, attempts",
             )
             .bind(owner)
             .bind(now + lease.as_millis() as i64)

@@ -217,6 +217,14 @@ async fn check_page(
             "There is no fact-check at this address.",
         );
     };
+    let reported = query.ok().and_then(|q| q.0.reported).is_some();
+    // A finished page is served from memory without touching the database; the workers and
+    // re-checks drop it whenever the check changes.
+    if !reported {
+        if let Some(html) = site.cached_page(&page_key(id, &topic, slug)) {
+            return page(&site, &headers, StatusCode::OK, &html);
+        }
+    }
     let check = match site.store.check(id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
@@ -232,7 +240,6 @@ async fn check_page(
         return Redirect::permanent(&names::check_path(&check.topic, &check.slug, &check.id))
             .into_response();
     }
-    let reported = query.ok().and_then(|q| q.0.reported).is_some();
     match check.status {
         Status::Done => done_page(&site, &headers, &check, reported).await,
         Status::Failed => {
@@ -276,18 +283,19 @@ async fn pending_page(site: &Site, headers: &HeaderMap, check: &CheckRecord) -> 
     page(site, headers, StatusCode::OK, &body)
 }
 
+/// The page cache's key for a check's page at its permanent path (it starts with the id, which
+/// is what [`Site::forget_pages`] drops by).
+fn page_key(id: &str, topic: &str, slug: &str) -> String {
+    format!("{id}:{topic}/{slug}")
+}
+
 async fn done_page(
     site: &Site,
     headers: &HeaderMap,
     check: &CheckRecord,
     reported: bool,
 ) -> Response {
-    let key = format!("{}:{}:{}", check.id, check.run, check.status.as_str());
-    if !reported {
-        if let Some(html) = site.cached_page(&key) {
-            return page(site, headers, StatusCode::OK, &html);
-        }
-    }
+    let key = page_key(&check.id, &check.topic, &check.slug);
     let stored = match site.store.report(&check.id, None).await {
         Ok(Some(r)) => r,
         Ok(None) => return pending_page(site, headers, check).await,

@@ -1,0 +1,147 @@
+//! What the tests of `factually serve` share: a data dir with the fixture knowledge base, and a
+//! running server spoken to over plain HTTP/1.1.
+
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// `factually --data-dir DATA`, without the settings of the environment it runs in (a config
+/// file or a model server would change what the checks do).
+pub fn factually(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_factually"));
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("FACTUALLY_CONFIG")
+        .env_remove("FACTUALLY_LLM_URL")
+        .env_remove("FACTUALLY_LLM_MODEL")
+        .env_remove("FACTUALLY_LLM_API_KEY");
+    command
+}
+
+/// A data dir holding the fixture knowledge base `facts`.
+pub fn data_dir_with_facts() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let out = factually(data.path())
+        .args(["kb", "add", "--kb", "facts"])
+        .arg(fixtures().join("report-kb"))
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "kb add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    data
+}
+
+/// A running `factually serve` over the `facts` knowledge base, killed (SIGKILL) when dropped,
+/// also when an assertion fails.
+pub struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Server {
+    pub fn start(data: &Path, workers: usize) -> Self {
+        // A free port: the kernel picks one, and it is released for the server to take.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = data.join(format!("serve-{port}.log"));
+        let child = factually(data)
+            .args(["serve", "--kb", "facts", "--submissions-per-minute", "100"])
+            .args(["--addr", &format!("127.0.0.1:{port}")])
+            .args(["--workers", &workers.to_string()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("the binary runs");
+        let mut server = Self { child, port, log };
+        // Generous: the first start may load the models.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some((200, _)) = server.request("GET", "/api/health", None) {
+                break;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("the server exited ({status}): {}", server.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not answer /api/health: {}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// One HTTP/1.1 exchange over a plain socket (answers carry a Content-Length or end with
+    /// the connection, so the body is everything after the headers); `None` when the server
+    /// cannot be reached.
+    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .ok()?;
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let status = response.split(' ').nth(1)?.parse().ok()?;
+        let (_, body) = response.split_once("\r\n\r\n")?;
+        Some((status, body.to_string()))
+    }
+
+    /// A JSON exchange; panics (with the server's log) when there is no JSON answer.
+    pub fn json(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let (status, text) = self
+            .request(method, path, body.as_ref())
+            .unwrap_or_else(|| panic!("{method} {path}: no answer; log: {}", self.log()));
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{method} {path} answered {status}, {e}: {text}"));
+        (status, value)
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
