@@ -156,6 +156,11 @@ struct AskForm {
     csrf: String,
 }
 
+/// The answer to a form post whose body is not a form of the expected fields.
+fn unreadable_form(site: &Site) -> Response {
+    error_page(site, StatusCode::BAD_REQUEST, "The form could not be read.")
+}
+
 /// An API error as a page.
 fn error_response(site: &Site, e: ApiError) -> Response {
     error_page(site, e.status, &e.message)
@@ -168,11 +173,7 @@ async fn ask(
     form: Result<Form<AskForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return error_page(
-            &site,
-            StatusCode::BAD_REQUEST,
-            "The form could not be read.",
-        );
+        return unreadable_form(&site);
     };
     if let Err(e) = check_csrf(&site, &headers, &form.csrf) {
         return error_response(&site, e);
@@ -396,11 +397,7 @@ async fn recheck(
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return error_page(
-            &site,
-            StatusCode::BAD_REQUEST,
-            "The form could not be read.",
-        );
+        return unreadable_form(&site);
     };
     let result = async {
         check_csrf(&site, &headers, &form.csrf)?;
@@ -433,11 +430,7 @@ async fn report_error(
     form: Result<Form<ErrorForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return error_page(
-            &site,
-            StatusCode::BAD_REQUEST,
-            "The form could not be read.",
-        );
+        return unreadable_form(&site);
     };
     let result = async {
         check_csrf(&site, &headers, &form.csrf)?;
