@@ -166,6 +166,15 @@ pub struct Pipeline {
     web: crate::web::WebConfig,
     allow_private_hosts: bool,
     max_pages: usize,
+    /// The searched knowledge base, kept open between checks (opening the default one reads
+    /// its vectors, about a quarter of a second) and reopened when a commit changed it.
+    opened: std::sync::Mutex<Option<OpenedKb>>,
+}
+
+/// A knowledge base as opened, with the modification time of its last commit then.
+struct OpenedKb {
+    committed: Option<std::time::SystemTime>,
+    kb: std::sync::Arc<factually_kb::KnowledgeBase>,
 }
 
 impl Pipeline {
@@ -197,14 +206,35 @@ impl Pipeline {
             web: config.web.with_env(),
             allow_private_hosts: args.allow_private_hosts,
             max_pages: args.max_pages,
+            opened: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The searched knowledge base: the one opened for an earlier check unless a commit
+    /// (`kb add`) has changed it since.
+    fn searched_kb(
+        &self,
+        ctx: &Context,
+    ) -> Result<std::sync::Arc<factually_kb::KnowledgeBase>, Failure> {
+        let meta = ctx.data.kb_dir(&self.kb).join("index").join("meta.json");
+        let committed = || std::fs::metadata(&meta).and_then(|m| m.modified()).ok();
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(o) = opened.as_ref().filter(|o| o.committed == committed()) {
+            return Ok(o.kb.clone());
+        }
+        let kb = std::sync::Arc::new(ctx.open_kb(&self.kb)?);
+        *opened = Some(OpenedKb {
+            committed: committed(),
+            kb: kb.clone(),
+        });
+        Ok(kb)
     }
 
     /// The knowledge base checks search (built on first use when it is the default one), so
     /// a server can prepare it before taking checks.
     pub fn open_kb(&self, ctx: &Context) -> Result<(), Failure> {
         if self.search_kb {
-            ctx.open_kb(&self.kb)?;
+            self.searched_kb(ctx)?;
         }
         Ok(())
     }
@@ -243,8 +273,8 @@ impl Pipeline {
         // Without `kb` among the sources the knowledge base is never searched, so the web KB
         // stands in for it (and the default KB is not built just to be ignored).
         let kb = match (self.search_kb, web_kb) {
-            (false, Some(web)) => web,
-            _ => ctx.open_kb(&self.kb)?,
+            (false, Some(web)) => std::sync::Arc::new(web),
+            _ => self.searched_kb(ctx)?,
         };
         let checker = Checker {
             verifier: Verifier {
