@@ -3,9 +3,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -243,11 +242,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// The answer to an unknown address: JSON under `/api/`, a page elsewhere.
-pub async fn not_found(State(site): State<Arc<Site>>, request: Request) -> Response {
+pub async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
         return ApiError::not_found("resource").into_response();
     }
-    crate::pages::error_page(&site, StatusCode::NOT_FOUND, "This page does not exist.")
+    crate::pages::error_page(StatusCode::NOT_FOUND, "This page does not exist.")
 }
 
 /// A handler that panicked: a plain 500, with nothing of the panic in the body.

@@ -97,7 +97,7 @@ fn page(site: &Site, headers: &HeaderMap, status: StatusCode, body: &str) -> Res
 }
 
 /// An error page (no form on it needs a token).
-pub fn error_page(_site: &Site, status: StatusCode, message: &str) -> Response {
+pub fn error_page(status: StatusCode, message: &str) -> Response {
     let body = render(
         "error.html",
         context! { status => status.to_string(), message => message },
@@ -157,13 +157,13 @@ struct AskForm {
 }
 
 /// The answer to a form post whose body is not a form of the expected fields.
-fn unreadable_form(site: &Site) -> Response {
-    error_page(site, StatusCode::BAD_REQUEST, "The form could not be read.")
+fn unreadable_form() -> Response {
+    error_page(StatusCode::BAD_REQUEST, "The form could not be read.")
 }
 
 /// An API error as a page.
-fn error_response(site: &Site, e: ApiError) -> Response {
-    error_page(site, e.status, &e.message)
+fn error_response(e: ApiError) -> Response {
+    error_page(e.status, &e.message)
 }
 
 async fn ask(
@@ -173,13 +173,13 @@ async fn ask(
     form: Result<Form<AskForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return unreadable_form(&site);
+        return unreadable_form();
     };
     if let Err(e) = check_csrf(&site, &headers, &form.csrf) {
-        return error_response(&site, e);
+        return error_response(e);
     }
     if let Err(e) = site.limiter.admit(client_ip(&site, &headers, peer.0)) {
-        return error_response(&site, e);
+        return error_response(e);
     }
     match submit_input(&site, &form.input, false).await {
         Ok((check, _)) => {
@@ -196,7 +196,7 @@ async fn ask(
             )
             .await
         }
-        Err(e) => error_response(&site, e),
+        Err(e) => error_response(e),
     }
 }
 
@@ -213,7 +213,6 @@ async fn check_page(
 ) -> Response {
     let Some((slug, id)) = names::split_slug_id(&slug_id) else {
         return error_page(
-            &site,
             StatusCode::NOT_FOUND,
             "There is no fact-check at this address.",
         );
@@ -230,12 +229,11 @@ async fn check_page(
         Ok(Some(c)) => c,
         Ok(None) => {
             return error_page(
-                &site,
                 StatusCode::NOT_FOUND,
                 "There is no fact-check at this address.",
             )
         }
-        Err(e) => return error_response(&site, e.into()),
+        Err(e) => return error_response(e.into()),
     };
     if check.topic != topic || check.slug != slug {
         return Redirect::permanent(&names::check_path(&check.topic, &check.slug, &check.id))
@@ -300,11 +298,11 @@ async fn done_page(
     let stored = match site.store.report(&check.id, None).await {
         Ok(Some(r)) => r,
         Ok(None) => return pending_page(site, headers, check).await,
-        Err(e) => return error_response(site, e.into()),
+        Err(e) => return error_response(e.into()),
     };
     let report: Report = match serde_json::from_str(&stored.json) {
         Ok(r) => r,
-        Err(e) => return error_response(site, ApiError::internal(e)),
+        Err(e) => return error_response(ApiError::internal(e)),
     };
     let changes = if stored.version > 1 {
         match site.store.report(&check.id, Some(stored.version - 1)).await {
@@ -397,7 +395,7 @@ async fn recheck(
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return unreadable_form(&site);
+        return unreadable_form();
     };
     let result = async {
         check_csrf(&site, &headers, &form.csrf)?;
@@ -411,7 +409,7 @@ async fn recheck(
     .await;
     match result {
         Ok(c) => Redirect::to(&names::check_path(&c.topic, &c.slug, &c.id)).into_response(),
-        Err(e) => error_response(&site, e),
+        Err(e) => error_response(e),
     }
 }
 
@@ -430,7 +428,7 @@ async fn report_error(
     form: Result<Form<ErrorForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return unreadable_form(&site);
+        return unreadable_form();
     };
     let result = async {
         check_csrf(&site, &headers, &form.csrf)?;
@@ -453,8 +451,8 @@ async fn report_error(
             names::check_path(&c.topic, &c.slug, &c.id)
         ))
         .into_response(),
-        Ok(None) => error_page(&site, StatusCode::NOT_FOUND, "There is no such check."),
-        Err(e) => error_response(&site, e),
+        Ok(None) => error_page(StatusCode::NOT_FOUND, "There is no such check."),
+        Err(e) => error_response(e),
     }
 }
 
@@ -496,7 +494,7 @@ async fn topic_page(
     headers: HeaderMap,
 ) -> Response {
     if !names::is_name(&topic) {
-        return error_page(&site, StatusCode::NOT_FOUND, "There is no such topic.");
+        return error_page(StatusCode::NOT_FOUND, "There is no such topic.");
     }
     let checks: Vec<Value> = site
         .store
@@ -507,7 +505,7 @@ async fn topic_page(
         .map(listed)
         .collect();
     if checks.is_empty() {
-        return error_page(&site, StatusCode::NOT_FOUND, "There is no such topic.");
+        return error_page(StatusCode::NOT_FOUND, "There is no such topic.");
     }
     let body = render(
         "archive.html",
@@ -537,11 +535,7 @@ async fn stored_source(
 ) -> Response {
     let valid_doc = doc_id.len() == 16 && doc_id.bytes().all(|b| b.is_ascii_hexdigit());
     if !names::is_name(&kb) || !valid_doc {
-        return error_page(
-            &site,
-            StatusCode::NOT_FOUND,
-            "There is no such stored source.",
-        );
+        return error_page(StatusCode::NOT_FOUND, "There is no such stored source.");
     }
     let engine = site.engine.clone();
     let stored = tokio::task::spawn_blocking(move || {
@@ -551,11 +545,7 @@ async fn stored_source(
     .ok()
     .flatten();
     let Some((kb, doc_id, (title, text))) = stored else {
-        return error_page(
-            &site,
-            StatusCode::NOT_FOUND,
-            "There is no such stored source.",
-        );
+        return error_page(StatusCode::NOT_FOUND, "There is no such stored source.");
     };
     let (start, end) = query
         .ok()
