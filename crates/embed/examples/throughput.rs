@@ -1,6 +1,7 @@
 //! Embedding throughput on this machine:
 //! `cargo run --release -p factually-embed --example throughput [FILE]` embeds FILE's lines
-//! (default: synthetic texts of 8 to 64 words) and prints texts per second.
+//! (default: synthetic texts of 8 to 64 words) and prints texts per second, then the latency
+//! of embedding one text at a time (a search query's cost): p50 and p95 over the same texts.
 use factually_assets::AssetCache;
 use factually_embed::{Embedder, MiniLm};
 use std::time::Instant;
@@ -15,6 +16,25 @@ fn run(model: &MiniLm, label: &str, texts: &[String]) {
         "{label}: {} texts in {s:.1} s, {:.1} texts/s",
         texts.len(),
         texts.len() as f64 / s
+    );
+}
+
+/// Embeds each text alone, as a search embeds its query, and prints p50 / p95 milliseconds.
+fn single_text_latency(model: &MiniLm, label: &str, texts: &[String]) {
+    let mut ms: Vec<f64> = texts
+        .iter()
+        .map(|t| {
+            let start = Instant::now();
+            model.embed(&[t.as_str()]).expect("embed");
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{label}, one at a time: p50 {:.1} ms, p95 {:.1} ms",
+        at(0.5),
+        at(0.95)
     );
 }
 
@@ -33,6 +53,7 @@ fn main() {
             .map(str::to_string)
             .collect();
         run(&model, &path, &texts);
+        single_text_latency(&model, &path, &texts);
         return;
     }
     let base = "The Eiffel Tower is a lattice tower on the Champ de Mars in Paris, France. It is named after the engineer Gustave Eiffel, whose company designed and built the tower from 1887 to 1889. Locally nicknamed La dame de fer, it was constructed as the centrepiece of the 1889 World's Fair.";
@@ -44,5 +65,6 @@ fn main() {
             .join(" ");
         let texts: Vec<String> = (0..256).map(|i| format!("{i} {text}")).collect();
         run(&model, &format!("{words:>2} words"), &texts);
+        single_text_latency(&model, &format!("{words:>2} words"), &texts[..64]);
     }
 }
