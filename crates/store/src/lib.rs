@@ -206,6 +206,12 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<StoredReport>, StoreError>;
     /// Takes the oldest queued job, or one whose lease ran out (its worker died), for `lease`.
     async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError>;
+    /// The owners of the leases on running checks (a server restarted after a crash looks
+    /// for its predecessor's among them).
+    async fn lease_owners(&self) -> Result<Vec<String>, StoreError>;
+    /// Ends the leases of `owner` at once, so their running checks can be claimed now instead
+    /// of when the leases run out; for owners known to be dead. Returns how many checks.
+    async fn expire_leases(&self, owner: &str) -> Result<u64, StoreError>;
     /// Extends a lease; [`StoreError::LeaseLost`] when another worker has the job now.
     async fn renew(&self, job: &Job, lease: Duration) -> Result<(), StoreError>;
     /// Appends a progress event; returns its id.

@@ -262,6 +262,28 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn lease_owners(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT lease_owner FROM checks WHERE status = 'running' \
+             AND lease_owner IS NOT NULL ORDER BY lease_owner",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get("lease_owner")?))
+            .collect()
+    }
+
+    async fn expire_leases(&self, owner: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE checks SET lease_until = 0 WHERE status = 'running' AND lease_owner = ?1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
     async fn renew(&self, job: &Job, lease: Duration) -> Result<(), StoreError> {
         let updated = sqlx::query(
             "UPDATE checks SET lease_until = ?1 WHERE id = ?2 AND lease_owner = ?3 \

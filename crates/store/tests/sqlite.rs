@@ -122,6 +122,38 @@ async fn a_dead_workers_job_is_taken_again_and_the_stale_worker_cannot_write() {
 }
 
 #[tokio::test]
+async fn the_leases_of_a_dead_owner_can_be_ended_at_once() {
+    let (_dir, s) = store().await;
+    for q in ["a", "b", "c"] {
+        s.submit(new(q, None)).await.unwrap();
+    }
+    let dead = [
+        s.claim("dead", LEASE).await.unwrap().unwrap(),
+        s.claim("dead", LEASE).await.unwrap().unwrap(),
+    ];
+    let alive = s.claim("alive", LEASE).await.unwrap().unwrap();
+    assert_eq!(s.lease_owners().await.unwrap(), ["alive", "dead"]);
+    assert_eq!(s.claim("new", LEASE).await.unwrap(), None, "all leased");
+
+    assert_eq!(s.expire_leases("dead").await.unwrap(), 2);
+    let mut taken = Vec::new();
+    while let Some(job) = s.claim("new", LEASE).await.unwrap() {
+        assert_eq!(job.attempt, 2);
+        taken.push(job.check_id);
+    }
+    taken.sort();
+    let mut expected: Vec<String> = dead.iter().map(|j| j.check_id.clone()).collect();
+    expected.sort();
+    assert_eq!(taken, expected, "only the dead owner's checks move");
+    s.renew(&alive, LEASE).await.unwrap();
+    assert!(matches!(
+        s.renew(&dead[0], LEASE).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    assert_eq!(s.lease_owners().await.unwrap(), ["alive", "new"]);
+}
+
+#[tokio::test]
 async fn interrupted_and_failing_runs_end_after_the_last_attempt() {
     let (_dir, s) = store().await;
     let crashing = s

@@ -32,7 +32,10 @@ pub fn spawn_workers(
     handle: Handle,
     stop: Arc<AtomicBool>,
 ) -> Vec<JoinHandle<()>> {
-    let process = crate::guard::random_hex(4);
+    let process = ProcessId::current().map_or_else(
+        || crate::guard::random_hex(4),
+        |id| format!("{}/{}", id.owner_prefix(), crate::guard::random_hex(4)),
+    );
     (0..site.config.workers.max(1))
         .map(|i| {
             let site = site.clone();
@@ -48,6 +51,9 @@ pub fn spawn_workers(
 }
 
 fn work(site: &Arc<Site>, handle: &Handle, owner: &str, stop: &AtomicBool) {
+    if owner.ends_with("-0") {
+        handle.block_on(expire_dead_leases(site));
+    }
     while !stop.load(Ordering::Relaxed) {
         match handle.block_on(site.store.claim(owner, LEASE)) {
             Ok(Some(job)) => run_job(site, handle, job),
@@ -57,6 +63,97 @@ fn work(site: &Arc<Site>, handle: &Handle, owner: &str, stop: &AtomicBool) {
                 std::thread::sleep(IDLE_POLL);
             }
         }
+    }
+}
+
+/// A process on this machine, told apart from any later one that reuses its pid: lease owners
+/// start with it, so a server restarted after a crash can see that its predecessor is gone
+/// and take over its running checks at once instead of waiting for their leases to run out.
+/// Linux only (it reads `/proc`); elsewhere leases simply run out.
+#[derive(Debug, PartialEq)]
+struct ProcessId {
+    boot: String,
+    host: String,
+    pid: u32,
+    /// Start time in clock ticks since boot (`/proc/<pid>/stat`, field 22).
+    started: u64,
+}
+
+impl ProcessId {
+    fn current() -> Option<Self> {
+        let pid = std::process::id();
+        Some(Self {
+            boot: read_trimmed("/proc/sys/kernel/random/boot_id")?,
+            host: read_trimmed("/proc/sys/kernel/hostname")?,
+            pid,
+            started: start_time(pid)?,
+        })
+    }
+
+    /// `boot/host/pid/started`; none of the parts can hold a `/`.
+    fn owner_prefix(&self) -> String {
+        format!("{}/{}/{}/{}", self.boot, self.host, self.pid, self.started)
+    }
+
+    /// The process an owner string names, when it was made by [`ProcessId::owner_prefix`].
+    fn of_owner(owner: &str) -> Option<Self> {
+        let mut parts = owner.split('/');
+        let id = Self {
+            boot: parts.next()?.to_string(),
+            host: parts.next()?.to_string(),
+            pid: parts.next()?.parse().ok()?,
+            started: parts.next()?.parse().ok()?,
+        };
+        parts.next()?;
+        Some(id)
+    }
+
+    /// Whether this process has certainly ended, seen from `me`. Another host's process (a
+    /// container has its own host name and pids) is never declared dead.
+    fn is_dead(&self, me: &ProcessId) -> bool {
+        self.host == me.host && (self.boot != me.boot || start_time(self.pid) != Some(self.started))
+    }
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let text = text.trim();
+    (!text.is_empty() && !text.contains('/')).then(|| text.to_string())
+}
+
+/// A process's start time from `/proc/<pid>/stat`; `None` when there is no such process.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Ends the leases held by processes of this machine that no longer run, so their checks
+/// resume now.
+async fn expire_dead_leases(site: &Site) {
+    let Some(me) = ProcessId::current() else {
+        return;
+    };
+    let owners = match site.store.lease_owners().await {
+        Ok(owners) => owners,
+        Err(e) => {
+            tracing::warn!("the running checks' leases could not be read: {e}");
+            return;
+        }
+    };
+    let mut resumed = 0;
+    for owner in owners {
+        if ProcessId::of_owner(&owner).is_some_and(|p| p.is_dead(&me)) {
+            match site.store.expire_leases(&owner).await {
+                Ok(n) => resumed += n,
+                Err(e) => tracing::warn!("the leases of {owner} could not be ended: {e}"),
+            }
+        }
+    }
+    if resumed > 0 {
+        // A warning: it means a server stopped without finishing its checks.
+        tracing::warn!("resuming {resumed} check(s) that a stopped server was running");
     }
 }
 
@@ -189,4 +286,56 @@ pub fn finished(report: &Report) -> FinishedReport {
 pub fn today() -> String {
     let d = time::OffsetDateTime::now_utc().date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_process_is_alive_until_it_ends_and_a_reused_pid_is_not_it() {
+        let me = ProcessId::current().expect("/proc is readable");
+        let owner = format!("{}/ab12-0", me.owner_prefix());
+        assert_eq!(ProcessId::of_owner(&owner).as_ref(), Some(&me));
+        assert!(!me.is_dead(&me));
+
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let child_id = ProcessId {
+            pid: child.id(),
+            started: start_time(child.id()).unwrap(),
+            ..ProcessId::current().unwrap()
+        };
+        assert!(!child_id.is_dead(&me), "running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(child_id.is_dead(&me), "ended");
+
+        let reused = ProcessId {
+            started: me.started + 1,
+            ..ProcessId::current().unwrap()
+        };
+        assert!(reused.is_dead(&me), "same pid, another start time");
+        let rebooted = ProcessId {
+            boot: "another-boot".into(),
+            ..ProcessId::current().unwrap()
+        };
+        assert!(rebooted.is_dead(&me));
+        let elsewhere = ProcessId {
+            host: "another-host".into(),
+            pid: child_id.pid,
+            started: child_id.started,
+            ..ProcessId::current().unwrap()
+        };
+        assert!(
+            !elsewhere.is_dead(&me),
+            "another host's process is never declared dead"
+        );
+        for not_ours in ["ab12-0", "a/b/c/d/e", "a/b/1/x/e", ""] {
+            assert_eq!(ProcessId::of_owner(not_ours), None, "{not_ours}");
+        }
+    }
 }
