@@ -26,7 +26,8 @@ const RENEW_EVERY: Duration = Duration::from_secs(5);
 /// once by submissions).
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
-/// Starts the site's workers; they stop once `stop` is set.
+/// Starts the site's workers; they stop once `stop` is set. Checks left running by a process
+/// of this machine that has died are taken over at once (see `ProcessId`).
 pub fn spawn_workers(
     site: &Arc<Site>,
     handle: Handle,
@@ -36,6 +37,7 @@ pub fn spawn_workers(
         || crate::guard::random_hex(4),
         |id| format!("{}/{}", id.owner_prefix(), crate::guard::random_hex(4)),
     );
+    handle.spawn(expire_dead_leases(site.clone()));
     (0..site.config.workers.max(1))
         .map(|i| {
             let site = site.clone();
@@ -51,9 +53,6 @@ pub fn spawn_workers(
 }
 
 fn work(site: &Arc<Site>, handle: &Handle, owner: &str, stop: &AtomicBool) {
-    if owner.ends_with("-0") {
-        handle.block_on(expire_dead_leases(site));
-    }
     while !stop.load(Ordering::Relaxed) {
         match handle.block_on(site.store.claim(owner, LEASE)) {
             Ok(Some(job)) => run_job(site, handle, job),
@@ -131,7 +130,7 @@ fn start_time(pid: u32) -> Option<u64> {
 
 /// Ends the leases held by processes of this machine that no longer run, so their checks
 /// resume now.
-async fn expire_dead_leases(site: &Site) {
+async fn expire_dead_leases(site: Arc<Site>) {
     let Some(me) = ProcessId::current() else {
         return;
     };
@@ -154,6 +153,7 @@ async fn expire_dead_leases(site: &Site) {
     if resumed > 0 {
         // A warning: it means a server stopped without finishing its checks.
         tracing::warn!("resuming {resumed} check(s) that a stopped server was running");
+        site.wake.ring();
     }
 }
 
