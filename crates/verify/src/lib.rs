@@ -267,21 +267,12 @@ impl Verifier<'_> {
         // (rank, start, end) per candidate sentence.
         let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
         for (rank, r) in ranked.iter().enumerate() {
-            let doc = &r.document;
-            let mut scored: Vec<(f32, usize, usize)> = split_sentences(&doc.text)
-                .into_iter()
-                .filter(|s| is_statement(&doc.text[s.start..s.end], &doc.meta.title))
-                .map(|s| {
-                    let inside = r
-                        .passage
-                        .is_some_and(|(start, end)| s.start >= start && s.end <= end);
-                    let score = overlap(&claim_terms, &doc.text[s.start..s.end])
-                        + if inside { 0.25 } else { 0.0 };
-                    (score, s.start, s.end)
-                })
-                .collect();
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            for &(_, start, end) in scored.iter().take(self.options.sentences_per_document) {
+            for (start, end) in candidate_sentences(
+                &claim_terms,
+                &r.document,
+                r.passage,
+                self.options.sentences_per_document,
+            ) {
                 candidates.push((rank, start, end));
             }
         }
@@ -327,6 +318,40 @@ impl Verifier<'_> {
             timings_ms: timings,
         })
     }
+}
+
+/// The byte ranges of a document's best `n` candidate evidence sentences for a claim: ranked
+/// by the share of the claim's words they contain, with a bonus inside the passage retrieval
+/// matched (`passage`).
+///
+/// A sentence that shares no word with the claim, in a document whose title shares none
+/// either, is about something else: it is not evidence either way, and a stance model trained
+/// on inference data tends to read "unrelated" as "contradicts".
+fn candidate_sentences(
+    claim_terms: &HashSet<String>,
+    doc: &Document,
+    passage: Option<(usize, usize)>,
+    n: usize,
+) -> Vec<(usize, usize)> {
+    let on_topic_title = overlap(claim_terms, &doc.meta.title) > 0.0;
+    let mut scored: Vec<(f32, usize, usize)> = split_sentences(&doc.text)
+        .into_iter()
+        .filter(|s| is_statement(&doc.text[s.start..s.end], &doc.meta.title))
+        .filter_map(|s| {
+            let shared = overlap(claim_terms, &doc.text[s.start..s.end]);
+            if shared == 0.0 && !on_topic_title {
+                return None;
+            }
+            let inside = passage.is_some_and(|(start, end)| s.start >= start && s.end <= end);
+            Some((shared + if inside { 0.25 } else { 0.0 }, s.start, s.end))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, start, end)| (start, end))
+        .collect()
 }
 
 /// Most decisive evidence first; ties go to the better-ranked source.
@@ -419,11 +444,12 @@ fn terms(text: &str) -> HashSet<String> {
         .collect()
 }
 
-/// A sentence can be evidence only if it states something: a heading line repeating the
-/// title, or a fragment of one or two words, cannot support or refute anything.
+/// A sentence can be evidence only if it states something: a heading line (a Markdown `#`
+/// line, or the title repeated), or a fragment of one or two words, cannot support or refute
+/// anything.
 fn is_statement(sentence: &str, title: &str) -> bool {
     let s = sentence.trim();
-    s != title.trim() && s.split_whitespace().count() >= 3
+    !s.starts_with('#') && s != title.trim() && s.split_whitespace().count() >= 3
 }
 
 /// Share of the claim's terms found in the sentence, damped for long sentences.
@@ -464,7 +490,54 @@ mod tests {
     fn headings_and_fragments_are_not_evidence() {
         assert!(!is_statement("Albert Einstein", "Albert Einstein"));
         assert!(!is_statement("See also.", "Physics"));
+        assert!(!is_statement("# The Eiffel Tower", "The Eiffel Tower"));
+        assert!(!is_statement("## History of the tower", "The Eiffel Tower"));
         assert!(is_statement("Einstein was a physicist.", "Albert Einstein"));
+    }
+
+    fn doc(title: &str, text: &str) -> Document {
+        Document::new(
+            factually_core::NewDocument {
+                title: title.to_string(),
+                text: text.to_string(),
+                origin: "test".into(),
+                ..Default::default()
+            },
+            "2026-11-30T00:00:00Z".into(),
+        )
+    }
+
+    fn check_candidates(claim: &str, d: &Document, want: &[&str]) {
+        let got: Vec<&str> = candidate_sentences(&terms(claim), d, None, 3)
+            .into_iter()
+            .map(|(s, e)| &d.text[s..e])
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn only_sentences_about_the_claim_are_candidates() {
+        let claim = "The Great Wall of China is visible from the Moon.";
+        let eiffel = doc(
+            "The Eiffel Tower",
+            "# The Eiffel Tower\n\nThe Eiffel Tower stands in Paris. It was the tallest structure until 1930.",
+        );
+        check_candidates(claim, &eiffel, &[]);
+        let wall = doc(
+            "The Great Wall and the Moon",
+            "The Great Wall of China is often said to be visible from the Moon. Astronauts report that no structure can be seen from that distance. It is long.",
+        );
+        // In a document whose title is on topic, sentences sharing no word (the pronoun's
+        // sentence) still count, after those that share some.
+        check_candidates(
+            claim,
+            &wall,
+            &[
+                "The Great Wall of China is often said to be visible from the Moon.",
+                "Astronauts report that no structure can be seen from that distance.",
+                "It is long.",
+            ],
+        );
     }
 
     #[test]
