@@ -449,7 +449,8 @@ fn terms(text: &str) -> HashSet<String> {
 /// anything.
 fn is_statement(sentence: &str, title: &str) -> bool {
     let s = sentence.trim();
-    !s.starts_with('#') && s != title.trim() && s.split_whitespace().count() >= 3
+    let heading = s.starts_with('#') && s.trim_start_matches('#').starts_with(char::is_whitespace);
+    !heading && s != title.trim() && s.split_whitespace().count() >= 3
 }
 
 /// Share of the claim's terms found in the sentence, damped for long sentences.
@@ -492,6 +493,10 @@ mod tests {
         assert!(!is_statement("See also.", "Physics"));
         assert!(!is_statement("# The Eiffel Tower", "The Eiffel Tower"));
         assert!(!is_statement("## History of the tower", "The Eiffel Tower"));
+        assert!(is_statement(
+            "#MeToo spread on social media in 2017.",
+            "MeToo"
+        ));
         assert!(is_statement("Einstein was a physicist.", "Albert Einstein"));
     }
 
