@@ -51,6 +51,11 @@ pub enum BenchCommand {
         /// RRF constant k.
         #[arg(long, default_value_t = FusionWeights::default().k)]
         rrf_k: f64,
+        /// Also write one JSON line per claim and mode to FILE: the claim, its gold abstract
+        /// and the rank (from 1; null when not in the top 100) it was retrieved at. For
+        /// looking at what retrieval misses.
+        #[arg(long, value_name = "FILE")]
+        ranks: Option<PathBuf>,
     },
 }
 
@@ -82,6 +87,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> CmdResult {
         dense_weight,
         doc_weight,
         rrf_k,
+        ranks,
     } = cmd;
     let weights = FusionWeights {
         bm25: bm25_weight,
@@ -136,19 +142,23 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> CmdResult {
     let doc_external = external_ids(&cc)?;
     let claims = read_claims(&claims)?;
     let mut quality = Vec::new();
+    let mut rank_lines = String::new();
     for mode in [
         RetrievalMode::Bm25,
         RetrievalMode::Dense,
         RetrievalMode::Hybrid,
     ] {
-        quality.push(evaluate(
-            &cc,
-            embedder,
-            &claims,
-            mode,
-            weights,
-            &doc_external,
-        )?);
+        let (q, gold_ranks) = evaluate(&cc, embedder, &claims, mode, weights, &doc_external)?;
+        quality.push(q);
+        for (c, rank) in claims.iter().zip(gold_ranks) {
+            rank_lines.push_str(
+                &json!({"claim": c.claim, "gold": c.gold, "mode": mode, "rank": rank}).to_string(),
+            );
+            rank_lines.push('\n');
+        }
+    }
+    if let Some(path) = &ranks {
+        std::fs::write(path, rank_lines).with_context(|| format!("writing {}", path.display()))?;
     }
 
     // 4. Query latency on the default KB.
@@ -330,13 +340,14 @@ fn evaluate(
     mode: RetrievalMode,
     weights: FusionWeights,
     external: &HashMap<String, String>,
-) -> anyhow::Result<Quality> {
+) -> anyhow::Result<(Quality, Vec<Option<usize>>)> {
     let opts = SearchOptions {
         k: 100,
         mode,
         weights,
     };
     let mut hits_at = [0usize; 3];
+    let mut gold_ranks = Vec::with_capacity(claims.len());
     let mut times = Vec::new();
     for c in claims {
         let t = Instant::now();
@@ -352,21 +363,24 @@ fn evaluate(
                 docs.push(ext);
             }
         }
+        let rank = docs.iter().position(|d| *d == c.gold).map(|i| i + 1);
         for (slot, k) in [1, 5, 10].into_iter().enumerate() {
-            if docs.iter().take(k).any(|d| *d == c.gold) {
+            if rank.is_some_and(|r| r <= k) {
                 hits_at[slot] += 1;
             }
         }
+        gold_ranks.push(rank);
     }
     let n = claims.len().max(1) as f64;
-    Ok(Quality {
+    let quality = Quality {
         mode,
         recall_at_1: hits_at[0] as f64 / n,
         recall_at_5: hits_at[1] as f64 / n,
         recall_at_10: hits_at[2] as f64 / n,
         latency_p50_ms: percentile(&mut times, 0.5),
         latency_p95_ms: percentile(&mut times, 0.95),
-    })
+    };
+    Ok((quality, gold_ranks))
 }
 
 fn percentile(values: &mut [f64], q: f64) -> f64 {

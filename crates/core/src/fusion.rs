@@ -31,7 +31,7 @@ impl Default for FusionWeights {
             bm25: 1.0,
             dense: 1.0,
             doc: 1.0,
-            k: 60.0,
+            k: 20.0,
         }
     }
 }
@@ -145,9 +145,9 @@ mod tests {
         let w = FusionWeights::default();
         let fused = lists().fuse_passages(&w);
         let order: Vec<&str> = fused.iter().map(|x| x.0).collect();
-        // p2: 1/62 + 1/62 + 1/62; p3: 1/61 + 1/61; p1: 1/61.
+        // p2: 3/(k+2); p3: 2/(k+1); p1: 1/(k+1).
         assert_eq!(order, ["p2", "p3", "p1"]);
-        assert!((fused[0].2 - 3.0 / 62.0).abs() < 1e-12);
+        assert!((fused[0].2 - 3.0 / (w.k + 2.0)).abs() < 1e-12);
         let no_doc = FusionWeights { doc: 0.0, ..w };
         let order: Vec<&str> = lists().fuse_passages(&no_doc).iter().map(|x| x.0).collect();
         assert_eq!(order, ["p2", "p1", "p3"], "ties keep first appearance");
@@ -164,7 +164,7 @@ mod tests {
             doc_bm25: vec![],
         };
         let docs = only_bm25.fuse_documents(&w);
-        assert_eq!(docs, [("A", 1.0 / 61.0), ("B", 1.0 / 62.0)]);
+        assert_eq!(docs, [("A", 1.0 / (w.k + 1.0)), ("B", 1.0 / (w.k + 2.0))]);
     }
 
     #[test]

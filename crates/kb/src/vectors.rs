@@ -13,6 +13,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use half::f16;
+use rayon::prelude::*;
 
 use crate::KbError;
 
@@ -132,30 +133,56 @@ impl ExactIndex {
     }
 }
 
+/// Below this many vectors a scan is too short to be worth splitting across threads.
+const PARALLEL_SCAN_ROWS: usize = 4096;
+
 impl VectorIndex for ExactIndex {
     fn search(&self, query: &[f32], k: usize) -> Vec<(u64, f32)> {
-        if self.dim == 0 || query.len() != self.dim || k == 0 {
+        if self.dim == 0 || query.len() != self.dim || k == 0 || self.keys.is_empty() {
             return Vec::new();
         }
-        let mut scored: Vec<(u64, f32)> = self
+        // The scan reads every vector once (15 MB for the default KB's 10,033 headings) and is
+        // bound by memory bandwidth, so large sets are split over the cores (default KB, 2
+        // cores: p50 0.65 -> 0.41 ms with the vectors in cache, about 1 ms less per query
+        // right after embedding; see docs/retrieval.md). Each part keeps its own best k, then
+        // the parts are merged.
+        let rows_per_part = self
+            .keys
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(PARALLEL_SCAN_ROWS);
+        let candidates: Vec<(u64, f32)> = self
             .data
-            .chunks_exact(self.dim)
-            .zip(&self.keys)
-            .map(|(row, &key)| (key, dot(row, query)))
+            .par_chunks(rows_per_part * self.dim)
+            .zip(self.keys.par_chunks(rows_per_part))
+            .flat_map_iter(|(rows, keys)| {
+                let scored = rows
+                    .chunks_exact(self.dim)
+                    .zip(keys)
+                    .map(|(row, &key)| (key, dot(row, query)))
+                    .collect();
+                best(scored, k)
+            })
             .collect();
-        let k = k.min(scored.len());
-        if k == 0 {
-            return Vec::new();
-        }
-        scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
-        scored.truncate(k);
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored
+        best(candidates, k)
     }
 
     fn len(&self) -> usize {
         self.keys.len()
     }
+}
+
+/// The `k` best of `scored`, best first (ties by key, so results do not depend on the split).
+fn best(mut scored: Vec<(u64, f32)>, k: usize) -> Vec<(u64, f32)> {
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    scored.select_nth_unstable_by(k - 1, order);
+    scored.truncate(k);
+    scored.sort_by(order);
+    scored
 }
 
 /// Dot product with eight independent accumulators: a plain `zip().sum()` over f32 is a

@@ -193,3 +193,65 @@ fn hostile_queries_get_errors_or_results_never_panics() {
         kb.search(q, &opts, Some(embedder())).unwrap();
     }
 }
+
+/// Document BM25 must count documents, not every record of the index: passages share the
+/// index, and counting them too inflated the IDF of words found in every document and
+/// shrank the average document length, so a short document repeating such a word beat the
+/// one document that has the query's rare word.
+#[test]
+fn document_bm25_statistics_count_documents_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kb = KnowledgeBase::create(
+        tmp.path(),
+        KbConfig::new(DenseScope::None, None, "2026-11-29T00:00:00Z".into()),
+    )
+    .unwrap();
+    let filler = |topic: &str, n: usize| -> String {
+        (0..n)
+            .map(|i| format!("Sentence {i} of the {topic} report describes ward {i} in detail."))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let target = format!(
+        "{} One arm received favipiravir and the virus cleared sooner. {}",
+        filler("trial", 12),
+        filler("trial", 12)
+    );
+    let docs = vec![
+        doc("Trial", &target, "trial.txt"),
+        doc(
+            "Virus note",
+            "The virus. The virus spreads. Virus, virus, virus.",
+            "note.txt",
+        ),
+        doc(
+            "Survey",
+            &format!("{} The virus was common.", filler("survey", 20)),
+            "survey.txt",
+        ),
+        doc(
+            "Audit",
+            &format!("{} No virus was found.", filler("audit", 20)),
+            "audit.txt",
+        ),
+    ];
+    let mut w = kb.writer().unwrap();
+    w.add(docs, None, |_| {}).unwrap();
+    w.commit().unwrap();
+    let kb = KnowledgeBase::open(tmp.path()).unwrap();
+    let whole_text_only = SearchOptions {
+        k: 4,
+        mode: RetrievalMode::Bm25,
+        weights: factually_core::FusionWeights {
+            bm25: 0.0,
+            dense: 0.0,
+            doc: 1.0,
+            k: 60.0,
+        },
+    };
+    let hits = kb
+        .search_documents("favipiravir virus", &whole_text_only, None)
+        .unwrap();
+    let titles: Vec<&str> = hits.iter().map(|h| h.title.as_str()).collect();
+    assert_eq!(titles.first(), Some(&"Trial"), "{titles:?}");
+}
