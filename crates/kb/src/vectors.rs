@@ -238,6 +238,46 @@ mod tests {
     }
 
     #[test]
+    fn a_scan_split_over_threads_returns_what_a_full_sort_does() {
+        let dim = 8;
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let mut idx = ExactIndex::new(dim);
+        let rows = 3 * PARALLEL_SCAN_ROWS + 17;
+        let twin: Vec<f32> = (0..dim).map(|_| next()).collect();
+        for key in 0..rows as u64 {
+            // The same vector at the start, middle and end: ties across parts.
+            let v: Vec<f32> = if key == 5 || key == rows as u64 / 2 || key == rows as u64 - 1 {
+                twin.clone()
+            } else {
+                (0..dim).map(|_| next()).collect()
+            };
+            idx.push(key, &v);
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        for query in [twin.clone(), (0..dim).map(|_| next()).collect()] {
+            let mut expected: Vec<(u64, f32)> = idx
+                .keys()
+                .iter()
+                .enumerate()
+                .map(|(r, &key)| (key, dot(&idx.data[r * dim..(r + 1) * dim], &query)))
+                .collect();
+            expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            expected.truncate(100);
+            assert_eq!(pool.install(|| idx.search(&query, 100)), expected);
+            assert_eq!(idx.search(&query, 100), expected);
+        }
+    }
+
+    #[test]
     fn a_truncated_file_is_reported_not_trusted() {
         let mut idx = ExactIndex::new(2);
         idx.push(1, &[1.0, 0.0]);
