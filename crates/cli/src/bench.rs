@@ -150,6 +150,9 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> CmdResult {
     ] {
         let (q, gold_ranks) = evaluate(&cc, embedder, &claims, mode, weights, &doc_external)?;
         quality.push(q);
+        if ranks.is_none() {
+            continue;
+        }
         for (c, rank) in claims.iter().zip(gold_ranks) {
             rank_lines.push_str(
                 &json!({"claim": c.claim, "gold": c.gold, "mode": mode, "rank": rank}).to_string(),
