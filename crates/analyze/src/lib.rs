@@ -7,6 +7,7 @@
 //!   its presuppositions ([`presuppose`]), loaded wording ([`loaded`]) and whether it is a
 //!   factual statement at all (opinions and predictions are said to be so, not given verdicts).
 
+pub mod contrast;
 pub mod loaded;
 pub mod presuppose;
 pub mod words;

@@ -47,8 +47,10 @@ pub struct PipelineArgs {
     /// Documents taken from retrieval for each statement and presupposition.
     #[arg(long, default_value_t = VerifyOptions::default().documents)]
     documents: usize,
-    /// Use this stance artifact (from `factually train stance`) instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
+    /// The stance model: `bundled` (default), a directory with a Hugging Face NLI
+    /// cross-encoder (BERT, RoBERTa, XLM-RoBERTa or DeBERTa-v2/v3), or an artifact from
+    /// `factually train stance`.
+    #[arg(long, value_name = "bundled|DIR|FILE")]
     stance_model: Option<PathBuf>,
     /// Where evidence comes from: `kb` (the knowledge base), `web` (search and fetch), or
     /// both (`kb,web`). Default: `kb`, or only the given pages when `--url` is used.
@@ -162,6 +164,7 @@ pub struct Pipeline {
     search_web: bool,
     documents: usize,
     stance: factually_stance::StanceModel,
+    judge: factually_verify::Judge,
     llm: Option<crate::llm::LlmSettings>,
     web: crate::web::WebConfig,
     allow_private_hosts: bool,
@@ -202,6 +205,7 @@ impl Pipeline {
             search_web: sources.contains(&SourceKind::Web),
             documents: args.documents.clamp(1, 50),
             stance,
+            judge: crate::verify_cmd::load_judge(None, factually_verify::JudgeMode::Full)?,
             llm,
             web: config.web.with_env(),
             allow_private_hosts: args.allow_private_hosts,
@@ -285,6 +289,7 @@ impl Pipeline {
                     None
                 },
                 stance: &self.stance,
+                judge: &self.judge,
                 options: VerifyOptions {
                     documents: self.documents,
                     ..VerifyOptions::default()

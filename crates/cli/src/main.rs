@@ -8,6 +8,7 @@ mod llm;
 mod output;
 mod runtime;
 mod serve_cmd;
+mod judge_train;
 mod train_cmd;
 mod verify_cmd;
 mod web;

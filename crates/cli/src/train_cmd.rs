@@ -1,4 +1,6 @@
 //! `factually train stance`: fine-tunes the stance cross-encoder (see `factually_stance::train`).
+//! `factually train judge`: fits the judge (`factually_verify::judge`) on what the pipeline
+//! retrieves and the stance model reads for training claims.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,6 +19,9 @@ use crate::{CmdResult, Failure, Format};
 pub enum TrainCommand {
     /// Fine-tune the stance model on benchmark training data (reproducible: fixed seed).
     Stance(StanceArgs),
+    /// Fit the judge (relevance gate and stance classifier) on training claims run through
+    /// retrieval and the stance model (reproducible: deterministic data and fit).
+    Judge(crate::judge_train::JudgeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -76,7 +81,10 @@ pub struct StanceArgs {
 }
 
 pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
-    let TrainCommand::Stance(args) = command;
+    let args = match command {
+        TrainCommand::Stance(args) => args,
+        TrainCommand::Judge(args) => return crate::judge_train::run(ctx, args),
+    };
     let data = TrainingData {
         check_covid_train: args.check_covid_train.clone(),
         check_covid_corpus: args.check_covid_corpus.clone(),

@@ -26,9 +26,19 @@ pub struct VerifyArgs {
     /// Documents taken from retrieval.
     #[arg(long, default_value_t = VerifyOptions::default().documents)]
     documents: usize,
-    /// Use this stance artifact (from `factually train stance`) instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
+    /// The stance model: `bundled` (default), a directory with a Hugging Face NLI
+    /// cross-encoder (BERT, RoBERTa, XLM-RoBERTa or DeBERTa-v2/v3: config.json,
+    /// tokenizer.json, model.safetensors), or an artifact from `factually train stance`.
+    #[arg(long, value_name = "bundled|DIR|FILE")]
     stance_model: Option<PathBuf>,
+    /// Which parts of the judge run: `full` (relevance gate and the trained stance classifier),
+    /// `relevance` (the gate, then the stance model's own probabilities) or `model` (the stance
+    /// model alone, every sentence counted: the judge before the relevance gate).
+    #[arg(long, default_value = "full")]
+    judge: factually_verify::JudgeMode,
+    /// Use this judge artifact (from `factually train judge`) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    judge_model: Option<PathBuf>,
 }
 
 fn read_claim(arg: &str) -> Result<String, Failure> {
@@ -46,13 +56,15 @@ fn read_claim(arg: &str) -> Result<String, Failure> {
 pub fn run_verify(ctx: &Context, args: VerifyArgs) -> CmdResult {
     let claim = read_claim(&args.claim)?;
     factually_verify::validate_claim(&claim)?;
+    let judge = load_judge(args.judge_model.as_deref(), args.judge)?;
+    let stance = load_stance(ctx, args.stance_model.as_deref())?;
     let name = KbName::parse(&args.kb)?;
     let kb = ctx.open_kb(&name)?;
-    let stance = load_stance(ctx, args.stance_model.as_deref())?;
     let verifier = Verifier {
         kb: &kb,
         embedder: ctx.embedder_for(&kb)?,
         stance: &stance,
+        judge: &judge,
         options: VerifyOptions {
             documents: args.documents.clamp(1, 50),
             ..VerifyOptions::default()
@@ -80,10 +92,19 @@ fn print_verification(v: &Verification) {
         .filter(|e| e.stance != factually_core::Stance::Neutral)
         .collect();
     if decisive.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNo sentence in the top sources takes a side on the claim."
-        );
+        let relevant = v.evidence.iter().filter(|e| e.relevant).count();
+        let _ = if relevant == 0 {
+            writeln!(
+                out,
+                "\nNone of the {} sentences retrieved addresses the claim: the knowledge base does not cover it.",
+                v.evidence.len()
+            )
+        } else {
+            writeln!(
+                out,
+                "\nNo sentence in the top sources takes a side on the claim."
+            )
+        };
     } else {
         let _ = writeln!(out, "\nEvidence:");
         for (i, e) in decisive.iter().enumerate() {
@@ -105,6 +126,9 @@ fn print_verification(v: &Verification) {
             for line in wrap(&format!("\"{}\"", e.quote), 92) {
                 let _ = writeln!(out, "    {line}");
             }
+            if let Some(c) = &e.contrast {
+                let _ = writeln!(out, "    (it {c})");
+            }
         }
     }
     let t = &v.timings_ms;
@@ -121,6 +145,9 @@ pub enum Dataset {
     FeverWiki,
     Averitec,
     LiarPlus,
+    /// factually's plain-claims suite over the default knowledge base (stated, swapped and
+    /// not-covered claims).
+    Plain,
     /// (QA)² questions: recall of the annotated questionable assumption (no retrieval).
     Qaqa,
     /// FalseQA questions: end-to-end checks, how often false premises are flagged.
@@ -132,9 +159,9 @@ pub struct EvalArgs {
     /// Which benchmark the claims file belongs to.
     #[arg(value_enum)]
     dataset: Dataset,
-    /// The claims file.
+    /// The claims file (for `plain`, the suite built into the binary when not given).
     #[arg(long, value_name = "FILE")]
-    claims: PathBuf,
+    claims: Option<PathBuf>,
     /// check-covid: the abstracts (corpus.jsonl), ingested once into a cached knowledge base.
     #[arg(long, value_name = "FILE")]
     corpus: Option<PathBuf>,
@@ -159,16 +186,65 @@ pub struct EvalArgs {
     /// Write one JSON line per claim (gold, prediction, verdict, evidence) to FILE.
     #[arg(long, value_name = "FILE")]
     predictions: Option<PathBuf>,
-    /// Use this stance artifact (from `factually train stance`) instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
+    /// The stance model: `bundled` (default), a directory with a Hugging Face NLI
+    /// cross-encoder (BERT, RoBERTa, XLM-RoBERTa or DeBERTa-v2/v3: config.json,
+    /// tokenizer.json, model.safetensors), or an artifact from `factually train stance`.
+    #[arg(long, value_name = "bundled|DIR|FILE")]
     stance_model: Option<PathBuf>,
+    /// Which parts of the judge run: `full` (relevance gate and the trained stance classifier),
+    /// `relevance` (the gate, then the stance model's own probabilities) or `model` (the stance
+    /// model alone, every sentence counted: the judge before the relevance gate).
+    #[arg(long, default_value = "full")]
+    judge: factually_verify::JudgeMode,
+    /// Use this judge artifact (from `factually train judge`) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    judge_model: Option<PathBuf>,
+    /// Keep the stance model's scores in FILE (read at the start, written at the end), so that
+    /// running the same claims again under another judge skips the model.
+    #[arg(long, value_name = "FILE")]
+    stance_cache: Option<PathBuf>,
 }
 
+/// The judge: the bundled artifact or one from `factually train judge`, in the given mode.
+pub fn load_judge(
+    artifact: Option<&Path>,
+    mode: factually_verify::JudgeMode,
+) -> Result<factually_verify::Judge, Failure> {
+    let model = match artifact {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("reading {}: {e}", path.display())))?;
+            factually_verify::JudgeModel::from_json(&text)
+                .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?
+        }
+        None => factually_verify::JudgeModel::bundled()?,
+    };
+    Ok(factually_verify::Judge { model, mode })
+}
+
+/// The stance model: the bundled one (no value, or `bundled`), a Hugging Face NLI
+/// cross-encoder in a directory, or an artifact file from `factually train stance`. A model
+/// that cannot be loaded is a usage error naming the file and the problem.
 pub fn load_stance(ctx: &Context, artifact: Option<&Path>) -> Result<StanceModel, Failure> {
+    let refused = |e: factually_stance::StanceError| Failure::usage(format!("--stance-model: {e}"));
     Ok(match artifact {
-        Some(path) => StanceModel::from_file(&ctx.cache, path)?,
         None => StanceModel::bundled(&ctx.cache)?,
+        Some(p) if p.as_os_str() == "bundled" => StanceModel::bundled(&ctx.cache)?,
+        Some(p) if p.is_dir() => StanceModel::from_dir(p).map_err(refused)?,
+        Some(p) if p.is_file() => StanceModel::from_file(&ctx.cache, p).map_err(refused)?,
+        Some(p) => {
+            return Err(Failure::usage(format!(
+                "--stance-model {}: no such file or directory (give `bundled`, a directory holding a Hugging Face NLI model's config.json, tokenizer.json and model.safetensors, or a file from `factually train stance`)",
+                p.display()
+            )))
+        }
     })
+}
+
+fn claims_file(args: &EvalArgs) -> Result<&Path, Failure> {
+    args.claims
+        .as_deref()
+        .ok_or_else(|| Failure::usage("this dataset needs --claims FILE"))
 }
 
 fn limited<T>(mut items: Vec<T>, limit: Option<usize>) -> Vec<T> {
@@ -187,20 +263,24 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
         sentences_per_document: args.sentences_per_document.clamp(1, 50),
         ..VerifyOptions::default()
     };
-    let stance = load_stance(ctx, args.stance_model.as_deref())?;
+    let mut stance = load_stance(ctx, args.stance_model.as_deref())?;
+    if let Some(path) = &args.stance_cache {
+        stance = stance.with_cache(path);
+    }
+    let judge = load_judge(args.judge_model.as_deref(), args.judge)?;
     let bar = ProgressBar::new(0).with_style(bar_style("claims"));
     let tick = || bar.inc(1);
     let skipped: Vec<String>;
     let report: EvalReport = match args.dataset {
         Dataset::Qaqa | Dataset::Falseqa => {
-            return run_presupposition_eval(ctx, &args, &stance);
+            return run_presupposition_eval(ctx, &args, &stance, &judge);
         }
         Dataset::CheckCovid => {
             let corpus_path = args
                 .corpus
                 .as_deref()
                 .ok_or_else(|| Failure::usage("check-covid needs --corpus FILE (the abstracts)"))?;
-            let loaded = datasets::check_covid_claims(&args.claims, args.skip_bad)?;
+            let loaded = datasets::check_covid_claims(claims_file(&args)?, args.skip_bad)?;
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             let corpus = datasets::check_covid_corpus(corpus_path)?;
@@ -209,13 +289,14 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
                 kb: &kb,
                 embedder: ctx.embedder_for(&kb)?,
                 stance: &stance,
+                judge: &judge,
                 options: verify_options,
             };
             bar.set_length(claims.len() as u64);
             run::check_covid(&claims, &corpus, &verifier, options, &tick)
         }
         Dataset::FeverWiki => {
-            let loaded = datasets::fever_claims(&args.claims, args.skip_bad)?;
+            let loaded = datasets::fever_claims(claims_file(&args)?, args.skip_bad)?;
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             let kb = ctx.open_kb(&KbName::parse(&args.kb)?)?;
@@ -223,27 +304,46 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
                 kb: &kb,
                 embedder: ctx.embedder_for(&kb)?,
                 stance: &stance,
+                judge: &judge,
                 options: verify_options,
             };
             bar.set_length(claims.len() as u64);
             run::fever(&claims, &verifier, options, &tick)
         }
+        Dataset::Plain => {
+            let loaded = datasets::plain_claims(args.claims.as_deref(), args.skip_bad)?;
+            skipped = loaded.skipped;
+            let claims = limited(loaded.items, args.limit);
+            let kb = ctx.open_kb(&KbName::parse(&args.kb)?)?;
+            let verifier = Verifier {
+                kb: &kb,
+                embedder: ctx.embedder_for(&kb)?,
+                stance: &stance,
+                judge: &judge,
+                options: verify_options,
+            };
+            bar.set_length(claims.len() as u64);
+            run::plain(&claims, &verifier, options, &tick)
+        }
         Dataset::Averitec => {
-            let loaded = datasets::averitec_claims(&args.claims, args.skip_bad)?;
+            let loaded = datasets::averitec_claims(claims_file(&args)?, args.skip_bad)?;
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             bar.set_length(claims.len() as u64);
-            run::averitec(&claims, &stance, options, &tick)
+            run::averitec(&claims, &stance, &judge, options, &tick)
         }
         Dataset::LiarPlus => {
-            let loaded = datasets::liar_claims(&args.claims, args.skip_bad)?;
+            let loaded = datasets::liar_claims(claims_file(&args)?, args.skip_bad)?;
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             bar.set_length(claims.len() as u64);
-            run::liar_plus(&claims, &stance, options, &tick)
+            run::liar_plus(&claims, &stance, &judge, options, &tick)
         }
     };
     bar.finish_and_clear();
+    if let Some(path) = &args.stance_cache {
+        stance.save_cache(path)?;
+    }
     if let Some(path) = &args.predictions {
         write_predictions(path, &report)?;
     }
@@ -252,8 +352,13 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             let mut value = serde_json::to_value(&report)?;
             value["skipped_lines"] = serde_json::json!(skipped);
             value["stance_model"] = serde_json::json!({
+                "base": stance.meta().base_package,
                 "weights_sha256": stance.meta().weights_sha256,
                 "temperature": stance.meta().temperature,
+            });
+            value["judge"] = serde_json::json!({
+                "mode": judge.mode,
+                "training": judge.model.training["trained_on"],
             });
             print_json(&value);
         }
@@ -263,11 +368,16 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
 }
 
 /// `eval qaqa` and `eval falseqa`: presupposition extraction and false-premise flags.
-fn run_presupposition_eval(ctx: &Context, args: &EvalArgs, stance: &StanceModel) -> CmdResult {
+fn run_presupposition_eval(
+    ctx: &Context,
+    args: &EvalArgs,
+    stance: &StanceModel,
+    judge: &factually_verify::Judge,
+) -> CmdResult {
     use factually_eval::presuppositions as p;
     let (value, predictions): (serde_json::Value, Vec<serde_json::Value>) = match args.dataset {
         Dataset::Qaqa => {
-            let items = limited(p::read_qaqa(&args.claims)?, args.limit);
+            let items = limited(p::read_qaqa(claims_file(args)?)?, args.limit);
             let mut report = p::qaqa(&items);
             let predictions = std::mem::take(&mut report.predictions)
                 .iter()
@@ -276,13 +386,14 @@ fn run_presupposition_eval(ctx: &Context, args: &EvalArgs, stance: &StanceModel)
             (serde_json::to_value(&report)?, predictions)
         }
         _ => {
-            let items = p::balanced(p::read_falseqa(&args.claims)?, args.limit);
+            let items = p::balanced(p::read_falseqa(claims_file(args)?)?, args.limit);
             let kb = ctx.open_kb(&KbName::parse(&args.kb)?)?;
             let checker = factually_report::Checker {
                 verifier: Verifier {
                     kb: &kb,
                     embedder: ctx.embedder_for(&kb)?,
                     stance,
+                    judge,
                     options: VerifyOptions {
                         documents: args.documents.clamp(1, 50),
                         sentences_per_document: args.sentences_per_document.clamp(1, 50),
@@ -402,7 +513,7 @@ fn print_report(r: &EvalReport, skipped: &[String]) {
 }
 
 /// The knowledge base holding a corpus file, built on first use and cached by the file's hash.
-fn corpus_kb(ctx: &Context, corpus: &Path) -> Result<KnowledgeBase, Failure> {
+pub(crate) fn corpus_kb(ctx: &Context, corpus: &Path) -> Result<KnowledgeBase, Failure> {
     let bytes = std::fs::read(corpus).map_err(|e| anyhow::anyhow!("{}: {e}", corpus.display()))?;
     let hash = factually_core::sha256_hex(&bytes);
     let name = KbName::parse(&format!("eval-{}", &hash[..12]))?;

@@ -285,6 +285,49 @@ fn the_default_knowledge_base_is_built_on_first_use() {
         assert!(v["timings_ms"][stage].as_f64().is_some(), "{stage}: {v}");
     }
 
+    // Plain claims the judge used to get wrong: a lead sentence's claim is supported, a
+    // swapped name is refuted with the detail named, and unrelated articles are never cited.
+    // Everest was refuted (by sentences saying the claim) before the judge; its own lead now
+    // supports it. The verdict is still "mixed": the Himalayas' "... including the highest,
+    // Mount Everest" reads as refuting (docs/verification.md, remaining errors).
+    let everest = json(d, &["verify", "Mount Everest is the highest mountain on Earth."], 0);
+    assert_ne!(everest["verdict"]["label"], "refuted", "{everest}");
+    assert!(
+        everest["evidence"].as_array().unwrap().iter().any(|e| e["title"] == "Mount Everest"
+            && e["stance"] == "support"
+            && e["relevant"] == true),
+        "{everest}"
+    );
+    let paris = json(d, &["verify", "Paris is the capital of Germany."], 0);
+    assert_eq!(paris["verdict"]["label"], "refuted", "{paris}");
+    assert!(
+        paris["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["stance"] == "refute" && e["contrast"]["source_says"] == "France"),
+        "{paris}"
+    );
+    for e in paris["evidence"].as_array().unwrap() {
+        if e["stance"] != "neutral" {
+            assert_eq!(e["relevant"], true, "{e}");
+        }
+    }
+    let ice = json(
+        d,
+        &[
+            "check",
+            "What are the consequences for ICE agents who fail to meet deportation quotas?",
+        ],
+        0,
+    );
+    assert_eq!(ice["sources"].as_array().unwrap().len(), 0, "{ice}");
+    let summary = ice["sections"]["summary"].to_string();
+    assert!(summary.contains("do not cover"), "{summary}");
+    let plain = json(d, &["eval", "plain", "--limit", "4"], 0);
+    assert_eq!(plain["n"], 4, "{plain}");
+    assert!(plain["extra"]["settled_right"].as_f64().is_some(), "{plain}");
+
     // The README's first command: a full report, every quote grounded in the stored text.
     let r = json(d, &["check", "Why did Einstein fail math?"], 0);
     assert_eq!(
@@ -417,6 +460,66 @@ fn eval_scores_each_dataset_kind_and_names_bad_lines() {
         Some(2),
         "check-covid without --corpus is a usage error"
     );
+}
+
+/// `train judge` fits an artifact from scored examples, `--judge-model` uses it, and a broken
+/// artifact is refused with its path and what is wrong.
+#[test]
+fn a_judge_is_fitted_from_examples_and_broken_artifacts_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let out = d.join("judge.json");
+    let examples = fixtures().join("judge-examples.jsonl");
+    let trained = json(
+        d,
+        &[
+            "train",
+            "judge",
+            "--examples",
+            examples.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert!(trained["train_examples"].as_u64().unwrap() > 0, "{trained}");
+    let artifact: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(artifact["stance"]["weights"].as_array().unwrap().len(), 3);
+
+    let broken = d.join("broken.json");
+    for (text, want) in [
+        ("{", "EOF"),
+        (r#"{"features": ["x"], "mean": [], "scale": [], "relevance": {"weights": [], "bias": []}, "stance": {"weights": [], "bias": []}, "relevance_threshold": 0.5}"#, "features"),
+    ] {
+        std::fs::write(&broken, text).unwrap();
+        let out = factually(
+            d,
+            &["verify", "The sky is blue.", "--judge-model", broken.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("broken.json") && stderr.contains(want), "{stderr}");
+    }
+    let missing = factually(d, &["verify", "The sky is blue.", "--judge-model", "/nonexistent/judge.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+
+    // A stance model directory that is not an NLI model, or no model at all.
+    let model = d.join("not-nli");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(
+        model.join("config.json"),
+        r#"{"model_type": "bert", "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}"#,
+    )
+    .unwrap();
+    for (dir, want) in [
+        (model.to_str().unwrap(), "no entailment and contradiction"),
+        ("/nonexistent/model", "no such file or directory"),
+    ] {
+        let out = factually(d, &["verify", "The sky is blue.", "--stance-model", dir]);
+        assert_eq!(out.status.code(), Some(2), "{dir}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "{stderr}");
+    }
 }
 
 #[test]

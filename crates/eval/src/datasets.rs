@@ -50,7 +50,16 @@ fn jsonl<T>(
     skip_bad: bool,
     parse: impl Fn(Value) -> Result<T, String>,
 ) -> Result<Loaded<T>, DatasetError> {
-    let text = read(path)?;
+    jsonl_text(path, &read(path)?, skip_bad, parse)
+}
+
+/// [`jsonl`] over text already read; `path` names it in errors.
+fn jsonl_text<T>(
+    path: &Path,
+    text: &str,
+    skip_bad: bool,
+    parse: impl Fn(Value) -> Result<T, String>,
+) -> Result<Loaded<T>, DatasetError> {
     let mut loaded = Loaded {
         items: Vec::new(),
         skipped: Vec::new(),
@@ -193,6 +202,43 @@ pub fn fever_claims(path: &Path, skip_bad: bool) -> Result<Loaded<FeverClaim>, D
                 })
                 .transpose()?
                 .unwrap_or_default(),
+        })
+    })
+}
+
+/// A claim of factually's own plain-claims suite (`crates/eval/data/plain-claims.jsonl`):
+/// plain statements over the default knowledge base, each about one article.
+#[derive(Debug, Clone)]
+pub struct PlainClaim {
+    pub id: String,
+    pub claim: String,
+    /// `supported`, `refuted` (the article settles it) or `not_covered` (it does not).
+    pub expected: String,
+    /// `lead` (stated by the article's lead), `swap` (one detail swapped), `detail` (a detail
+    /// the encyclopedia does not give).
+    pub kind: String,
+    pub article: String,
+}
+
+pub const PLAIN_LABELS: [&str; 3] = ["supported", "refuted", "not_covered"];
+
+/// The suite compiled into the binary, for `factually eval plain` without `--claims`.
+pub const BUNDLED_PLAIN_CLAIMS: &str = include_str!("../data/plain-claims.jsonl");
+
+/// Reads a plain-claims file; `None` reads the suite compiled into the binary.
+pub fn plain_claims(path: Option<&Path>, skip_bad: bool) -> Result<Loaded<PlainClaim>, DatasetError> {
+    let bundled = Path::new("crates/eval/data/plain-claims.jsonl");
+    let text = match path {
+        Some(p) => read(p)?,
+        None => BUNDLED_PLAIN_CLAIMS.to_string(),
+    };
+    jsonl_text(path.unwrap_or(bundled), &text, skip_bad, |v| {
+        Ok(PlainClaim {
+            id: id_string(&v, "id")?,
+            claim: field(&v, "claim")?,
+            expected: one_of(field(&v, "expected")?, &PLAIN_LABELS)?,
+            kind: field(&v, "kind")?,
+            article: field(&v, "article")?,
         })
     })
 }
@@ -350,6 +396,22 @@ pub fn training_half(dataset: &str, id: &str) -> u8 {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn the_bundled_plain_suite_has_a_third_of_each_kind_one_article_each() {
+        let suite = plain_claims(None, false).unwrap();
+        assert!(suite.skipped.is_empty());
+        assert!(suite.items.len() >= 150, "{}", suite.items.len());
+        for (kind, expected) in [("lead", "supported"), ("swap", "refuted"), ("detail", "not_covered")] {
+            let of: Vec<&PlainClaim> = suite.items.iter().filter(|c| c.kind == kind).collect();
+            assert_eq!(of.len() * 3, suite.items.len(), "{kind}");
+            assert!(of.iter().all(|c| c.expected == expected), "{kind}");
+        }
+        let mut articles: Vec<&str> = suite.items.iter().map(|c| c.article.as_str()).collect();
+        articles.sort_unstable();
+        articles.dedup();
+        assert_eq!(articles.len(), suite.items.len(), "one article per claim");
+    }
 
     fn file(text: &str) -> tempfile::NamedTempFile {
         let mut f = tempfile::NamedTempFile::new().unwrap();

@@ -19,13 +19,15 @@ use factually_core::metrics::{classify, expected_calibration_error, Classificati
 use factually_core::{DocId, Stance, Verdict, VerdictLabel};
 use factually_kb::KnowledgeBase;
 use factually_stance::StanceModel;
-use factually_verify::{verify_with_evidence, GivenEvidence, Timings, Verifier, VerifyError};
+use factually_verify::{
+    verify_with_evidence, GivenEvidence, Judge, Timings, Verifier, VerifyError,
+};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::datasets::{
-    training_half, Abstract, AveritecClaim, CheckCovidClaim, FeverClaim, LiarClaim,
-    AVERITEC_LABELS, CHECK_COVID_LABELS, FEVER_LABELS, LIAR_LABELS,
+    training_half, Abstract, AveritecClaim, CheckCovidClaim, FeverClaim, LiarClaim, PlainClaim,
+    AVERITEC_LABELS, CHECK_COVID_LABELS, FEVER_LABELS, LIAR_LABELS, PLAIN_LABELS,
 };
 
 /// How to run an evaluation.
@@ -222,14 +224,14 @@ fn failed(id: &str, claim: &str, gold: &str, held_out: bool, e: &VerifyError) ->
 /// Judges a claim against given evidence texts and records the outcome; `predict` maps the
 /// verdict to the dataset's label, `details` adds dataset-specific fields.
 fn judge_given(
-    stance: &StanceModel,
+    (stance, judge): (&StanceModel, &Judge),
     (id, claim, gold): (&str, &str, &str),
     held_out: bool,
     evidence: &[GivenEvidence],
     predict: impl Fn(&Verdict) -> String,
     details: impl Fn(&Verdict) -> Value,
 ) -> Prediction {
-    match verify_with_evidence(stance, claim, evidence) {
+    match verify_with_evidence(stance, judge, claim, evidence) {
         Err(e) => failed(id, claim, gold, held_out, &e),
         Ok(v) => {
             let mut d = details(&v.verdict);
@@ -455,10 +457,78 @@ pub fn fever(
     report("fever-wiki", &FEVER_LABELS, predictions, started, extra)
 }
 
+/// The plain-claims suite over the default knowledge base. Besides the usual metrics it
+/// reports the two figures the suite exists for: the share of settled claims (stated or
+/// contradicted by an article) judged right, and the share of claims the encyclopedia does not
+/// cover that are left undecided (`not_enough_evidence`), plus how many of those cite a quote
+/// as support or refutation anyway.
+pub fn plain(
+    claims: &[PlainClaim],
+    verifier: &Verifier,
+    options: EvalOptions,
+    tick: &(dyn Fn() + Sync),
+) -> EvalReport {
+    let started = Instant::now();
+    let predictions = parallel(
+        claims.len(),
+        options.jobs,
+        |i| {
+            let c = &claims[i];
+            match verifier.verify(&c.claim) {
+                Err(e) => failed(&c.id, &c.claim, &c.expected, true, &e),
+                Ok(v) => {
+                    let cited = v.evidence.iter().filter(|e| e.stance != Stance::Neutral).count();
+                    Prediction {
+                        id: c.id.clone(),
+                        claim: c.claim.clone(),
+                        gold: c.expected.clone(),
+                        predicted: match v.verdict.label {
+                            VerdictLabel::Supported => "supported",
+                            VerdictLabel::Refuted => "refuted",
+                            VerdictLabel::NotEnoughEvidence => "not_covered",
+                            VerdictLabel::Mixed => "mixed",
+                        }
+                        .to_string(),
+                        verdict: Some(v.verdict),
+                        held_out: true,
+                        details: json!({ "kind": c.kind, "article": c.article, "decisive_evidence": cited, "evidence": v.evidence }),
+                        timings: v.timings_ms,
+                    }
+                }
+            }
+        },
+        tick,
+    );
+    let share = |gold: &dyn Fn(&str) -> bool| {
+        let of: Vec<&Prediction> = predictions.iter().filter(|p| gold(&p.gold)).collect();
+        let right = of.iter().filter(|p| p.predicted == p.gold).count();
+        (right as f64 / of.len().max(1) as f64, of.len())
+    };
+    let (settled, n_settled) = share(&|g| g != "not_covered");
+    let (undecided, n_uncovered) = share(&|g| g == "not_covered");
+    let (supported, _) = share(&|g| g == "supported");
+    let (refuted, _) = share(&|g| g == "refuted");
+    let uncovered_citing = predictions
+        .iter()
+        .filter(|p| p.gold == "not_covered" && p.details["decisive_evidence"].as_u64().unwrap_or(0) > 0)
+        .count();
+    let extra = json!({
+        "settled_right": settled,
+        "settled_claims": n_settled,
+        "supported_right": supported,
+        "refuted_right": refuted,
+        "not_covered_undecided": undecided,
+        "not_covered_claims": n_uncovered,
+        "not_covered_citing_decisive_quotes": uncovered_citing,
+    });
+    report("plain", &PLAIN_LABELS, predictions, started, extra)
+}
+
 /// AVeriTeC with its gold question-answer pairs as evidence.
 pub fn averitec(
     claims: &[AveritecClaim],
     stance: &StanceModel,
+    judge: &Judge,
     options: EvalOptions,
     tick: &(dyn Fn() + Sync),
 ) -> EvalReport {
@@ -469,7 +539,7 @@ pub fn averitec(
         |i| {
             let c = &claims[i];
             judge_given(
-                stance,
+                (stance, judge),
                 (&c.id, &c.claim, &c.label),
                 training_half("averitec", &c.id) == 1,
                 &given(c.qa.iter().cloned()),
@@ -508,6 +578,7 @@ fn liar_three(label: &str) -> &'static str {
 pub fn liar_plus(
     claims: &[LiarClaim],
     stance: &StanceModel,
+    judge: &Judge,
     options: EvalOptions,
     tick: &(dyn Fn() + Sync),
 ) -> EvalReport {
@@ -518,7 +589,7 @@ pub fn liar_plus(
         |i| {
             let c = &claims[i];
             judge_given(
-                stance,
+                (stance, judge),
                 (&c.id, &c.claim, &c.label),
                 training_half("liar-plus", &c.id) == 1,
                 &given([c.justification.clone()]),

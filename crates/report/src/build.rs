@@ -310,6 +310,32 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
         &presuppositions,
         verdict,
     );
+    // When nothing retrieved addresses the input, say so plainly and how to widen the search,
+    // rather than quoting the nearest unrelated text.
+    let judged: usize = input
+        .statements
+        .iter()
+        .chain(&input.presuppositions)
+        .map(|v| v.evidence.len())
+        .sum();
+    let covered = input
+        .statements
+        .iter()
+        .chain(&input.presuppositions)
+        .any(|v| v.evidence.iter().any(|e| e.relevant));
+    if a.check_worthy && !covered {
+        let found = match judged {
+            0 => "nothing was found for it".to_string(),
+            1 => "the one passage retrieved for it is about something else".to_string(),
+            n => format!("none of the {n} passages retrieved for it addresses it"),
+        };
+        sections.summary.push(Item {
+            text: format!(
+                "The sources searched do not cover this {kind_word}: {found}, so nothing is quoted. To widen the search, check it against the web (--sources web) or add documents to the knowledge base (factually kb add)."
+            ),
+            citations: vec![],
+        });
+    }
     missing_context(
         &mut sections.missing_context,
         &mut cites,
@@ -472,11 +498,13 @@ fn summary(
                 ),
                 citations: vec![],
             };
-            // The closest: the best-ranked source's best candidate sentence.
-            // A passage already shown as the closest for an earlier statement is not repeated.
+            // The closest: the best-ranked source's best candidate sentence, if it addresses
+            // the statement at all (an unrelated sentence is never quoted). A passage already
+            // shown as the closest for an earlier statement is not repeated.
             let closest = v
                 .evidence
                 .iter()
+                .filter(|e| e.relevant)
                 .min_by_key(|e| e.source_rank)
                 .filter(|e| !closest_shown.contains(&(e.doc_id.clone(), e.start)));
             if let Some(e) = closest {
@@ -500,9 +528,15 @@ fn summary(
                 } else {
                     String::new()
                 };
+                // A refutation says what in the quote contradicts the claim, when the judge
+                // could name it ("it says Paris, not Berlin").
+                let why = match &e.contrast {
+                    Some(c) if e.stance == Stance::Refute => format!(" It {c}."),
+                    _ => String::new(),
+                };
                 out.push(Item {
                     text: format!(
-                        "“{}” {stance_word} the statement{about}: {} [{n}]",
+                        "“{}” {stance_word} the statement{about}: {} [{n}]{why}",
                         e.title,
                         quoted(&e.quote)
                     ),
@@ -539,7 +573,11 @@ fn missing_context(
         }
         // Related context: what the best-ranked sources say that bears on neither side.
         let mut shown = 0;
-        for e in v.evidence.iter().filter(|e| e.stance == Stance::Neutral) {
+        for e in v
+            .evidence
+            .iter()
+            .filter(|e| e.stance == Stance::Neutral && e.relevant)
+        {
             if shown == 2 || e.source_rank > 2 {
                 continue;
             }
@@ -731,7 +769,7 @@ fn follow_ups(
     }
     // Then the subjects of the best-ranked sources: what the input is about.
     for v in &input.statements {
-        for e in v.evidence.iter().filter(|e| e.source_rank == 0) {
+        for e in v.evidence.iter().filter(|e| e.source_rank == 0 && e.relevant) {
             push(
                 format!("What else is documented about {}?", e.title),
                 &mut out,
@@ -742,7 +780,7 @@ fn follow_ups(
         push(as_question_about(&p.text), &mut out);
     }
     for v in &input.presuppositions {
-        for e in v.evidence.iter().filter(|e| e.source_rank == 0) {
+        for e in v.evidence.iter().filter(|e| e.source_rank == 0 && e.relevant) {
             if out.len() < 3 {
                 push(
                     format!("What else is documented about {}?", e.title),

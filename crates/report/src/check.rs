@@ -160,6 +160,7 @@ impl Checker<'_> {
             kb: self.verifier.kb,
             embedder: self.verifier.embedder,
             stance: self.verifier.stance,
+            judge: self.verifier.judge,
             options: VerifyOptions {
                 documents: self.verifier.options.documents.min(3),
                 sentences_per_document: self.verifier.options.sentences_per_document.min(2),

@@ -7,6 +7,7 @@ use common::*;
 use factually_analyze::analyze;
 use factually_core::Stance;
 use factually_report::{grounding_violations, render};
+use factually_verify::Verification;
 use proptest::prelude::*;
 
 #[test]
@@ -72,6 +73,75 @@ fn a_question_with_a_false_presupposition_is_flagged() {
     );
     insta::assert_snapshot!("false_presupposition_text", render::to_text(&report, false));
     assert!((3..=5).contains(&report.follow_up_questions.len()));
+}
+
+/// The text with its line wrapping undone.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn unrelated_sources_are_never_quoted_and_the_gap_is_named() {
+    let d = doc(
+        "Population transfer in the Soviet Union",
+        "Population transfer in the Soviet Union was the forced transfer of various groups. Whole nations were deported.",
+    );
+    let input = "What are the consequences for ICE agents who fail to meet deportation quotas?";
+    let analysis = analyze(input);
+    let unrelated = |text: &str, sentence: &str| {
+        let mut e = evidence(&d, sentence, Stance::Neutral, 0.9, 0);
+        e.relevant = false;
+        e.relevance = 0.05;
+        verification(text, vec![e])
+    };
+    let statements: Vec<Verification> = analysis
+        .statements
+        .iter()
+        .map(|t| unrelated(t, "Whole nations were deported."))
+        .collect();
+    let presuppositions: Vec<Verification> = analysis
+        .presuppositions
+        .iter()
+        .map(|p| unrelated(&p.text, "Whole nations were deported."))
+        .collect();
+    let sources = infos(&[&d]);
+    let report = report_for(
+        &analysis,
+        statements.iter().collect(),
+        presuppositions.iter().collect(),
+        &sources,
+    );
+    assert!(report.sources.is_empty(), "{:?}", report.sources);
+    let text = flat(&render::to_text(&report, false));
+    assert!(!text.contains("Whole nations"), "{text}");
+    assert!(!text.contains("Soviet"), "{text}");
+    assert!(
+        text.contains("do not cover this question") && text.contains("--sources web"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_refutation_says_what_the_source_states_instead() {
+    let (e, b) = (eiffel(), berlin());
+    let analysis = analyze("The Eiffel Tower is located in Berlin.");
+    let mut refuting = evidence(
+        &e,
+        "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.",
+        Stance::Refute,
+        0.93,
+        0,
+    );
+    refuting.contrast = Some(factually_verify::Contrast {
+        kind: factually_verify::ContrastKind::Name,
+        claim_says: "Berlin".into(),
+        source_says: "Paris".into(),
+    });
+    let v = verification(&analysis.statements[0], vec![refuting]);
+    let sources = infos(&[&e, &b]);
+    let report = report_for(&analysis, vec![&v], vec![], &sources);
+    let text = flat(&render::to_text(&report, false));
+    assert!(text.contains("It says Paris, not Berlin."), "{text}");
 }
 
 #[test]

@@ -14,9 +14,11 @@
 //! Probabilities are calibrated by temperature scaling fitted on a held-out slice of the training
 //! data, so the verdict layer can treat them as probabilities.
 
+pub mod external;
 mod model;
 pub mod train;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -109,11 +111,33 @@ const BATCH: usize = 16;
 
 /// A loaded stance model. Scoring is serialised (candle already uses every core).
 pub struct StanceModel {
-    bottom: Bottom,
-    top: Top,
-    tokenizer: Tokenizer,
+    backend: Backend,
     meta: ArtifactMeta,
     gate: Mutex<()>,
+    /// Scores already computed, by pair (see [`StanceModel::with_cache`]).
+    cache: Option<Mutex<HashMap<String, StanceProbs>>>,
+}
+
+/// What a score cache file holds: the model's weights sha256 and the scores by pair key.
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    weights_sha256: String,
+    scores: HashMap<String, [f32; 3]>,
+}
+
+fn pair_key(claim: &str, evidence: &str) -> String {
+    factually_core::sha256_hex(format!("{claim}\u{0}{evidence}").as_bytes())[..32].to_string()
+}
+
+enum Backend {
+    /// factually's own: the base MiniLM's frozen layers and the trained upper layers and head.
+    Bundled {
+        bottom: Bottom,
+        top: Top,
+        tokenizer: Tokenizer,
+    },
+    /// A user's NLI cross-encoder ([`external`]).
+    External(external::ExternalModel),
 }
 
 impl StanceModel {
@@ -169,11 +193,35 @@ impl StanceModel {
         let top = Top::load(vb, &base.config, meta.frozen_layers)?;
         let tokenizer = model::pair_tokenizer(&base.tokenizer, meta.max_tokens)?;
         Ok(Self {
-            bottom,
-            top,
-            tokenizer,
+            backend: Backend::Bundled {
+                bottom,
+                top,
+                tokenizer,
+            },
             meta,
             gate: Mutex::new(()),
+            cache: None,
+        })
+    }
+
+    /// A Hugging Face NLI cross-encoder from a directory (see [`external`]). Its description
+    /// stands in for an artifact's: the directory, architecture and the files' sha256s.
+    pub fn from_dir(dir: &Path) -> Result<Self, StanceError> {
+        let model = external::ExternalModel::from_dir(dir)?;
+        let meta = ArtifactMeta {
+            base_package: format!("directory {}", model.files.dir),
+            base_version: model.files.architecture.clone(),
+            frozen_layers: 0,
+            max_tokens: 256,
+            temperature: 1.0,
+            weights_sha256: model.files.weights_sha256.clone(),
+            training: serde_json::to_value(&model.files).unwrap_or_default(),
+        };
+        Ok(Self {
+            backend: Backend::External(model),
+            meta,
+            gate: Mutex::new(()),
+            cache: None,
         })
     }
 
@@ -181,12 +229,101 @@ impl StanceModel {
         &self.meta
     }
 
+    /// Keeps every score in memory and starts from those saved in `path` by
+    /// [`Self::save_cache`] for the same weights (a file for other weights is ignored). For
+    /// evaluations that judge the same pairs again under different judges or aggregation:
+    /// the stance model is by far the slowest stage.
+    pub fn with_cache(mut self, path: &Path) -> Self {
+        let scores = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|f| f.weights_sha256 == self.meta.weights_sha256)
+            .map(|f| {
+                f.scores
+                    .into_iter()
+                    .map(|(k, [support, refute, neutral])| {
+                        (k, StanceProbs { support, refute, neutral })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.cache = Some(Mutex::new(scores));
+        self
+    }
+
+    /// Writes the cached scores to `path` (nothing when the model has no cache).
+    pub fn save_cache(&self, path: &Path) -> Result<(), StanceError> {
+        let Some(cache) = &self.cache else {
+            return Ok(());
+        };
+        let scores = cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, p)| (k.clone(), [p.support, p.refute, p.neutral]))
+            .collect();
+        let file = CacheFile {
+            weights_sha256: self.meta.weights_sha256.clone(),
+            scores,
+        };
+        let bytes = serde_json::to_vec(&file).map_err(|e| StanceError::Artifact(e.to_string()))?;
+        std::fs::write(path, bytes).map_err(|e| StanceError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })
+    }
+
     /// Scores `(claim, evidence)` pairs; one calibrated distribution per pair, in input order.
     pub fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceProbs>, StanceError> {
+        let Some(cache) = &self.cache else {
+            return self.score_uncached(pairs);
+        };
+        let keys: Vec<String> = pairs.iter().map(|(c, e)| pair_key(c, e)).collect();
+        let known: Vec<Option<StanceProbs>> = {
+            let cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+            keys.iter().map(|k| cache.get(k).copied()).collect()
+        };
+        let missing: Vec<(&str, &str)> = pairs
+            .iter()
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(p, _)| *p)
+            .collect();
+        let mut fresh = self.score_uncached(&missing)?.into_iter();
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(keys
+            .into_iter()
+            .zip(known)
+            .map(|(k, known)| {
+                known.unwrap_or_else(|| {
+                    let p = fresh.next().unwrap_or(StanceProbs {
+                        support: 0.0,
+                        refute: 0.0,
+                        neutral: 1.0,
+                    });
+                    cache.insert(k, p);
+                    p
+                })
+            })
+            .collect())
+    }
+
+    fn score_uncached(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceProbs>, StanceError> {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let encodings = model::encode_pairs(&self.tokenizer, pairs)?;
+        let (bottom, top, tokenizer) = match &self.backend {
+            Backend::Bundled {
+                bottom,
+                top,
+                tokenizer,
+            } => (bottom, top, tokenizer),
+            Backend::External(model) => {
+                let _guard = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+                return model.score(pairs);
+            }
+        };
+        let encodings = model::encode_pairs(tokenizer, pairs)?;
         let mut order: Vec<usize> = (0..pairs.len()).collect();
         order.sort_by_key(|&i| encodings[i].get_ids().len());
         let mut out = vec![
@@ -200,9 +337,9 @@ impl StanceModel {
         let _guard = self.gate.lock().unwrap_or_else(|p| p.into_inner());
         for chunk in order.chunks(BATCH) {
             let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
-            let batch = Batch::new(&batch, &self.bottom.device)?;
-            let hidden = self.bottom.forward(&batch)?;
-            let logits = self.top.forward(&hidden, &batch.mask, None)?;
+            let batch = Batch::new(&batch, &bottom.device)?;
+            let hidden = bottom.forward(&batch)?;
+            let logits = top.forward(&hidden, &batch.mask, None)?;
             let probs = softmax_with_temperature(&logits, self.meta.temperature)?;
             for (&i, p) in chunk.iter().zip(probs) {
                 out[i] = StanceProbs {

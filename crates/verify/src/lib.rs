@@ -5,14 +5,22 @@
 //! 2. **select**: every sentence of the top documents is ranked by cheap lexical overlap with the
 //!    claim (plus a bonus inside the passage retrieval matched), and the best few per document
 //!    become candidates, each a byte range of the stored text;
-//! 3. **stance**: the cross-encoder judges each (claim, sentence) pair;
+//! 3. **stance**: the cross-encoder reads each (claim, sentence) pair, and the [`judge`] decides
+//!    whether the sentence addresses the claim at all (an unrelated sentence is never evidence)
+//!    and, for a relevant one, the stance that counts, combining the model's probabilities with
+//!    explicit checks of names, numbers, negation and superlatives;
 //! 4. **aggregate**: [`factually_core::aggregate`] turns the weighted judgements into a verdict.
 //!
 //! Evidence can also be given directly ([`Verifier::verify_with_evidence`]), which is how the
 //! AVeriTeC and LIAR-PLUS evaluations feed gold evidence through the same stance and aggregation.
 
+pub mod judge;
+
 use std::collections::HashSet;
 use std::time::Instant;
+
+pub use factually_analyze::contrast::{Contrast, ContrastKind};
+pub use judge::{Judge, JudgeError, JudgeMode, JudgeModel};
 
 use factually_core::{
     aggregate, evidence_weight, split_sentences, DocId, Document, Stance, StanceProbs, Verdict,
@@ -77,7 +85,19 @@ pub struct Evidence {
     pub stance: Stance,
     /// Probability of `stance`.
     pub probability: f32,
+    /// The judge's stance probabilities, the ones that count (all neutral when the sentence
+    /// is not relevant).
     pub probabilities: StanceProbs,
+    /// The stance model's own probabilities, before the judge.
+    pub model_probabilities: StanceProbs,
+    /// Probability that the sentence addresses the claim.
+    pub relevance: f32,
+    /// Whether it does: only relevant sentences are quoted as evidence.
+    pub relevant: bool,
+    /// For a refutation, the detail the sentence states differently ("says Paris, not
+    /// Berlin"), when it can be named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contrast: Option<Contrast>,
     /// Rank of the source document in retrieval, from 0.
     pub source_rank: usize,
     /// Weight in aggregation (credibility and rank).
@@ -130,6 +150,9 @@ pub struct JudgedText {
     pub stance: Stance,
     pub probability: f32,
     pub probabilities: StanceProbs,
+    pub model_probabilities: StanceProbs,
+    pub relevance: f32,
+    pub relevant: bool,
 }
 
 /// The result for a claim checked against given evidence.
@@ -160,6 +183,7 @@ pub struct Verifier<'a> {
     pub kb: &'a KnowledgeBase,
     pub embedder: Option<&'a dyn Embedder>,
     pub stance: &'a StanceModel,
+    pub judge: &'a Judge,
     pub options: VerifyOptions,
 }
 
@@ -290,17 +314,24 @@ impl Verifier<'_> {
         let mut evidence: Vec<Evidence> = candidates
             .iter()
             .zip(probs)
-            .map(|(&(rank, start, end), p)| {
+            .map(|(&(rank, start, end), model)| {
                 let r = &ranked[rank];
+                let quote = &r.document.text[start..end];
+                let j = self.judge.judge(claim, quote, &r.document.meta.title, model);
+                let p = j.probs;
                 Evidence {
                     doc_id: r.document.meta.id.clone(),
                     title: r.document.meta.title.clone(),
                     start,
                     end,
-                    quote: r.document.text[start..end].to_string(),
+                    quote: quote.to_string(),
                     stance: p.stance(),
                     probability: p.probability(),
                     probabilities: p,
+                    model_probabilities: model,
+                    relevance: j.relevance,
+                    relevant: j.relevant,
+                    contrast: j.contrast,
                     source_rank: rank,
                     weight: evidence_weight(rank, r.credibility),
                 }
@@ -380,6 +411,7 @@ pub fn verdict_of(evidence: &[Evidence]) -> Verdict {
 /// Judges a claim against evidence texts the caller supplies (gold evidence in evaluations).
 pub fn verify_with_evidence(
     stance: &StanceModel,
+    judge: &Judge,
     claim: &str,
     evidence: &[GivenEvidence],
 ) -> Result<GivenVerification, VerifyError> {
@@ -387,14 +419,19 @@ pub fn verify_with_evidence(
     let started = Instant::now();
     let t = Instant::now();
     let pairs: Vec<(&str, &str)> = evidence.iter().map(|e| (claim, e.text.as_str())).collect();
-    let probs = stance.score(&pairs)?;
+    let probs: Vec<(StanceProbs, judge::Judgement)> = stance
+        .score(&pairs)?
+        .into_iter()
+        .zip(evidence)
+        .map(|(model, e)| (model, judge.judge_given(claim, &e.text, model)))
+        .collect();
     let stance_ms = ms(t);
     let t = Instant::now();
     let weighted: Vec<WeightedStance> = evidence
         .iter()
         .zip(&probs)
-        .map(|(e, p)| WeightedStance {
-            probs: *p,
+        .map(|(e, (_, j))| WeightedStance {
+            probs: j.probs,
             weight: e.credibility,
         })
         .collect();
@@ -402,11 +439,14 @@ pub fn verify_with_evidence(
     let judged = evidence
         .iter()
         .zip(probs)
-        .map(|(e, p)| JudgedText {
+        .map(|(e, (model, j))| JudgedText {
             text: e.text.clone(),
-            stance: p.stance(),
-            probability: p.probability(),
-            probabilities: p,
+            stance: j.probs.stance(),
+            probability: j.probs.probability(),
+            probabilities: j.probs,
+            model_probabilities: model,
+            relevance: j.relevance,
+            relevant: j.relevant,
         })
         .collect();
     Ok(GivenVerification {

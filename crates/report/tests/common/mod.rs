@@ -61,6 +61,10 @@ pub fn evidence(d: &Doc, sentence: &str, stance: Stance, p: f32, rank: usize) ->
         stance,
         probability: p,
         probabilities: probs(stance, p),
+        model_probabilities: probs(stance, p),
+        relevance: 0.9,
+        relevant: true,
+        contrast: None,
         source_rank: rank,
         weight: 1.0 / (1.0 + rank as f32 / 10.0),
     }

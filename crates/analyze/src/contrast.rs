@@ -1,0 +1,592 @@
+//! The checks a small stance model gets wrong, as explicit comparisons of a claim with one
+//! evidence sentence (and the title of the document it comes from).
+//!
+//! A cross-encoder of MiniLM's size reads "Paris is the capital and largest city of France" as
+//! support for "Paris is the capital of Germany": almost every word matches. What decides such
+//! pairs is one detail: a different name after the same words, a different year, an opposite
+//! superlative, a negation. These are cheap to see mechanically, and they are what the judge
+//! (`factually-verify`) combines with the model's probabilities in a small trained classifier.
+//! Nothing here decides a verdict on its own.
+//!
+//! Each check is a plain function of the two texts so that it can be tested on a table of
+//! cases; [`compare`] runs them all and also says, for a contradiction it can name, what the
+//! source says instead ([`Contrast`]), which is how a report explains a refutation.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::words::{is_function_word, is_number, is_year, words, Word};
+
+/// What kind of detail differs between the claim and the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContrastKind {
+    Name,
+    Number,
+    Year,
+    Superlative,
+    Ordinal,
+}
+
+/// A detail the source states differently: "says Paris, not Berlin".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contrast {
+    pub kind: ContrastKind,
+    /// The claim's words.
+    pub claim_says: String,
+    /// The source's words in their place.
+    pub source_says: String,
+}
+
+impl std::fmt::Display for Contrast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "says {}, not {}", self.source_says, self.claim_says)
+    }
+}
+
+/// Every check of one (claim, sentence) pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PairChecks {
+    /// Share of the claim's content words found in the sentence or the title.
+    pub coverage: f32,
+    /// Share of the claim's content words found in the sentence alone.
+    pub sentence_coverage: f32,
+    /// Share of the claim's content words found in the title.
+    pub title_coverage: f32,
+    /// Share of the claim's names (capitalised words) found in the sentence or the title;
+    /// 1 when the claim names nothing.
+    pub name_coverage: f32,
+    /// One side is negated and the other is not.
+    pub negation_mismatch: bool,
+    /// A number or year of the claim appears in the sentence.
+    pub number_match: bool,
+    /// The claim has a number or year the sentence lacks, while the sentence has another one.
+    pub number_mismatch: bool,
+    /// A name of the claim is missing and the sentence has a different name after the same
+    /// word ("capital of Germany" / "capital of France").
+    pub name_swap: bool,
+    /// A name of the claim is missing and the sentence has names the claim does not.
+    pub novel_names: bool,
+    /// The claim's superlative is reversed ("largest" / "smallest", "highest" /
+    /// "second-highest").
+    pub superlative_flip: bool,
+    /// The claim's ordinal differs from the sentence's ("42nd" / "44th").
+    pub ordinal_mismatch: bool,
+    /// The claim's subject (its first name) is what the document is about: it is in the title,
+    /// or the title is in the claim. "K2 is the second-highest mountain, after Mount Everest"
+    /// mentions Everest but is about K2.
+    pub subject_in_title: bool,
+    /// The sentence's own subject (its first name) is one the claim names; a sentence without
+    /// a name of its own takes the title's.
+    pub sentence_subject_in_claim: bool,
+    /// The sentence hedges ("may", "reportedly", "is thought to").
+    pub hedged: bool,
+    /// The differing detail, when one can be named.
+    pub contrast: Option<Contrast>,
+}
+
+/// Runs every check on a claim and one evidence sentence from a document titled `title`.
+pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
+    let cw = words(claim);
+    let sw = words(sentence);
+    let tw = words(title);
+    let claim_terms = content_terms(&cw);
+    let sentence_terms = content_terms(&sw);
+    let title_terms = content_terms(&tw);
+    let share = |set: &dyn Fn(&String) -> bool| {
+        if claim_terms.is_empty() {
+            0.0
+        } else {
+            claim_terms.iter().filter(|t| set(t)).count() as f32 / claim_terms.len() as f32
+        }
+    };
+    let coverage = share(&|t| sentence_terms.contains(t) || title_terms.contains(t));
+    let sentence_coverage = share(&|t| sentence_terms.contains(t));
+    let title_coverage = share(&|t| title_terms.contains(t));
+
+    let claim_names = names(claim, &cw);
+    let sentence_names = names(sentence, &sw);
+    let known: HashSet<String> = sw.iter().chain(&tw).map(key).collect();
+    let missing: Vec<&Name> = claim_names
+        .iter()
+        .filter(|n| !n.words.iter().all(|w| known.contains(w)))
+        .collect();
+    let name_coverage = if claim_names.is_empty() {
+        1.0
+    } else {
+        1.0 - missing.len() as f32 / claim_names.len() as f32
+    };
+    let claim_lower: HashSet<String> = cw.iter().map(key).collect();
+    let title_lower: HashSet<String> = tw.iter().map(key).collect();
+    let novel: Vec<&Name> = sentence_names
+        .iter()
+        .filter(|n| {
+            !n.words
+                .iter()
+                .any(|w| claim_lower.contains(w) || title_lower.contains(w))
+        })
+        .collect();
+    let swap = missing.iter().find_map(|m| {
+        novel
+            .iter()
+            .find(|n| n.before.is_some() && n.before == m.before)
+            .map(|n| Contrast {
+                kind: ContrastKind::Name,
+                claim_says: m.text.clone(),
+                source_says: n.text.clone(),
+            })
+    });
+
+    let (number_match, number_contrast) = numbers(
+        &words(&without_digit_grouping(claim)),
+        &words(&without_digit_grouping(sentence)),
+    );
+    let superlative = superlative_flip(&cw, &sw);
+    let ordinal = ordinal_mismatch(&cw, &sw);
+    let contrast = swap
+        .clone()
+        .or_else(|| number_contrast.clone())
+        .or_else(|| superlative.clone())
+        .or_else(|| ordinal.clone());
+
+    let title_words: HashSet<String> = tw.iter().map(key).collect();
+    let subject_in_title = claim_names
+        .first()
+        .is_some_and(|n| n.words.iter().all(|w| title_words.contains(w)))
+        || (!tw.is_empty()
+            && tw
+                .iter()
+                .all(|w| claim_lower.contains(&key(w)) || is_function_word(&w.lower)));
+    // A sentence that opens with a pronoun ("It lies in the Himalayas") is about the
+    // document's subject.
+    let opens_with_pronoun = sw
+        .first()
+        .is_some_and(|w| crate::words::is_in(crate::words::PRONOUNS, &w.lower));
+    let sentence_subject_in_claim = match sentence_names.first() {
+        Some(n) if !opens_with_pronoun => n.words.iter().all(|w| claim_lower.contains(w)),
+        _ => subject_in_title,
+    };
+    PairChecks {
+        subject_in_title,
+        sentence_subject_in_claim,
+        coverage,
+        sentence_coverage,
+        title_coverage,
+        name_coverage,
+        negation_mismatch: negated(&cw) != negated(&sw),
+        number_match,
+        number_mismatch: number_contrast.is_some(),
+        name_swap: swap.is_some(),
+        novel_names: !missing.is_empty() && !novel.is_empty(),
+        superlative_flip: superlative.is_some(),
+        ordinal_mismatch: ordinal.is_some(),
+        hedged: hedged(&sw),
+        contrast,
+    }
+}
+
+/// Lower-cased content words with a crude plural strip ("mountains" = "mountain").
+fn content_terms(ws: &[Word<'_>]) -> HashSet<String> {
+    ws.iter()
+        .filter(|w| !is_function_word(&w.lower) && !NEGATORS.contains(&w.lower.as_str()))
+        .map(|w| if is_acronym(w.text) { w.text.to_string() } else { stem(&w.lower) })
+        .collect()
+}
+
+/// An all-capitals word of two or more letters ("ICE", "NASA"): it matches only itself, not
+/// the ordinary word ("ice").
+fn is_acronym(text: &str) -> bool {
+    text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && text.chars().all(|c| !c.is_alphabetic() || c.is_uppercase())
+}
+
+/// How a word is compared: lower-cased, except acronyms.
+fn key(w: &Word<'_>) -> String {
+    if is_acronym(w.text) {
+        w.text.to_string()
+    } else {
+        w.lower.clone()
+    }
+}
+
+fn stem(w: &str) -> String {
+    let w = w.trim_end_matches("'s");
+    match w.strip_suffix('s') {
+        Some(s) if s.len() > 3 && !s.ends_with('s') => s.to_string(),
+        _ => w.to_string(),
+    }
+}
+
+/// A run of capitalised words: its text, its lower-cased words, and the lower-cased word
+/// before it (the anchor that a swapped name shares with the original).
+#[derive(Debug)]
+struct Name {
+    text: String,
+    words: Vec<String>,
+    before: Option<String>,
+}
+
+/// The word a name follows, skipping articles and up to two lower-case modifiers ("in
+/// northern Tanzania" and "in South Africa" both follow "in"; "an American" and "a Canadian"
+/// both follow the verb before the article).
+fn anchor(ws: &[Word<'_>], start: usize) -> Option<String> {
+    let mut j = start;
+    let mut skipped_modifiers = 0;
+    while j > 0 {
+        j -= 1;
+        let w = &ws[j];
+        if matches!(w.lower.as_str(), "a" | "an" | "the") {
+            continue;
+        }
+        if is_function_word(&w.lower) || w.capitalised || skipped_modifiers == 2 {
+            return Some(w.lower.clone());
+        }
+        skipped_modifiers += 1;
+    }
+    None
+}
+
+/// Capitalised words that are not function words, in runs ("Mount Everest", "New York"); a
+/// run ends at punctuation ("Paris, France" is two names).
+fn names(text: &str, ws: &[Word<'_>]) -> Vec<Name> {
+    let is_name = |w: &Word<'_>| {
+        w.capitalised && !is_function_word(&w.lower) && !is_number(&w.lower)
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < ws.len() {
+        if !is_name(&ws[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < ws.len()
+            && is_name(&ws[i])
+            && text[ws[i - 1].end..ws[i].start].trim().is_empty()
+        {
+            i += 1;
+        }
+        out.push(Name {
+            text: ws[start..i]
+                .iter()
+                .map(|w| w.text)
+                .collect::<Vec<_>>()
+                .join(" "),
+            words: ws[start..i].iter().map(key).collect(),
+            before: anchor(ws, start),
+        });
+    }
+    out
+}
+
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "neither", "nor", "none", "nobody", "nothing", "cannot", "without",
+];
+
+/// Whether the text is negated (an odd number of negators counts as negated).
+fn negated(ws: &[Word<'_>]) -> bool {
+    ws.iter()
+        .filter(|w| NEGATORS.contains(&w.lower.as_str()) || w.lower.ends_with("n't"))
+        .count()
+        % 2
+        == 1
+}
+
+const HEDGES: &[&str] = &[
+    "may", "might", "could", "possibly", "perhaps", "probably", "likely", "unlikely",
+    "reportedly", "allegedly", "alleged", "suggests", "suggest", "suggested", "believed",
+    "thought", "uncertain", "unclear", "disputed", "speculated", "rumoured", "rumored",
+    "purportedly", "apparently",
+];
+
+fn hedged(ws: &[Word<'_>]) -> bool {
+    ws.iter().any(|w| HEDGES.contains(&w.lower.as_str()))
+}
+
+/// The text with commas between digit groups removed ("10,000" -> "10000"), so that a number
+/// is one word.
+fn without_digit_grouping(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let grouping = c == ','
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.get(i + 1..i + 4).is_some_and(|g| g.iter().all(char::is_ascii_digit))
+            && !chars.get(i + 4).is_some_and(char::is_ascii_digit);
+        if !grouping {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Numbers as written, without a trailing dot.
+fn number_value(w: &Word<'_>) -> Option<String> {
+    is_number(&w.lower).then(|| w.lower.replace(',', "").trim_end_matches('.').to_string())
+}
+
+/// Whether a number of the claim is in the sentence, and the contrast when the claim has a
+/// number (or year) that the sentence lacks while the sentence has another of the same kind.
+fn numbers(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
+    let sentence: Vec<(usize, String)> = sw
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| number_value(w).map(|v| (i, v)))
+        .collect();
+    let values: HashSet<&str> = sentence.iter().map(|(_, v)| v.as_str()).collect();
+    let mut matched = false;
+    let mut contrast = None;
+    for (i, w) in cw.iter().enumerate() {
+        let Some(v) = number_value(w) else { continue };
+        if values.contains(v.as_str()) {
+            matched = true;
+            continue;
+        }
+        if contrast.is_some() {
+            continue;
+        }
+        let year = is_year(&v);
+        let same_kind: Vec<&(usize, String)> =
+            sentence.iter().filter(|(_, s)| is_year(s) == year).collect();
+        // Prefer the number after the same word ("in 1889" / "in 1887").
+        let before = i.checked_sub(1).map(|j| cw[j].lower.as_str());
+        let anchored = same_kind
+            .iter()
+            .find(|(j, _)| before.is_some() && j.checked_sub(1).map(|k| sw[k].lower.as_str()) == before);
+        if let Some((j, _)) = anchored.or(same_kind.first()) {
+            contrast = Some(Contrast {
+                kind: if year {
+                    ContrastKind::Year
+                } else {
+                    ContrastKind::Number
+                },
+                claim_says: w.text.to_string(),
+                source_says: sw[*j].text.to_string(),
+            });
+        }
+    }
+    (matched, contrast)
+}
+
+const SUPERLATIVES: &[(&str, &str)] = &[
+    ("highest", "lowest"),
+    ("largest", "smallest"),
+    ("biggest", "smallest"),
+    ("tallest", "shortest"),
+    ("longest", "shortest"),
+    ("oldest", "youngest"),
+    ("oldest", "newest"),
+    ("most", "least"),
+    ("deepest", "shallowest"),
+    ("hottest", "coldest"),
+    ("fastest", "slowest"),
+    ("heaviest", "lightest"),
+    ("richest", "poorest"),
+    ("best", "worst"),
+    ("earliest", "latest"),
+    ("northernmost", "southernmost"),
+    ("easternmost", "westernmost"),
+    ("first", "last"),
+];
+
+const ORDINAL_WORDS: &[&str] = &[
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth",
+];
+
+/// The claim's superlative is reversed in the sentence: its opposite stands there and it does
+/// not, or the sentence ranks it ("second-highest", "second largest") where the claim has it
+/// plain.
+fn superlative_flip(cw: &[Word<'_>], sw: &[Word<'_>]) -> Option<Contrast> {
+    let has = |ws: &[Word<'_>], s: &str| ws.iter().any(|w| w.lower == s);
+    for (i, w) in cw.iter().enumerate() {
+        let opposite = SUPERLATIVES.iter().find_map(|&(a, b)| {
+            if w.lower == a {
+                Some(b)
+            } else if w.lower == b {
+                Some(a)
+            } else {
+                None
+            }
+        });
+        let Some(opposite) = opposite else { continue };
+        if w.lower == "first" || w.lower == "last" {
+            continue; // ordinals, checked by `ordinal_mismatch`
+        }
+        let claim_ranked = i > 0 && is_ordinal(&cw[i - 1].lower);
+        // "second-highest" is one word to the splitter.
+        let ranked_in_source = sw.iter().find(|s| {
+            s.lower
+                .split_once('-')
+                .is_some_and(|(o, rest)| is_ordinal(o) && rest == w.lower)
+        });
+        let ranked_in_source = ranked_in_source.map(|s| s.text.to_string()).or_else(|| {
+            sw.windows(2)
+                .find(|p| is_ordinal(&p[0].lower) && p[1].lower == w.lower)
+                .map(|p| format!("{} {}", p[0].text, p[1].text))
+        });
+        if !claim_ranked {
+            if let Some(ranked) = ranked_in_source {
+                return Some(Contrast {
+                    kind: ContrastKind::Superlative,
+                    claim_says: w.text.to_string(),
+                    source_says: ranked,
+                });
+            }
+        }
+        if has(sw, opposite) && !has(sw, &w.lower) {
+            return Some(Contrast {
+                kind: ContrastKind::Superlative,
+                claim_says: w.text.to_string(),
+                source_says: opposite.to_string(),
+            });
+        }
+    }
+    None
+}
+
+fn is_ordinal(w: &str) -> bool {
+    if ORDINAL_WORDS.contains(&w) {
+        return true;
+    }
+    let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &w[digits.len()..];
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && matches!(suffix, "st" | "nd" | "rd" | "th")
+}
+
+/// The claim has an ordinal ("the 42nd president") and the sentence has ordinals, none of
+/// them the claim's.
+fn ordinal_mismatch(cw: &[Word<'_>], sw: &[Word<'_>]) -> Option<Contrast> {
+    let claim = cw.iter().find(|w| is_ordinal(&w.lower))?;
+    let sentence: Vec<&Word<'_>> = sw.iter().filter(|w| is_ordinal(&w.lower)).collect();
+    if sentence.is_empty() || sentence.iter().any(|w| w.lower == claim.lower) {
+        return None;
+    }
+    Some(Contrast {
+        kind: ContrastKind::Ordinal,
+        claim_says: claim.text.to_string(),
+        source_says: sentence[0].text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One row: claim, sentence, title, and what the named check must say.
+    fn check(claim: &str, sentence: &str, title: &str, want: &str, got: impl Fn(&PairChecks) -> String) {
+        let c = compare(claim, sentence, title);
+        assert_eq!(got(&c), want, "{claim:?} vs {sentence:?}: {c:?}");
+    }
+
+    #[test]
+    fn names_swapped_after_the_same_word_are_contrasted() {
+        let contrast = |c: &PairChecks| c.contrast.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        for (claim, sentence, title, want) in [
+            ("Paris is the capital of Germany.", "Paris is the capital and largest city of France.", "Paris", "says France, not Germany"),
+            ("The Eiffel Tower is located in Berlin.", "The Eiffel Tower is a wrought-iron lattice tower in Paris, France.", "Eiffel Tower", "says Paris, not Berlin"),
+            ("Mount Everest is the highest mountain on Earth.", "Mount Everest is Earth's highest mountain above sea level.", "Mount Everest", ""),
+            ("Albert Einstein was born in Germany.", "Albert Einstein was a German-born theoretical physicist.", "Albert Einstein", ""),
+            ("Charles Darwin was a French naturalist.", "Charles Darwin was an English naturalist and biologist.", "Charles Darwin", "says English, not French"),
+            ("The Serengeti is located in South Africa.", "The Serengeti is a national park in northern Tanzania.", "Serengeti", "says Tanzania, not South Africa"),
+        ] {
+            check(claim, sentence, title, want, contrast);
+        }
+    }
+
+    #[test]
+    fn numbers_and_years_that_differ() {
+        let row = |c: &PairChecks| {
+            format!(
+                "{} {} {}",
+                c.number_match,
+                c.number_mismatch,
+                c.contrast.as_ref().map(|c| c.to_string()).unwrap_or_default()
+            )
+        };
+        for (claim, sentence, want) in [
+            ("The tower was completed in 1887.", "The tower was completed in 1889 for the fair.", "false true says 1889, not 1887"),
+            ("The tower was completed in 1889.", "The tower was completed in 1889 for the fair.", "true false "),
+            ("The city has 3,000 bridges.", "The city has 3000 bridges.", "true false "),
+            ("The city has 300 bridges.", "It was founded in 1200 and has 450 bridges.", "false true says 450, not 300"),
+            ("The city has 300 bridges.", "The city has many bridges.", "false false "),
+        ] {
+            check(claim, sentence, "", want, row);
+        }
+    }
+
+    #[test]
+    fn superlatives_and_ordinals() {
+        let row = |c: &PairChecks| {
+            format!(
+                "{} {} {}",
+                c.superlative_flip,
+                c.ordinal_mismatch,
+                c.contrast.as_ref().map(|c| c.to_string()).unwrap_or_default()
+            )
+        };
+        for (claim, sentence, want) in [
+            ("The Pacific is the smallest ocean.", "The Pacific Ocean is the largest and deepest ocean.", "true false says largest, not smallest"),
+            ("K2 is the highest mountain.", "K2 is the second-highest mountain on Earth.", "true false says second-highest, not highest"),
+            ("K2 is the second highest mountain.", "K2 is the second-highest mountain on Earth.", "false false "),
+            ("Everest is the highest mountain.", "Everest is Earth's highest mountain.", "false false "),
+            ("Obama was the 42nd president.", "Obama was the 44th president of the United States.", "false true says 44th, not 42nd"),
+            ("Obama was the 44th president.", "Obama was the 44th president of the United States.", "false false "),
+        ] {
+            check(claim, sentence, "", want, row);
+        }
+    }
+
+    #[test]
+    fn negation_and_hedges() {
+        let row = |c: &PairChecks| format!("{} {}", c.negation_mismatch, c.hedged);
+        for (claim, sentence, want) in [
+            ("The Great Wall is visible from the Moon.", "The Great Wall is not visible from the Moon.", "true false"),
+            ("The Great Wall isn't visible from the Moon.", "The Great Wall is not visible from the Moon.", "false false"),
+            ("Coffee causes cancer.", "Coffee may cause cancer.", "false true"),
+            ("Coffee causes cancer.", "No study found that coffee causes cancer.", "true false"),
+        ] {
+            check(claim, sentence, "", want, row);
+        }
+    }
+
+    #[test]
+    fn the_subject_of_the_sentence_and_the_document() {
+        let row = |c: &PairChecks| format!("{} {}", c.subject_in_title, c.sentence_subject_in_claim);
+        for (claim, sentence, title, want) in [
+            ("Mount Everest is the highest mountain on Earth.", "Mount Everest is Earth's highest mountain above sea level.", "Mount Everest", "true true"),
+            ("Mount Everest is the highest mountain on Earth.", "K2 is the second-highest mountain on Earth, after Mount Everest.", "K2", "false false"),
+            ("Mount Everest is the highest mountain on Earth.", "It lies in the Himalayas.", "Mount Everest", "true true"),
+            ("Paris is the capital of Germany.", "Berlin is the capital and largest city of Germany.", "Berlin", "false false"),
+            ("Masks reduce transmission.", "Face masks reduced transmission in the study.", "Face masks and transmission", "true false"),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn coverage_counts_content_words_in_sentence_and_title() {
+        let row = |c: &PairChecks| {
+            format!(
+                "{:.2} {:.2} {:.2} {:.2} {}",
+                c.coverage, c.sentence_coverage, c.title_coverage, c.name_coverage, c.novel_names
+            )
+        };
+        for (claim, sentence, title, want) in [
+            // content words: mount, everest, highest, mountain, earth
+            ("Mount Everest is the highest mountain on Earth.", "It is the highest mountain on Earth.", "Mount Everest", "1.00 0.60 0.40 1.00 false"),
+            ("Mount Everest is the highest mountain on Earth.", "The Soviet Union moved whole populations.", "Population transfer in the Soviet Union", "0.00 0.00 0.00 0.00 false"),
+            // "reduce" / "reduced": no stemming beyond plurals, 2 of 3 words.
+            ("Masks reduce transmission.", "Face masks reduced transmission in the study.", "", "0.67 0.67 0.00 1.00 false"),
+            // An acronym is not the ordinary word: ICE (the agency) is not sea ice.
+            ("ICE agents fail to meet quotas.", "Sea ice forms as seawater freezes.", "Sea ice", "0.00 0.00 0.00 0.00 false"),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+}

@@ -1,0 +1,620 @@
+//! The judge: from the stance model's reading of one (claim, sentence) pair to the stance that
+//! counts in a verdict.
+//!
+//! Two decisions, in this order:
+//! 1. **Relevance.** Does the sentence address what the claim says? A sentence about something
+//!    else is never evidence either way, however the stance model reads it (a model trained on
+//!    inference data reads "about something else" as *contradiction*). An irrelevant sentence
+//!    gets the neutral stance and is never quoted as support or refutation.
+//! 2. **Stance.** For a relevant sentence, a calibrated three-way classifier combines the stance
+//!    model's probabilities with the explicit checks of [`factually_analyze::contrast`]
+//!    (coverage of the claim's words and names, negation, numbers, swapped names, reversed
+//!    superlatives, ordinals, hedges): the details a small cross-encoder gets wrong.
+//!
+//! Both are multinomial logistic regressions over the same standardised features, fitted by
+//! [`fit`] (`factually train judge`) on training material only, and shipped as a small JSON
+//! artifact compiled into the binary (`model/judge.json`). Logistic regression because it is
+//! calibrated by construction, cheap (microseconds per pair), and its weights can be read.
+
+use factually_analyze::contrast::{compare, Contrast, PairChecks};
+use factually_core::{Stance, StanceProbs};
+use serde::{Deserialize, Serialize};
+
+/// The judge artifact compiled into the binary.
+const BUNDLED: &str = include_str!("../model/judge.json");
+
+/// Names of the features, in the order of [`features`]; an artifact must list the same.
+pub const FEATURES: &[&str] = &[
+    "log_p_support",
+    "log_p_refute",
+    "log_p_neutral",
+    "coverage",
+    "sentence_coverage",
+    "title_coverage",
+    "name_coverage",
+    "full_coverage",
+    "negation_mismatch",
+    "number_match",
+    "number_mismatch",
+    "name_swap",
+    "novel_names",
+    "superlative_flip",
+    "ordinal_mismatch",
+    "hedged",
+    "subject_in_title",
+    "sentence_subject_in_claim",
+    "coverage_x_support",
+    "coverage_x_refute",
+    "contradiction_x_coverage",
+    "name_coverage_x_coverage",
+];
+
+/// Features the relevance gate may use: what the sentence and its document are about (words,
+/// names and subject shared with the claim), not what the stance model reads in it nor the
+/// contradiction checks. With the model's probabilities the gate learned "the model says
+/// refute, so the sentence must be relevant", the mistake it exists to prevent; with the
+/// contradiction checks it learned the synthetic claims' quirks (a claim cut from a sentence
+/// shares all its names), and turned away the very sentences that refute a swapped name.
+const RELEVANCE_FEATURES: &[&str] = &[
+    "coverage",
+    "sentence_coverage",
+    "title_coverage",
+    "name_coverage",
+    "full_coverage",
+    "subject_in_title",
+    "sentence_subject_in_claim",
+    "name_coverage_x_coverage",
+];
+
+fn relevance_feature(name: &str) -> bool {
+    RELEVANCE_FEATURES.contains(&name)
+}
+
+/// The feature vector of one pair.
+pub fn features(p: &StanceProbs, c: &PairChecks) -> Vec<f32> {
+    let b = |x: bool| if x { 1.0 } else { 0.0 };
+    let ln = |x: f32| (x.max(1e-4)).ln();
+    let contradiction = c.name_swap
+        || c.number_mismatch
+        || c.superlative_flip
+        || c.ordinal_mismatch
+        || c.negation_mismatch;
+    vec![
+        ln(p.support),
+        ln(p.refute),
+        ln(p.neutral),
+        c.coverage,
+        c.sentence_coverage,
+        c.title_coverage,
+        c.name_coverage,
+        b(c.coverage >= 0.999),
+        b(c.negation_mismatch),
+        b(c.number_match),
+        b(c.number_mismatch),
+        b(c.name_swap),
+        b(c.novel_names),
+        b(c.superlative_flip),
+        b(c.ordinal_mismatch),
+        b(c.hedged),
+        b(c.subject_in_title),
+        b(c.sentence_subject_in_claim),
+        c.coverage * p.support,
+        c.coverage * p.refute,
+        b(contradiction) * c.coverage,
+        c.name_coverage * c.coverage,
+    ]
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("judge artifact: {0}")]
+    Artifact(String),
+}
+
+/// A multinomial logistic regression: `classes x features` weights and a bias per class.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Linear {
+    pub weights: Vec<Vec<f32>>,
+    pub bias: Vec<f32>,
+}
+
+impl Linear {
+    fn probabilities(&self, x: &[f32]) -> Vec<f32> {
+        let logits: Vec<f32> = self
+            .weights
+            .iter()
+            .zip(&self.bias)
+            .map(|(w, b)| w.iter().zip(x).map(|(w, x)| w * x).sum::<f32>() + b)
+            .collect();
+        softmax(&logits)
+    }
+}
+
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
+    let sum: f32 = exp.iter().sum();
+    exp.iter().map(|e| e / sum).collect()
+}
+
+/// The trained judge: feature standardisation, the relevance classifier (classes: irrelevant,
+/// relevant) and the stance classifier (classes: support, refute, neutral).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JudgeModel {
+    pub features: Vec<String>,
+    pub mean: Vec<f32>,
+    pub scale: Vec<f32>,
+    pub relevance: Linear,
+    pub stance: Linear,
+    /// A sentence is relevant when its relevance probability is at least this.
+    pub relevance_threshold: f32,
+    /// How it was trained: data, counts, held-out scores (free-form, for people).
+    #[serde(default)]
+    pub training: serde_json::Value,
+}
+
+impl JudgeModel {
+    pub fn bundled() -> Result<Self, JudgeError> {
+        Self::from_json(BUNDLED)
+    }
+
+    /// Reads an artifact written by `factually train judge`, checking its shape.
+    pub fn from_json(text: &str) -> Result<Self, JudgeError> {
+        let m: JudgeModel =
+            serde_json::from_str(text).map_err(|e| JudgeError::Artifact(e.to_string()))?;
+        if m.features != FEATURES {
+            return Err(JudgeError::Artifact(format!(
+                "its features {:?} are not this build's {:?}",
+                m.features, FEATURES
+            )));
+        }
+        let n = FEATURES.len();
+        let shape_ok = |l: &Linear, classes: usize| {
+            l.weights.len() == classes
+                && l.bias.len() == classes
+                && l.weights.iter().all(|w| w.len() == n)
+        };
+        if m.mean.len() != n
+            || m.scale.len() != n
+            || !shape_ok(&m.relevance, 2)
+            || !shape_ok(&m.stance, 3)
+        {
+            return Err(JudgeError::Artifact(
+                "weights of the wrong shape".to_string(),
+            ));
+        }
+        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+        if !finite(&m.mean)
+            || !finite(&m.scale)
+            || m.scale.iter().any(|s| *s <= 0.0)
+            || ![&m.relevance, &m.stance]
+                .iter()
+                .all(|l| finite(&l.bias) && l.weights.iter().all(|w| finite(w)))
+        {
+            return Err(JudgeError::Artifact(
+                "weights that are not finite numbers".to_string(),
+            ));
+        }
+        Ok(m)
+    }
+
+    fn standardise(&self, x: &[f32]) -> Vec<f32> {
+        x.iter()
+            .zip(&self.mean)
+            .zip(&self.scale)
+            .map(|((x, m), s)| (x - m) / s)
+            .collect()
+    }
+
+    /// Probability that the sentence addresses the claim.
+    pub fn relevance(&self, x: &[f32]) -> f32 {
+        self.relevance.probabilities(&self.standardise(x))[1]
+    }
+
+    /// Stance probabilities of a relevant sentence.
+    pub fn stance(&self, x: &[f32]) -> StanceProbs {
+        let p = self.stance.probabilities(&self.standardise(x));
+        StanceProbs {
+            support: p[0],
+            refute: p[1],
+            neutral: p[2],
+        }
+    }
+}
+
+/// Which parts of the judge run; `Full` is the product, the others exist to measure each part
+/// on its own (`--judge` of `verify` and `eval`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JudgeMode {
+    /// Relevance gate, then the stance classifier over model probabilities and checks.
+    #[default]
+    Full,
+    /// Relevance gate, then the stance model's probabilities unchanged.
+    Relevance,
+    /// The stance model's probabilities unchanged, every sentence counted (the judge before).
+    Model,
+}
+
+impl std::str::FromStr for JudgeMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "full" => Ok(Self::Full),
+            "relevance" => Ok(Self::Relevance),
+            "model" => Ok(Self::Model),
+            _ => Err(format!("unknown judge mode {s:?}: full, relevance or model")),
+        }
+    }
+}
+
+/// A trained judge and the parts of it that run.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    pub model: JudgeModel,
+    pub mode: JudgeMode,
+}
+
+impl Judge {
+    /// The bundled judge in its full mode.
+    pub fn bundled() -> Result<Self, JudgeError> {
+        Ok(Self {
+            model: JudgeModel::bundled()?,
+            mode: JudgeMode::Full,
+        })
+    }
+
+    /// Judges evidence a caller gives (gold evidence in the AVeriTeC and LIAR-PLUS
+    /// evaluations): it is relevant on the caller's word, and its stance is the model's own.
+    /// The classifier was fitted on retrieved sentences of articles and abstracts; on
+    /// AVeriTeC's question-answer evidence it lowered macro-F1 from 0.391 to 0.30 (measured,
+    /// docs/verification.md). The relevance probability is still reported.
+    pub fn judge_given(&self, claim: &str, text: &str, model: StanceProbs) -> Judgement {
+        let checks = compare(claim, text, "");
+        let relevance = self.model.relevance(&features(&model, &checks));
+        Judgement {
+            probs: model,
+            relevance,
+            relevant: true,
+            contrast: checks.contrast.filter(|_| model.stance() == Stance::Refute),
+        }
+    }
+
+    /// Judges one pair from the stance model's probabilities for it.
+    pub fn judge(&self, claim: &str, sentence: &str, title: &str, model: StanceProbs) -> Judgement {
+        let checks = compare(claim, sentence, title);
+        let x = features(&model, &checks);
+        let relevance = self.model.relevance(&x);
+        let relevant = self.mode == JudgeMode::Model || relevance >= self.model.relevance_threshold;
+        let probs = match (relevant, self.mode) {
+            (false, _) => StanceProbs {
+                support: 0.0,
+                refute: 0.0,
+                neutral: 1.0,
+            },
+            (true, JudgeMode::Full) => self.model.stance(&x),
+            (true, _) => model,
+        };
+        let contrast = checks.contrast.filter(|_| probs.stance() == Stance::Refute);
+        Judgement {
+            probs,
+            relevance,
+            relevant,
+            contrast,
+        }
+    }
+}
+
+/// What the judge decided for one pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The stance probabilities that count (all neutral for an irrelevant sentence).
+    pub probs: StanceProbs,
+    /// Probability that the sentence addresses the claim.
+    pub relevance: f32,
+    pub relevant: bool,
+    /// For a refutation, the detail the sentence states differently, when it can be named.
+    pub contrast: Option<Contrast>,
+}
+
+/// One training example for [`fit`].
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub features: Vec<f32>,
+    pub stance: Stance,
+    pub relevant: bool,
+    /// Weight of the example in the loss (1 for most).
+    pub weight: f32,
+}
+
+/// Settings of [`fit`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FitConfig {
+    pub iterations: usize,
+    pub learning_rate: f32,
+    /// L2 penalty on the weights (not the biases).
+    pub l2: f32,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        Self {
+            iterations: 600,
+            learning_rate: 0.2,
+            l2: 1e-3,
+        }
+    }
+}
+
+/// Fits both classifiers on standardised features, each class balanced by inverse-frequency
+/// weights, by full-batch gradient descent with Adam. Deterministic: same examples, same model.
+/// The stance classifier learns from relevant examples only (an irrelevant sentence never
+/// reaches it).
+pub fn fit(examples: &[Example], config: FitConfig, relevance_threshold: f32) -> JudgeModel {
+    let n = FEATURES.len();
+    let rows: Vec<&Vec<f32>> = examples.iter().map(|e| &e.features).collect();
+    let count = rows.len().max(1) as f32;
+    let mean: Vec<f32> = (0..n)
+        .map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / count)
+        .collect();
+    let scale: Vec<f32> = (0..n)
+        .map(|j| {
+            let var = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f32>() / count;
+            if var > 1e-12 {
+                var.sqrt()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let standardised: Vec<Vec<f32>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .zip(&mean)
+                .zip(&scale)
+                .map(|((x, m), s)| (x - m) / s)
+                .collect()
+        })
+        .collect();
+    let relevance_data: Vec<(&[f32], usize, f32)> = examples
+        .iter()
+        .zip(&standardised)
+        .map(|(e, x)| (x.as_slice(), usize::from(e.relevant), e.weight))
+        .collect();
+    let stance_data: Vec<(&[f32], usize, f32)> = examples
+        .iter()
+        .zip(&standardised)
+        .filter(|(e, _)| e.relevant)
+        .map(|(e, x)| {
+            let class = match e.stance {
+                Stance::Support => 0,
+                Stance::Refute => 1,
+                Stance::Neutral => 2,
+            };
+            (x.as_slice(), class, e.weight)
+        })
+        .collect();
+    JudgeModel {
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        mean,
+        scale,
+        relevance: fit_linear(
+            &relevance_data,
+            2,
+            &FEATURES.iter().map(|f| relevance_feature(f)).collect::<Vec<_>>(),
+            config,
+        ),
+        stance: fit_linear(&stance_data, 3, &vec![true; n], config),
+        relevance_threshold,
+        training: serde_json::Value::Null,
+    }
+}
+
+/// Multinomial logistic regression with balanced class weights, Adam, L2; only the features
+/// `used` marks get weights (the others stay 0).
+fn fit_linear(
+    data: &[(&[f32], usize, f32)],
+    classes: usize,
+    used: &[bool],
+    config: FitConfig,
+) -> Linear {
+    let n = used.len();
+    let mut class_weight = vec![0.0f32; classes];
+    for (_, y, w) in data {
+        class_weight[*y] += w;
+    }
+    let total: f32 = class_weight.iter().sum();
+    let present = class_weight.iter().filter(|w| **w > 0.0).count().max(1) as f32;
+    for w in &mut class_weight {
+        *w = if *w > 0.0 { total / (present * *w) } else { 0.0 };
+    }
+    let mut weights = vec![vec![0.0f32; n]; classes];
+    let mut bias = vec![0.0f32; classes];
+    let params = classes * (n + 1);
+    let (mut m, mut v) = (vec![0.0f32; params], vec![0.0f32; params]);
+    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    let norm: f32 = data
+        .iter()
+        .map(|(_, y, w)| w * class_weight[*y])
+        .sum::<f32>()
+        .max(1e-6);
+    for step in 1..=config.iterations {
+        let mut grad = vec![0.0f32; params];
+        for (x, y, w) in data {
+            let logits: Vec<f32> = weights
+                .iter()
+                .zip(&bias)
+                .map(|(wc, b)| wc.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f32>() + b)
+                .collect();
+            let p = softmax(&logits);
+            let scale = w * class_weight[*y] / norm;
+            for c in 0..classes {
+                let g = (p[c] - if c == *y { 1.0 } else { 0.0 }) * scale;
+                let row = c * (n + 1);
+                for j in (0..n).filter(|&j| used[j]) {
+                    grad[row + j] += g * x[j];
+                }
+                grad[row + n] += g;
+            }
+        }
+        for c in 0..classes {
+            let row = c * (n + 1);
+            for j in 0..n {
+                grad[row + j] += config.l2 * weights[c][j];
+            }
+        }
+        let lr = config.learning_rate * (1.0 - b2.powi(step as i32)).sqrt()
+            / (1.0 - b1.powi(step as i32));
+        for i in 0..params {
+            m[i] = b1 * m[i] + (1.0 - b1) * grad[i];
+            v[i] = b2 * v[i] + (1.0 - b2) * grad[i] * grad[i];
+            let delta = lr * m[i] / (v[i].sqrt() + eps);
+            let (c, j) = (i / (n + 1), i % (n + 1));
+            if j == n {
+                bias[c] -= delta;
+            } else {
+                weights[c][j] -= delta;
+            }
+        }
+    }
+    Linear { weights, bias }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probs(support: f32, refute: f32) -> StanceProbs {
+        StanceProbs {
+            support,
+            refute,
+            neutral: 1.0 - support - refute,
+        }
+    }
+
+    #[test]
+    fn the_bundled_judge_loads_and_has_this_builds_features() {
+        let m = JudgeModel::bundled().unwrap();
+        assert_eq!(m.features, FEATURES);
+        assert!((0.0..=1.0).contains(&m.relevance_threshold));
+    }
+
+    #[test]
+    fn broken_artifacts_are_refused_with_a_reason() {
+        let good: serde_json::Value = serde_json::from_str(BUNDLED).unwrap();
+        let mut fewer = good.clone();
+        fewer["features"].as_array_mut().unwrap().pop();
+        let mut short = good.clone();
+        short["stance"]["bias"].as_array_mut().unwrap().pop();
+        let mut zero_scale = good.clone();
+        zero_scale["scale"][0] = 0.0.into();
+        for (text, want) in [
+            ("not json".to_string(), "expected"),
+            (fewer.to_string(), "features"),
+            (short.to_string(), "shape"),
+            (zero_scale.to_string(), "finite"),
+        ] {
+            let err = JudgeModel::from_json(&text).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+
+    /// A judge fitted on a toy problem: relevance is coverage, and a contradiction check
+    /// turns the model's support into refutation.
+    fn toy_judge() -> Judge {
+        let mut examples = Vec::new();
+        for i in 0..200 {
+            let cover = (i % 10) as f32 / 10.0;
+            let relevant = cover >= 0.5;
+            let swap = i % 3 == 0;
+            let checks = PairChecks {
+                coverage: cover,
+                sentence_coverage: cover,
+                name_coverage: cover,
+                name_swap: swap,
+                ..PairChecks::default()
+            };
+            let stance = if !relevant {
+                Stance::Neutral
+            } else if swap {
+                Stance::Refute
+            } else {
+                Stance::Support
+            };
+            examples.push(Example {
+                features: features(&probs(0.8, 0.1), &checks),
+                stance,
+                relevant,
+                weight: 1.0,
+            });
+        }
+        Judge {
+            model: fit(&examples, FitConfig::default(), 0.5),
+            mode: JudgeMode::Full,
+        }
+    }
+
+    #[test]
+    fn fit_learns_relevance_and_contradiction_checks() {
+        let judge = toy_judge();
+        let x = |cover: f32, swap: bool| {
+            features(
+                &probs(0.8, 0.1),
+                &PairChecks {
+                    coverage: cover,
+                    sentence_coverage: cover,
+                    name_coverage: cover,
+                    name_swap: swap,
+                    ..PairChecks::default()
+                },
+            )
+        };
+        assert!(judge.model.relevance(&x(0.9, false)) > 0.8);
+        assert!(judge.model.relevance(&x(0.1, false)) < 0.2);
+        assert_eq!(judge.model.stance(&x(0.9, false)).stance(), Stance::Support);
+        assert_eq!(judge.model.stance(&x(0.9, true)).stance(), Stance::Refute);
+        // The gate never weighs the stance model's probabilities.
+        for (w, name) in judge.model.relevance.weights[1].iter().zip(FEATURES) {
+            if name.starts_with("log_p_") {
+                assert_eq!(*w, 0.0, "{name}");
+            }
+        }
+        // Deterministic.
+        let again = toy_judge();
+        assert_eq!(judge.model.stance, again.model.stance);
+    }
+
+    #[test]
+    fn an_irrelevant_sentence_is_never_a_refutation() {
+        let judge = toy_judge();
+        let j = judge.judge(
+            "Mount Everest is the highest mountain on Earth.",
+            "The Soviet Union moved whole populations.",
+            "Population transfer in the Soviet Union",
+            probs(0.05, 0.9),
+        );
+        assert!(!j.relevant, "{j:?}");
+        assert_eq!(j.probs.stance(), Stance::Neutral);
+        assert_eq!(j.contrast, None);
+        // The model-only mode counts it, as the judge before did.
+        let model_only = Judge {
+            mode: JudgeMode::Model,
+            ..judge
+        };
+        let j = model_only.judge(
+            "Mount Everest is the highest mountain on Earth.",
+            "The Soviet Union moved whole populations.",
+            "Population transfer in the Soviet Union",
+            probs(0.05, 0.9),
+        );
+        assert_eq!(j.probs.stance(), Stance::Refute);
+    }
+
+    #[test]
+    fn modes_parse() {
+        assert_eq!("full".parse::<JudgeMode>(), Ok(JudgeMode::Full));
+        assert_eq!("model".parse::<JudgeMode>(), Ok(JudgeMode::Model));
+        assert!("best".parse::<JudgeMode>().is_err());
+    }
+}
