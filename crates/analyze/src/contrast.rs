@@ -285,13 +285,11 @@ const NEGATORS: &[&str] = &[
     "not", "no", "never", "neither", "nor", "none", "nobody", "nothing", "cannot", "without",
 ];
 
-/// Whether the text is negated (an odd number of negators counts as negated).
+/// Whether the text has a negation. Presence, not parity: "does not cause autism; studies
+/// found no link" is negated once, in two clauses, not twice.
 fn negated(ws: &[Word<'_>]) -> bool {
     ws.iter()
-        .filter(|w| NEGATORS.contains(&w.lower.as_str()) || w.lower.ends_with("n't"))
-        .count()
-        % 2
-        == 1
+        .any(|w| NEGATORS.contains(&w.lower.as_str()) || w.lower.ends_with("n't"))
 }
 
 const HEDGES: &[&str] = &[
@@ -550,6 +548,7 @@ mod tests {
             ("The Great Wall isn't visible from the Moon.", "The Great Wall is not visible from the Moon.", "false false"),
             ("Coffee causes cancer.", "Coffee may cause cancer.", "false true"),
             ("Coffee causes cancer.", "No study found that coffee causes cancer.", "true false"),
+            ("The vaccine causes autism.", "The vaccine does not cause autism; studies found no link.", "true false"),
         ] {
             check(claim, sentence, "", want, row);
         }

@@ -96,13 +96,14 @@ struct Scored {
 
 pub fn run(ctx: &Context, args: JudgeArgs) -> CmdResult {
     let mut inputs: Vec<serde_json::Value> = Vec::new();
-    let scored: Vec<Scored> = match &args.examples {
+    let mut scored: Vec<Scored> = match &args.examples {
         Some(path) => {
             inputs.push(file_record(path)?);
             read_examples(path)?
         }
         None => score_examples(ctx, &args, &mut inputs)?,
     };
+    add_negations(ctx, &mut scored)?;
     if let Some(path) = &args.examples_out {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
@@ -115,7 +116,12 @@ pub fn run(ctx: &Context, args: JudgeArgs) -> CmdResult {
     }
     let chosen: Vec<&Scored> = scored
         .iter()
-        .filter(|s| args.sources.is_empty() || args.sources.contains(&s.source))
+        .filter(|s| {
+            let family = s.source.split('-').next().unwrap_or_default().to_string();
+            args.sources.is_empty()
+                || args.sources.contains(&s.source)
+                || args.sources.contains(&family)
+        })
         .collect();
     if chosen.is_empty() {
         return Err(Failure::usage(
@@ -197,6 +203,56 @@ pub fn run(ctx: &Context, args: JudgeArgs) -> CmdResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Negated encyclopedia claims: for every supported one ("Paris is the capital of France"),
+/// the claim with its first verb negated ("Paris is not the capital of France") against the
+/// same sentence is REFUTE. The swaps teach names, years and numbers; without these the
+/// classifier read "The measles vaccine does not cause autism" as support for "The measles
+/// vaccine causes autism" (every word matches). Added once: examples already holding them are
+/// left as they are.
+fn add_negations(ctx: &Context, scored: &mut Vec<Scored>) -> Result<(), Failure> {
+    const SOURCE: &str = "encyclopedia-negation";
+    if scored.iter().any(|s| s.source == SOURCE) {
+        return Ok(());
+    }
+    let made: Vec<Scored> = scored
+        .iter()
+        .filter(|s| s.source == "encyclopedia" && s.relevant && s.stance == Stance::Support)
+        .filter_map(|s| {
+            negate(&s.claim).map(|claim| Scored {
+                source: SOURCE.into(),
+                claim,
+                stance: Stance::Refute,
+                ..s.clone()
+            })
+        })
+        .collect();
+    if made.is_empty() {
+        return Ok(());
+    }
+    let stance = crate::verify_cmd::load_stance(ctx, None)?;
+    let pairs: Vec<(&str, &str)> = made
+        .iter()
+        .map(|s| (s.claim.as_str(), s.sentence.as_str()))
+        .collect();
+    let probs = stance.score(&pairs)?;
+    scored.extend(made.into_iter().zip(probs).map(|(s, model)| Scored { model, ..s }));
+    Ok(())
+}
+
+/// The claim with "not" after its first form of "be" or "have" ("is" -> "is not"), or `None`
+/// when it has none or is negated already.
+fn negate(claim: &str) -> Option<String> {
+    use factually_analyze::words::words;
+    let ws = words(claim);
+    if ws.iter().any(|w| matches!(w.lower.as_str(), "not" | "no" | "never") || w.lower.ends_with("n't")) {
+        return None;
+    }
+    let verb = ws
+        .iter()
+        .find(|w| matches!(w.lower.as_str(), "is" | "are" | "was" | "were" | "has" | "have" | "had"))?;
+    Some(format!("{} not{}", &claim[..verb.end], &claim[verb.end..]))
 }
 
 fn stance_name(s: Stance) -> &'static str {
