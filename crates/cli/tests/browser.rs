@@ -22,13 +22,21 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// each check takes a second or so, so these keep it busy while Chromium starts and the form is
 /// submitted: the browser's check then waits in the queue and its progress page is really seen
 /// (and followed live) instead of the finished report.
-const FILLER_CHECKS: [&str; 6] = [
+// Enough that the worker is still busy when the browser submits, on a cold machine too (with
+// six, a first run after a clean build once saw the report without its progress page).
+const FILLER_CHECKS: [&str; 12] = [
     "Why did Einstein fail math?",
     "Is the Great Wall of China visible from the Moon?",
     "Is the Eiffel Tower in Paris?",
     "Was the Eiffel Tower built in 1889?",
     "Did Einstein develop the theory of relativity?",
     "Is the measles vaccine effective?",
+    "Was Gustave Eiffel an engineer?",
+    "Is the Great Wall of China long?",
+    "Did Einstein win a Nobel Prize?",
+    "Does the measles vaccine cause autism?",
+    "Is the Eiffel Tower made of iron?",
+    "Was Einstein born in Germany?",
 ];
 
 fn workspace() -> PathBuf {

@@ -75,13 +75,20 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         std::thread::sleep(Duration::from_millis(250));
     }
     eprintln!("all 10 done {:?} after the restart", restarted.elapsed());
+    // All ten were running at the last poll, but one can finish in the moment between that
+    // poll and the kill: the restarted server resumes every check that was still running.
+    let log = server.log();
+    let resumed: usize = log
+        .split("resuming ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     assert!(
-        server
-            .log()
-            .contains("resuming 10 check(s) that a stopped server was running"),
+        (1..=10).contains(&resumed)
+            && log.contains("check(s) that a stopped server was running"),
         "the restarted server takes the dead one's checks at once, not when their leases \
-         run out:\n{}",
-        server.log()
+         run out:\n{log}"
     );
     for (id, question) in ids.iter().zip(QUESTIONS) {
         let (_, check) = server.json("GET", &format!("/api/checks/{id}"), None);
