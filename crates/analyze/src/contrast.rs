@@ -190,7 +190,13 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
 fn content_terms(ws: &[Word<'_>]) -> HashSet<String> {
     ws.iter()
         .filter(|w| !is_function_word(&w.lower) && !NEGATORS.contains(&w.lower.as_str()))
-        .map(|w| if is_acronym(w.text) { w.text.to_string() } else { stem(&w.lower) })
+        .map(|w| {
+            if is_acronym(w.text) {
+                w.text.to_string()
+            } else {
+                stem(&w.lower)
+            }
+        })
         .collect()
 }
 
@@ -250,9 +256,8 @@ fn anchor(ws: &[Word<'_>], start: usize) -> Option<String> {
 /// Capitalised words that are not function words, in runs ("Mount Everest", "New York"); a
 /// run ends at punctuation ("Paris, France" is two names).
 fn names(text: &str, ws: &[Word<'_>]) -> Vec<Name> {
-    let is_name = |w: &Word<'_>| {
-        w.capitalised && !is_function_word(&w.lower) && !is_number(&w.lower)
-    };
+    let is_name =
+        |w: &Word<'_>| w.capitalised && !is_function_word(&w.lower) && !is_number(&w.lower);
     let mut out = Vec::new();
     let mut i = 0;
     while i < ws.len() {
@@ -262,9 +267,7 @@ fn names(text: &str, ws: &[Word<'_>]) -> Vec<Name> {
         }
         let start = i;
         i += 1;
-        while i < ws.len()
-            && is_name(&ws[i])
-            && text[ws[i - 1].end..ws[i].start].trim().is_empty()
+        while i < ws.len() && is_name(&ws[i]) && text[ws[i - 1].end..ws[i].start].trim().is_empty()
         {
             i += 1;
         }
@@ -293,10 +296,30 @@ fn negated(ws: &[Word<'_>]) -> bool {
 }
 
 const HEDGES: &[&str] = &[
-    "may", "might", "could", "possibly", "perhaps", "probably", "likely", "unlikely",
-    "reportedly", "allegedly", "alleged", "suggests", "suggest", "suggested", "believed",
-    "thought", "uncertain", "unclear", "disputed", "speculated", "rumoured", "rumored",
-    "purportedly", "apparently",
+    "may",
+    "might",
+    "could",
+    "possibly",
+    "perhaps",
+    "probably",
+    "likely",
+    "unlikely",
+    "reportedly",
+    "allegedly",
+    "alleged",
+    "suggests",
+    "suggest",
+    "suggested",
+    "believed",
+    "thought",
+    "uncertain",
+    "unclear",
+    "disputed",
+    "speculated",
+    "rumoured",
+    "rumored",
+    "purportedly",
+    "apparently",
 ];
 
 fn hedged(ws: &[Word<'_>]) -> bool {
@@ -312,7 +335,9 @@ fn without_digit_grouping(text: &str) -> String {
         let grouping = c == ','
             && i > 0
             && chars[i - 1].is_ascii_digit()
-            && chars.get(i + 1..i + 4).is_some_and(|g| g.iter().all(char::is_ascii_digit))
+            && chars
+                .get(i + 1..i + 4)
+                .is_some_and(|g| g.iter().all(char::is_ascii_digit))
             && !chars.get(i + 4).is_some_and(char::is_ascii_digit);
         if !grouping {
             out.push(c);
@@ -347,13 +372,15 @@ fn numbers(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
             continue;
         }
         let year = is_year(&v);
-        let same_kind: Vec<&(usize, String)> =
-            sentence.iter().filter(|(_, s)| is_year(s) == year).collect();
+        let same_kind: Vec<&(usize, String)> = sentence
+            .iter()
+            .filter(|(_, s)| is_year(s) == year)
+            .collect();
         // Prefer the number after the same word ("in 1889" / "in 1887").
         let before = i.checked_sub(1).map(|j| cw[j].lower.as_str());
-        let anchored = same_kind
-            .iter()
-            .find(|(j, _)| before.is_some() && j.checked_sub(1).map(|k| sw[k].lower.as_str()) == before);
+        let anchored = same_kind.iter().find(|(j, _)| {
+            before.is_some() && j.checked_sub(1).map(|k| sw[k].lower.as_str()) == before
+        });
         if let Some((j, _)) = anchored.or(same_kind.first()) {
             contrast = Some(Contrast {
                 kind: if year {
@@ -391,8 +418,8 @@ const SUPERLATIVES: &[(&str, &str)] = &[
 ];
 
 const ORDINAL_WORDS: &[&str] = &[
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-    "tenth", "eleventh", "twelfth",
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "eleventh", "twelfth",
 ];
 
 /// The claim's superlative is reversed in the sentence: its opposite stands there and it does
@@ -477,21 +504,62 @@ mod tests {
     use super::*;
 
     /// One row: claim, sentence, title, and what the named check must say.
-    fn check(claim: &str, sentence: &str, title: &str, want: &str, got: impl Fn(&PairChecks) -> String) {
+    fn check(
+        claim: &str,
+        sentence: &str,
+        title: &str,
+        want: &str,
+        got: impl Fn(&PairChecks) -> String,
+    ) {
         let c = compare(claim, sentence, title);
         assert_eq!(got(&c), want, "{claim:?} vs {sentence:?}: {c:?}");
     }
 
     #[test]
     fn names_swapped_after_the_same_word_are_contrasted() {
-        let contrast = |c: &PairChecks| c.contrast.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        let contrast = |c: &PairChecks| {
+            c.contrast
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        };
         for (claim, sentence, title, want) in [
-            ("Paris is the capital of Germany.", "Paris is the capital and largest city of France.", "Paris", "says France, not Germany"),
-            ("The Eiffel Tower is located in Berlin.", "The Eiffel Tower is a wrought-iron lattice tower in Paris, France.", "Eiffel Tower", "says Paris, not Berlin"),
-            ("Mount Everest is the highest mountain on Earth.", "Mount Everest is Earth's highest mountain above sea level.", "Mount Everest", ""),
-            ("Albert Einstein was born in Germany.", "Albert Einstein was a German-born theoretical physicist.", "Albert Einstein", ""),
-            ("Charles Darwin was a French naturalist.", "Charles Darwin was an English naturalist and biologist.", "Charles Darwin", "says English, not French"),
-            ("The Serengeti is located in South Africa.", "The Serengeti is a national park in northern Tanzania.", "Serengeti", "says Tanzania, not South Africa"),
+            (
+                "Paris is the capital of Germany.",
+                "Paris is the capital and largest city of France.",
+                "Paris",
+                "says France, not Germany",
+            ),
+            (
+                "The Eiffel Tower is located in Berlin.",
+                "The Eiffel Tower is a wrought-iron lattice tower in Paris, France.",
+                "Eiffel Tower",
+                "says Paris, not Berlin",
+            ),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "Mount Everest is Earth's highest mountain above sea level.",
+                "Mount Everest",
+                "",
+            ),
+            (
+                "Albert Einstein was born in Germany.",
+                "Albert Einstein was a German-born theoretical physicist.",
+                "Albert Einstein",
+                "",
+            ),
+            (
+                "Charles Darwin was a French naturalist.",
+                "Charles Darwin was an English naturalist and biologist.",
+                "Charles Darwin",
+                "says English, not French",
+            ),
+            (
+                "The Serengeti is located in South Africa.",
+                "The Serengeti is a national park in northern Tanzania.",
+                "Serengeti",
+                "says Tanzania, not South Africa",
+            ),
         ] {
             check(claim, sentence, title, want, contrast);
         }
@@ -504,15 +572,38 @@ mod tests {
                 "{} {} {}",
                 c.number_match,
                 c.number_mismatch,
-                c.contrast.as_ref().map(|c| c.to_string()).unwrap_or_default()
+                c.contrast
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
             )
         };
         for (claim, sentence, want) in [
-            ("The tower was completed in 1887.", "The tower was completed in 1889 for the fair.", "false true says 1889, not 1887"),
-            ("The tower was completed in 1889.", "The tower was completed in 1889 for the fair.", "true false "),
-            ("The city has 3,000 bridges.", "The city has 3000 bridges.", "true false "),
-            ("The city has 300 bridges.", "It was founded in 1200 and has 450 bridges.", "false true says 450, not 300"),
-            ("The city has 300 bridges.", "The city has many bridges.", "false false "),
+            (
+                "The tower was completed in 1887.",
+                "The tower was completed in 1889 for the fair.",
+                "false true says 1889, not 1887",
+            ),
+            (
+                "The tower was completed in 1889.",
+                "The tower was completed in 1889 for the fair.",
+                "true false ",
+            ),
+            (
+                "The city has 3,000 bridges.",
+                "The city has 3000 bridges.",
+                "true false ",
+            ),
+            (
+                "The city has 300 bridges.",
+                "It was founded in 1200 and has 450 bridges.",
+                "false true says 450, not 300",
+            ),
+            (
+                "The city has 300 bridges.",
+                "The city has many bridges.",
+                "false false ",
+            ),
         ] {
             check(claim, sentence, "", want, row);
         }
@@ -525,16 +616,43 @@ mod tests {
                 "{} {} {}",
                 c.superlative_flip,
                 c.ordinal_mismatch,
-                c.contrast.as_ref().map(|c| c.to_string()).unwrap_or_default()
+                c.contrast
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
             )
         };
         for (claim, sentence, want) in [
-            ("The Pacific is the smallest ocean.", "The Pacific Ocean is the largest and deepest ocean.", "true false says largest, not smallest"),
-            ("K2 is the highest mountain.", "K2 is the second-highest mountain on Earth.", "true false says second-highest, not highest"),
-            ("K2 is the second highest mountain.", "K2 is the second-highest mountain on Earth.", "false false "),
-            ("Everest is the highest mountain.", "Everest is Earth's highest mountain.", "false false "),
-            ("Obama was the 42nd president.", "Obama was the 44th president of the United States.", "false true says 44th, not 42nd"),
-            ("Obama was the 44th president.", "Obama was the 44th president of the United States.", "false false "),
+            (
+                "The Pacific is the smallest ocean.",
+                "The Pacific Ocean is the largest and deepest ocean.",
+                "true false says largest, not smallest",
+            ),
+            (
+                "K2 is the highest mountain.",
+                "K2 is the second-highest mountain on Earth.",
+                "true false says second-highest, not highest",
+            ),
+            (
+                "K2 is the second highest mountain.",
+                "K2 is the second-highest mountain on Earth.",
+                "false false ",
+            ),
+            (
+                "Everest is the highest mountain.",
+                "Everest is Earth's highest mountain.",
+                "false false ",
+            ),
+            (
+                "Obama was the 42nd president.",
+                "Obama was the 44th president of the United States.",
+                "false true says 44th, not 42nd",
+            ),
+            (
+                "Obama was the 44th president.",
+                "Obama was the 44th president of the United States.",
+                "false false ",
+            ),
         ] {
             check(claim, sentence, "", want, row);
         }
@@ -544,11 +662,31 @@ mod tests {
     fn negation_and_hedges() {
         let row = |c: &PairChecks| format!("{} {}", c.negation_mismatch, c.hedged);
         for (claim, sentence, want) in [
-            ("The Great Wall is visible from the Moon.", "The Great Wall is not visible from the Moon.", "true false"),
-            ("The Great Wall isn't visible from the Moon.", "The Great Wall is not visible from the Moon.", "false false"),
-            ("Coffee causes cancer.", "Coffee may cause cancer.", "false true"),
-            ("Coffee causes cancer.", "No study found that coffee causes cancer.", "true false"),
-            ("The vaccine causes autism.", "The vaccine does not cause autism; studies found no link.", "true false"),
+            (
+                "The Great Wall is visible from the Moon.",
+                "The Great Wall is not visible from the Moon.",
+                "true false",
+            ),
+            (
+                "The Great Wall isn't visible from the Moon.",
+                "The Great Wall is not visible from the Moon.",
+                "false false",
+            ),
+            (
+                "Coffee causes cancer.",
+                "Coffee may cause cancer.",
+                "false true",
+            ),
+            (
+                "Coffee causes cancer.",
+                "No study found that coffee causes cancer.",
+                "true false",
+            ),
+            (
+                "The vaccine causes autism.",
+                "The vaccine does not cause autism; studies found no link.",
+                "true false",
+            ),
         ] {
             check(claim, sentence, "", want, row);
         }
@@ -556,13 +694,39 @@ mod tests {
 
     #[test]
     fn the_subject_of_the_sentence_and_the_document() {
-        let row = |c: &PairChecks| format!("{} {}", c.subject_in_title, c.sentence_subject_in_claim);
+        let row =
+            |c: &PairChecks| format!("{} {}", c.subject_in_title, c.sentence_subject_in_claim);
         for (claim, sentence, title, want) in [
-            ("Mount Everest is the highest mountain on Earth.", "Mount Everest is Earth's highest mountain above sea level.", "Mount Everest", "true true"),
-            ("Mount Everest is the highest mountain on Earth.", "K2 is the second-highest mountain on Earth, after Mount Everest.", "K2", "false false"),
-            ("Mount Everest is the highest mountain on Earth.", "It lies in the Himalayas.", "Mount Everest", "true true"),
-            ("Paris is the capital of Germany.", "Berlin is the capital and largest city of Germany.", "Berlin", "false false"),
-            ("Masks reduce transmission.", "Face masks reduced transmission in the study.", "Face masks and transmission", "true false"),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "Mount Everest is Earth's highest mountain above sea level.",
+                "Mount Everest",
+                "true true",
+            ),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "K2 is the second-highest mountain on Earth, after Mount Everest.",
+                "K2",
+                "false false",
+            ),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "It lies in the Himalayas.",
+                "Mount Everest",
+                "true true",
+            ),
+            (
+                "Paris is the capital of Germany.",
+                "Berlin is the capital and largest city of Germany.",
+                "Berlin",
+                "false false",
+            ),
+            (
+                "Masks reduce transmission.",
+                "Face masks reduced transmission in the study.",
+                "Face masks and transmission",
+                "true false",
+            ),
         ] {
             check(claim, sentence, title, want, row);
         }
@@ -578,12 +742,32 @@ mod tests {
         };
         for (claim, sentence, title, want) in [
             // content words: mount, everest, highest, mountain, earth
-            ("Mount Everest is the highest mountain on Earth.", "It is the highest mountain on Earth.", "Mount Everest", "1.00 0.60 0.40 1.00 false"),
-            ("Mount Everest is the highest mountain on Earth.", "The Soviet Union moved whole populations.", "Population transfer in the Soviet Union", "0.00 0.00 0.00 0.00 false"),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "It is the highest mountain on Earth.",
+                "Mount Everest",
+                "1.00 0.60 0.40 1.00 false",
+            ),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "The Soviet Union moved whole populations.",
+                "Population transfer in the Soviet Union",
+                "0.00 0.00 0.00 0.00 false",
+            ),
             // "reduce" / "reduced": no stemming beyond plurals, 2 of 3 words.
-            ("Masks reduce transmission.", "Face masks reduced transmission in the study.", "", "0.67 0.67 0.00 1.00 false"),
+            (
+                "Masks reduce transmission.",
+                "Face masks reduced transmission in the study.",
+                "",
+                "0.67 0.67 0.00 1.00 false",
+            ),
             // An acronym is not the ordinary word: ICE (the agency) is not sea ice.
-            ("ICE agents fail to meet quotas.", "Sea ice forms as seawater freezes.", "Sea ice", "0.00 0.00 0.00 0.00 false"),
+            (
+                "ICE agents fail to meet quotas.",
+                "Sea ice forms as seawater freezes.",
+                "Sea ice",
+                "0.00 0.00 0.00 0.00 false",
+            ),
         ] {
             check(claim, sentence, title, want, row);
         }

@@ -78,7 +78,11 @@ pub struct JudgeArgs {
     #[arg(long, default_value_t = 0.15)]
     relevance_threshold: f32,
     /// Where to write the judge artifact.
-    #[arg(long, value_name = "FILE", default_value = "crates/verify/model/judge.json")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "crates/verify/model/judge.json"
+    )]
     out: PathBuf,
 }
 
@@ -139,7 +143,11 @@ pub fn run(ctx: &Context, args: JudgeArgs) -> CmdResult {
         relevant: s.relevant,
         weight: 1.0,
     };
-    let mut train: Vec<Example> = chosen.iter().filter(|s| !held(s)).map(|s| example(s)).collect();
+    let mut train: Vec<Example> = chosen
+        .iter()
+        .filter(|s| !held(s))
+        .map(|s| example(s))
+        .collect();
     // Each source weighs the same in the fit, whatever its size: Check-COVID's retrieval
     // brings tens of thousands of irrelevant sentences, the encyclopedia claims a few hundred
     // pairs, and neither kind of claim should drown the other.
@@ -237,7 +245,11 @@ fn add_negations(ctx: &Context, scored: &mut Vec<Scored>) -> Result<(), Failure>
         .map(|s| (s.claim.as_str(), s.sentence.as_str()))
         .collect();
     let probs = stance.score(&pairs)?;
-    scored.extend(made.into_iter().zip(probs).map(|(s, model)| Scored { model, ..s }));
+    scored.extend(
+        made.into_iter()
+            .zip(probs)
+            .map(|(s, model)| Scored { model, ..s }),
+    );
     Ok(())
 }
 
@@ -246,12 +258,18 @@ fn add_negations(ctx: &Context, scored: &mut Vec<Scored>) -> Result<(), Failure>
 fn negate(claim: &str) -> Option<String> {
     use factually_analyze::words::words;
     let ws = words(claim);
-    if ws.iter().any(|w| matches!(w.lower.as_str(), "not" | "no" | "never") || w.lower.ends_with("n't")) {
+    if ws
+        .iter()
+        .any(|w| matches!(w.lower.as_str(), "not" | "no" | "never") || w.lower.ends_with("n't"))
+    {
         return None;
     }
-    let verb = ws
-        .iter()
-        .find(|w| matches!(w.lower.as_str(), "is" | "are" | "was" | "were" | "has" | "have" | "had"))?;
+    let verb = ws.iter().find(|w| {
+        matches!(
+            w.lower.as_str(),
+            "is" | "are" | "was" | "were" | "has" | "have" | "had"
+        )
+    })?;
     Some(format!("{} not{}", &claim[..verb.end], &claim[verb.end..]))
 }
 
@@ -282,7 +300,11 @@ fn held_out_scores(
         if relevant == s.relevant {
             relevance_right += 1.0;
         }
-        let want = if s.relevant { s.stance } else { Stance::Neutral };
+        let want = if s.relevant {
+            s.stance
+        } else {
+            Stance::Neutral
+        };
         let judged = if relevant {
             model.stance(&e.features).stance()
         } else {
@@ -318,9 +340,10 @@ fn read_examples(path: &Path) -> Result<Vec<Scored>, Failure> {
         if line.trim().is_empty() {
             continue;
         }
-        out.push(serde_json::from_str(&line).map_err(|e| {
-            Failure::usage(format!("{} line {}: {e}", path.display(), i + 1))
-        })?);
+        out.push(
+            serde_json::from_str(&line)
+                .map_err(|e| Failure::usage(format!("{} line {}: {e}", path.display(), i + 1)))?,
+        );
     }
     Ok(out)
 }
@@ -331,10 +354,13 @@ fn excluded_articles(paths: &[PathBuf]) -> Result<HashSet<String>, Failure> {
     for path in paths {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-                Failure::usage(format!("{} line {}: {e}", path.display(), i + 1))
-            })?;
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .map_err(|e| Failure::usage(format!("{} line {}: {e}", path.display(), i + 1)))?;
             if let Some(a) = v["article"].as_str() {
                 out.insert(a.to_lowercase());
             }
@@ -384,7 +410,8 @@ fn score_examples(
             judge: &raw,
             options: VerifyOptions::default(),
         };
-        let bar = ProgressBar::new(claims.len() as u64).with_style(bar_style("encyclopedia claims"));
+        let bar =
+            ProgressBar::new(claims.len() as u64).with_style(bar_style("encyclopedia claims"));
         for c in &claims {
             let doc = &wiki[&c.key];
             let first = &doc.text[c.first_sentence.0..c.first_sentence.1];
@@ -427,7 +454,8 @@ fn score_examples(
         }
         bar.finish_and_clear();
     }
-    if let (Some(claims_path), Some(corpus_path)) = (&args.check_covid_train, &args.check_covid_corpus)
+    if let (Some(claims_path), Some(corpus_path)) =
+        (&args.check_covid_train, &args.check_covid_corpus)
     {
         inputs.push(file_record(claims_path)?);
         inputs.push(file_record(corpus_path)?);
@@ -463,13 +491,17 @@ fn score_examples(
             for e in &v.evidence {
                 let cord = cord_of
                     .entry(e.doc_id.clone())
-                    .or_insert_with(|| kb.document(&e.doc_id).ok().flatten().and_then(|d| d.meta.external_id))
+                    .or_insert_with(|| {
+                        kb.document(&e.doc_id)
+                            .ok()
+                            .flatten()
+                            .and_then(|d| d.meta.external_id)
+                    })
                     .clone();
                 let gold = cord.as_deref() == Some(c.cord_id.as_str());
-                let in_rationale = rationale
-                    .iter()
-                    .filter(|_| gold)
-                    .find(|r| !r.is_empty() && (e.quote.contains(**r) || r.contains(e.quote.trim())));
+                let in_rationale = rationale.iter().filter(|_| gold).find(|r| {
+                    !r.is_empty() && (e.quote.contains(**r) || r.contains(e.quote.trim()))
+                });
                 if let Some(r) = in_rationale {
                     seen.insert(r);
                 }
@@ -478,12 +510,19 @@ fn score_examples(
                     claim: c.claim.clone(),
                     sentence: e.quote.clone(),
                     title: e.title.clone(),
-                    stance: if in_rationale.is_some() { label } else { Stance::Neutral },
+                    stance: if in_rationale.is_some() {
+                        label
+                    } else {
+                        Stance::Neutral
+                    },
                     relevant: gold,
                     model: e.model_probabilities,
                 });
             }
-            let title = corpus.get(&c.cord_id).map(|a| a.title.clone()).unwrap_or_default();
+            let title = corpus
+                .get(&c.cord_id)
+                .map(|a| a.title.clone())
+                .unwrap_or_default();
             let missing: Vec<&str> = rationale
                 .iter()
                 .filter(|r| !r.is_empty() && !seen.contains(**r))

@@ -3,12 +3,12 @@
 
 mod bench;
 mod check_cmd;
+mod judge_train;
 mod kb_cmd;
 mod llm;
 mod output;
 mod runtime;
 mod serve_cmd;
-mod judge_train;
 mod train_cmd;
 mod verify_cmd;
 mod web;

@@ -288,12 +288,20 @@ fn the_default_knowledge_base_is_built_on_first_use() {
     // Plain claims the judge used to get wrong: a lead sentence's claim is supported, a
     // swapped name is refuted with the detail named, and unrelated articles are never cited.
     // Everest was refuted (by sentences saying the claim) before the judge.
-    let everest = json(d, &["verify", "Mount Everest is the highest mountain on Earth."], 0);
+    let everest = json(
+        d,
+        &["verify", "Mount Everest is the highest mountain on Earth."],
+        0,
+    );
     assert_eq!(everest["verdict"]["label"], "supported", "{everest}");
     assert!(
-        everest["evidence"].as_array().unwrap().iter().any(|e| e["title"] == "Mount Everest"
-            && e["stance"] == "support"
-            && e["relevant"] == true),
+        everest["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["title"] == "Mount Everest"
+                && e["stance"] == "support"
+                && e["relevant"] == true),
         "{everest}"
     );
     let paris = json(d, &["verify", "Paris is the capital of Germany."], 0);
@@ -324,7 +332,10 @@ fn the_default_knowledge_base_is_built_on_first_use() {
     assert!(summary.contains("do not cover"), "{summary}");
     let plain = json(d, &["eval", "plain", "--limit", "4"], 0);
     assert_eq!(plain["n"], 4, "{plain}");
-    assert!(plain["extra"]["settled_right"].as_f64().is_some(), "{plain}");
+    assert!(
+        plain["extra"]["settled_right"].as_f64().is_some(),
+        "{plain}"
+    );
 
     // The README's first command: a full report, every quote grounded in the stored text.
     let r = json(d, &["check", "Why did Einstein fail math?"], 0);
@@ -487,18 +498,37 @@ fn a_judge_is_fitted_from_examples_and_broken_artifacts_are_refused() {
     let broken = d.join("broken.json");
     for (text, want) in [
         ("{", "EOF"),
-        (r#"{"features": ["x"], "mean": [], "scale": [], "relevance": {"weights": [], "bias": []}, "stance": {"weights": [], "bias": []}, "relevance_threshold": 0.5}"#, "features"),
+        (
+            r#"{"features": ["x"], "mean": [], "scale": [], "relevance": {"weights": [], "bias": []}, "stance": {"weights": [], "bias": []}, "relevance_threshold": 0.5}"#,
+            "features",
+        ),
     ] {
         std::fs::write(&broken, text).unwrap();
         let out = factually(
             d,
-            &["verify", "The sky is blue.", "--judge-model", broken.to_str().unwrap()],
+            &[
+                "verify",
+                "The sky is blue.",
+                "--judge-model",
+                broken.to_str().unwrap(),
+            ],
         );
         assert_eq!(out.status.code(), Some(2), "{text}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("broken.json") && stderr.contains(want), "{stderr}");
+        assert!(
+            stderr.contains("broken.json") && stderr.contains(want),
+            "{stderr}"
+        );
     }
-    let missing = factually(d, &["verify", "The sky is blue.", "--judge-model", "/nonexistent/judge.json"]);
+    let missing = factually(
+        d,
+        &[
+            "verify",
+            "The sky is blue.",
+            "--judge-model",
+            "/nonexistent/judge.json",
+        ],
+    );
     assert_eq!(missing.status.code(), Some(2));
 
     // A stance model directory that is not an NLI model, or no model at all.

@@ -85,8 +85,7 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(
-        (1..=10).contains(&resumed)
-            && log.contains("check(s) that a stopped server was running"),
+        (1..=10).contains(&resumed) && log.contains("check(s) that a stopped server was running"),
         "the restarted server takes the dead one's checks at once, not when their leases \
          run out:\n{log}"
     );

@@ -226,7 +226,10 @@ pub const PLAIN_LABELS: [&str; 3] = ["supported", "refuted", "not_covered"];
 pub const BUNDLED_PLAIN_CLAIMS: &str = include_str!("../data/plain-claims.jsonl");
 
 /// Reads a plain-claims file; `None` reads the suite compiled into the binary.
-pub fn plain_claims(path: Option<&Path>, skip_bad: bool) -> Result<Loaded<PlainClaim>, DatasetError> {
+pub fn plain_claims(
+    path: Option<&Path>,
+    skip_bad: bool,
+) -> Result<Loaded<PlainClaim>, DatasetError> {
     let bundled = Path::new("crates/eval/data/plain-claims.jsonl");
     let text = match path {
         Some(p) => read(p)?,
@@ -402,7 +405,11 @@ mod tests {
         let suite = plain_claims(None, false).unwrap();
         assert!(suite.skipped.is_empty());
         assert!(suite.items.len() >= 150, "{}", suite.items.len());
-        for (kind, expected) in [("lead", "supported"), ("swap", "refuted"), ("detail", "not_covered")] {
+        for (kind, expected) in [
+            ("lead", "supported"),
+            ("swap", "refuted"),
+            ("detail", "not_covered"),
+        ] {
             let of: Vec<&PlainClaim> = suite.items.iter().filter(|c| c.kind == kind).collect();
             assert_eq!(of.len() * 3, suite.items.len(), "{kind}");
             assert!(of.iter().all(|c| c.expected == expected), "{kind}");

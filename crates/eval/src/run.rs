@@ -477,7 +477,11 @@ pub fn plain(
             match verifier.verify(&c.claim) {
                 Err(e) => failed(&c.id, &c.claim, &c.expected, true, &e),
                 Ok(v) => {
-                    let cited = v.evidence.iter().filter(|e| e.stance != Stance::Neutral).count();
+                    let cited = v
+                        .evidence
+                        .iter()
+                        .filter(|e| e.stance != Stance::Neutral)
+                        .count();
                     Prediction {
                         id: c.id.clone(),
                         claim: c.claim.clone(),
@@ -510,7 +514,9 @@ pub fn plain(
     let (refuted, _) = share(&|g| g == "refuted");
     let uncovered_citing = predictions
         .iter()
-        .filter(|p| p.gold == "not_covered" && p.details["decisive_evidence"].as_u64().unwrap_or(0) > 0)
+        .filter(|p| {
+            p.gold == "not_covered" && p.details["decisive_evidence"].as_u64().unwrap_or(0) > 0
+        })
         .count();
     let extra = json!({
         "settled_right": settled,

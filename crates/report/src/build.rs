@@ -769,7 +769,11 @@ fn follow_ups(
     }
     // Then the subjects of the best-ranked sources: what the input is about.
     for v in &input.statements {
-        for e in v.evidence.iter().filter(|e| e.source_rank == 0 && e.relevant) {
+        for e in v
+            .evidence
+            .iter()
+            .filter(|e| e.source_rank == 0 && e.relevant)
+        {
             push(
                 format!("What else is documented about {}?", e.title),
                 &mut out,
@@ -780,7 +784,11 @@ fn follow_ups(
         push(as_question_about(&p.text), &mut out);
     }
     for v in &input.presuppositions {
-        for e in v.evidence.iter().filter(|e| e.source_rank == 0 && e.relevant) {
+        for e in v
+            .evidence
+            .iter()
+            .filter(|e| e.source_rank == 0 && e.relevant)
+        {
             if out.len() < 3 {
                 push(
                     format!("What else is documented about {}?", e.title),

@@ -66,7 +66,10 @@ fn read(path: &Path) -> Result<Vec<u8>, StanceError> {
 }
 
 /// Which logits are entailment and contradiction, from `id2label` (keys are the indices).
-fn label_indices(config: &serde_json::Value, path: &Path) -> Result<(usize, usize, usize), StanceError> {
+fn label_indices(
+    config: &serde_json::Value,
+    path: &Path,
+) -> Result<(usize, usize, usize), StanceError> {
     let map = config
         .get("id2label")
         .and_then(|m| m.as_object())
@@ -78,7 +81,10 @@ fn label_indices(config: &serde_json::Value, path: &Path) -> Result<(usize, usiz
             .parse()
             .map_err(|_| model_error(path, format!("id2label key {index:?} is not a number")))?;
         if index >= map.len() {
-            return Err(model_error(path, format!("id2label index {index} out of range")));
+            return Err(model_error(
+                path,
+                format!("id2label index {index} out of range"),
+            ));
         }
         let label = label.as_str().unwrap_or_default().to_lowercase();
         if label.starts_with("entail") {
@@ -103,14 +109,17 @@ impl ExternalModel {
     /// Loads a model directory, or says which file is missing or wrong.
     pub fn from_dir(dir: &Path) -> Result<Self, StanceError> {
         if !dir.is_dir() {
-            return Err(model_error(dir, "not a directory with config.json, tokenizer.json and model.safetensors"));
+            return Err(model_error(
+                dir,
+                "not a directory with config.json, tokenizer.json and model.safetensors",
+            ));
         }
         let config_path = dir.join("config.json");
         let weights_path = dir.join("model.safetensors");
         let tokenizer_path = dir.join("tokenizer.json");
         let config_bytes = read(&config_path)?;
-        let config: serde_json::Value = serde_json::from_slice(&config_bytes)
-            .map_err(|e| model_error(&config_path, e))?;
+        let config: serde_json::Value =
+            serde_json::from_slice(&config_bytes).map_err(|e| model_error(&config_path, e))?;
         let (entailment, contradiction, labels) = label_indices(&config, &config_path)?;
         let architecture = config
             .get("model_type")
@@ -204,9 +213,11 @@ impl ExternalModel {
                     classifier.forward(&pooler.forward(&cls)?.tanh()?)?
                 }
                 Network::Roberta(m) => m.forward(&batch.ids, &batch.mask, &batch.types)?,
-                Network::Deberta(m) => {
-                    m.forward(&batch.ids, Some(batch.types.clone()), Some(batch.mask.clone()))?
-                }
+                Network::Deberta(m) => m.forward(
+                    &batch.ids,
+                    Some(batch.types.clone()),
+                    Some(batch.mask.clone()),
+                )?,
             };
             let probs = candle_nn::ops::softmax(&logits, 1)?.to_vec2::<f32>()?;
             for p in probs {
@@ -342,7 +353,10 @@ mod tests {
             let m = ExternalModel::from_dir(dir.path()).unwrap_or_else(|e| panic!("{arch}: {e}"));
             assert_eq!(m.files.architecture, arch);
             let p = m
-                .score(&[("The sky is blue.", "The sky is green."), ("Paris is in France.", "Paris is the capital of France.")])
+                .score(&[
+                    ("The sky is blue.", "The sky is green."),
+                    ("Paris is in France.", "Paris is the capital of France."),
+                ])
                 .unwrap();
             assert_eq!(p.len(), 2);
             for p in p {
@@ -358,13 +372,34 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             write_model(dir.path(), "bert");
             setup(dir.path());
-            let err = ExternalModel::from_dir(dir.path()).err().expect("refused").to_string();
+            let err = ExternalModel::from_dir(dir.path())
+                .err()
+                .expect("refused")
+                .to_string();
             assert!(err.contains(want), "{want}: {err}");
         };
-        check(&|d| std::fs::remove_file(d.join("model.safetensors")).unwrap(), "model.safetensors");
-        check(&|d| std::fs::write(d.join("model.safetensors"), b"not safetensors").unwrap(), "model.safetensors");
-        check(&|d| std::fs::write(d.join("tokenizer.json"), b"{").unwrap(), "tokenizer");
-        check(&|d| std::fs::write(d.join("config.json"), config("gpt2", nli_labels()).to_string()).unwrap(), "gpt2");
+        check(
+            &|d| std::fs::remove_file(d.join("model.safetensors")).unwrap(),
+            "model.safetensors",
+        );
+        check(
+            &|d| std::fs::write(d.join("model.safetensors"), b"not safetensors").unwrap(),
+            "model.safetensors",
+        );
+        check(
+            &|d| std::fs::write(d.join("tokenizer.json"), b"{").unwrap(),
+            "tokenizer",
+        );
+        check(
+            &|d| {
+                std::fs::write(
+                    d.join("config.json"),
+                    config("gpt2", nli_labels()).to_string(),
+                )
+                .unwrap()
+            },
+            "gpt2",
+        );
         check(
             &|d| {
                 std::fs::write(
@@ -375,7 +410,9 @@ mod tests {
             },
             "no entailment and contradiction",
         );
-        let missing = ExternalModel::from_dir(Path::new("/nonexistent/model")).err().unwrap();
+        let missing = ExternalModel::from_dir(Path::new("/nonexistent/model"))
+            .err()
+            .unwrap();
         assert!(missing.to_string().contains("/nonexistent/model"));
     }
 }

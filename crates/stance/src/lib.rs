@@ -242,7 +242,14 @@ impl StanceModel {
                 f.scores
                     .into_iter()
                     .map(|(k, [support, refute, neutral])| {
-                        (k, StanceProbs { support, refute, neutral })
+                        (
+                            k,
+                            StanceProbs {
+                                support,
+                                refute,
+                                neutral,
+                            },
+                        )
                     })
                     .collect()
             })

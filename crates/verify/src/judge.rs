@@ -243,7 +243,9 @@ impl std::str::FromStr for JudgeMode {
             "full" => Ok(Self::Full),
             "relevance" => Ok(Self::Relevance),
             "model" => Ok(Self::Model),
-            _ => Err(format!("unknown judge mode {s:?}: full, relevance or model")),
+            _ => Err(format!(
+                "unknown judge mode {s:?}: full, relevance or model"
+            )),
         }
     }
 }
@@ -402,7 +404,10 @@ pub fn fit(examples: &[Example], config: FitConfig, relevance_threshold: f32) ->
         relevance: fit_linear(
             &relevance_data,
             2,
-            &FEATURES.iter().map(|f| relevance_feature(f)).collect::<Vec<_>>(),
+            &FEATURES
+                .iter()
+                .map(|f| relevance_feature(f))
+                .collect::<Vec<_>>(),
             config,
         ),
         stance: fit_linear(&stance_data, 3, &vec![true; n], config),
@@ -427,7 +432,11 @@ fn fit_linear(
     let total: f32 = class_weight.iter().sum();
     let present = class_weight.iter().filter(|w| **w > 0.0).count().max(1) as f32;
     for w in &mut class_weight {
-        *w = if *w > 0.0 { total / (present * *w) } else { 0.0 };
+        *w = if *w > 0.0 {
+            total / (present * *w)
+        } else {
+            0.0
+        };
     }
     let mut weights = vec![vec![0.0f32; n]; classes];
     let mut bias = vec![0.0f32; classes];

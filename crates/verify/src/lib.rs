@@ -317,7 +317,9 @@ impl Verifier<'_> {
             .map(|(&(rank, start, end), model)| {
                 let r = &ranked[rank];
                 let quote = &r.document.text[start..end];
-                let j = self.judge.judge(claim, quote, &r.document.meta.title, model);
+                let j = self
+                    .judge
+                    .judge(claim, quote, &r.document.meta.title, model);
                 let p = j.probs;
                 Evidence {
                     doc_id: r.document.meta.id.clone(),
