@@ -29,14 +29,16 @@ pub struct ModelFiles {
     pub tokenizer_sha256: String,
 }
 
+// One value per loaded model: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Network {
     Bert {
         model: bert::BertModel,
         pooler: Linear,
         classifier: Linear,
     },
-    Roberta(xlm_roberta::XLMRobertaForSequenceClassification),
-    Deberta(debertav2::DebertaV2SeqClassificationModel),
+    Roberta(Box<xlm_roberta::XLMRobertaForSequenceClassification>),
+    Deberta(Box<debertav2::DebertaV2SeqClassificationModel>),
 }
 
 /// A loaded external cross-encoder.
@@ -150,17 +152,17 @@ impl ExternalModel {
             }
             "roberta" | "xlm-roberta" => {
                 let c: xlm_roberta::Config = serde_json::from_value(config.clone()).map_err(typed)?;
-                Network::Roberta(
+                Network::Roberta(Box::new(
                     xlm_roberta::XLMRobertaForSequenceClassification::new(labels, &c, vb.clone())
                         .map_err(load)?,
-                )
+                ))
             }
             "deberta-v2" => {
                 let c: debertav2::Config = serde_json::from_value(config.clone()).map_err(typed)?;
-                Network::Deberta(
+                Network::Deberta(Box::new(
                     debertav2::DebertaV2SeqClassificationModel::load(vb.pp("deberta"), &c, None)
                         .map_err(load)?,
-                )
+                ))
             }
             other => {
                 return Err(model_error(

@@ -129,6 +129,8 @@ fn pair_key(claim: &str, evidence: &str) -> String {
     factually_core::sha256_hex(format!("{claim}\u{0}{evidence}").as_bytes())[..32].to_string()
 }
 
+// One value per loaded model: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Backend {
     /// factually's own: the base MiniLM's frozen layers and the trained upper layers and head.
     Bundled {
@@ -137,7 +139,7 @@ enum Backend {
         tokenizer: Tokenizer,
     },
     /// A user's NLI cross-encoder ([`external`]).
-    External(external::ExternalModel),
+    External(Box<external::ExternalModel>),
 }
 
 impl StanceModel {
@@ -218,7 +220,7 @@ impl StanceModel {
             training: serde_json::to_value(&model.files).unwrap_or_default(),
         };
         Ok(Self {
-            backend: Backend::External(model),
+            backend: Backend::External(Box::new(model)),
             meta,
             gate: Mutex::new(()),
             cache: None,

@@ -458,8 +458,8 @@ fn fit_linear(
                 .collect();
             let p = softmax(&logits);
             let scale = w * class_weight[*y] / norm;
-            for c in 0..classes {
-                let g = (p[c] - if c == *y { 1.0 } else { 0.0 }) * scale;
+            for (c, pc) in p.iter().enumerate() {
+                let g = (pc - if c == *y { 1.0 } else { 0.0 }) * scale;
                 let row = c * (n + 1);
                 for j in (0..n).filter(|&j| used[j]) {
                     grad[row + j] += g * x[j];
@@ -467,10 +467,10 @@ fn fit_linear(
                 grad[row + n] += g;
             }
         }
-        for c in 0..classes {
+        for (c, wc) in weights.iter().enumerate() {
             let row = c * (n + 1);
-            for j in 0..n {
-                grad[row + j] += config.l2 * weights[c][j];
+            for (j, w) in wc.iter().enumerate() {
+                grad[row + j] += config.l2 * w;
             }
         }
         let lr = config.learning_rate * (1.0 - b2.powi(step as i32)).sqrt()
