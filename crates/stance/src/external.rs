@@ -5,7 +5,7 @@
 //! neutral. The bundled model is small because it has to run on two cores; a user with a
 //! stronger NLI model (an MNLI/FEVER-trained DeBERTa, say) plugs it in with `--stance-model DIR`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device, Module};
 use candle_nn::{Linear, VarBuilder};
@@ -129,10 +129,11 @@ impl ExternalModel {
             .unwrap_or_default()
             .to_string();
         let weights = read(&weights_path)?;
+        let weights_sha256 = factually_core::sha256_hex(&weights);
         let tokenizer_bytes = read(&tokenizer_path)?;
         let tokenizer = pair_tokenizer(&tokenizer_path, MAX_TOKENS)?;
         let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(weights.clone(), DType::F32, &device)
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
             .map_err(|e| model_error(&weights_path, e))?;
         let typed = |e: serde_json::Error| model_error(&config_path, e);
         let load = |e: candle_core::Error| model_error(&weights_path, e);
@@ -184,16 +185,10 @@ impl ExternalModel {
                 dir: dir.display().to_string(),
                 architecture,
                 config_sha256: factually_core::sha256_hex(&config_bytes),
-                weights_sha256: factually_core::sha256_hex(&weights),
+                weights_sha256,
                 tokenizer_sha256: factually_core::sha256_hex(&tokenizer_bytes),
             },
         })
-    }
-
-    /// The directory a `--stance-model` value names, if it is one.
-    pub fn looks_like_dir(value: &str) -> Option<PathBuf> {
-        let p = PathBuf::from(value);
-        (p.is_dir() || p.join("config.json").exists()).then_some(p)
     }
 
     /// Scores pairs: softmax over the model's labels, every label other than entailment and

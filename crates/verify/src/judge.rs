@@ -208,12 +208,20 @@ impl JudgeModel {
 
     /// Probability that the sentence addresses the claim.
     pub fn relevance(&self, x: &[f32]) -> f32 {
-        self.relevance.probabilities(&self.standardise(x))[1]
+        self.relevance_of(&self.standardise(x))
     }
 
     /// Stance probabilities of a relevant sentence.
     pub fn stance(&self, x: &[f32]) -> StanceProbs {
-        let p = self.stance.probabilities(&self.standardise(x));
+        self.stance_of(&self.standardise(x))
+    }
+
+    fn relevance_of(&self, z: &[f32]) -> f32 {
+        self.relevance.probabilities(z)[1]
+    }
+
+    fn stance_of(&self, z: &[f32]) -> StanceProbs {
+        let p = self.stance.probabilities(z);
         StanceProbs {
             support: p[0],
             refute: p[1],
@@ -285,8 +293,8 @@ impl Judge {
     /// Judges one pair from the stance model's probabilities for it.
     pub fn judge(&self, claim: &str, sentence: &str, title: &str, model: StanceProbs) -> Judgement {
         let checks = compare(claim, sentence, title);
-        let x = features(&model, &checks);
-        let relevance = self.model.relevance(&x);
+        let z = self.model.standardise(&features(&model, &checks));
+        let relevance = self.model.relevance_of(&z);
         let relevant = self.mode == JudgeMode::Model || relevance >= self.model.relevance_threshold;
         let probs = match (relevant, self.mode) {
             (false, _) => StanceProbs {
@@ -294,7 +302,7 @@ impl Judge {
                 refute: 0.0,
                 neutral: 1.0,
             },
-            (true, JudgeMode::Full) => self.model.stance(&x),
+            (true, JudgeMode::Full) => self.model.stance_of(&z),
             (true, _) => model,
         };
         let contrast = checks.contrast.filter(|_| probs.stance() == Stance::Refute);
