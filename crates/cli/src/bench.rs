@@ -100,11 +100,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> CmdResult {
 
     // 1. Check-COVID corpus build, in a child process.
     let cc_data = keep.unwrap_or_else(|| scratch.path().join("check-covid"));
-    if !DataDir::new(&cc_data)
-        .kb_dir(&KbName::parse("check-covid")?)
-        .join("kb.json")
-        .is_file()
-    {
+    if !DataDir::new(&cc_data).has_kb(&KbName::parse("check-covid")?) {
         let args = [
             "--data-dir",
             path_str(&cc_data)?,

@@ -7,9 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use factually_analyze::{analyze, validate_bytes, validate_input, Analysis};
+use factually_engine::{
+    CheckRequest, CheckSession, LlmFlags, LlmProvider, Settings, StanceChoice, WebConfig,
+};
 use factually_kb::KbName;
-use factually_report::{render, report_schema, Checker, OfferedSources, Progress, Report};
-use factually_verify::{Verifier, VerifyOptions};
+use factually_report::{render, report_schema, Report};
+use factually_verify::VerifyOptions;
 
 use crate::output::print_json;
 use crate::runtime::Context;
@@ -150,163 +153,65 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
         Some(d) => valid_date(d)?,
         None => today(),
     };
-    let pipeline = Pipeline::new(ctx, &args.pipeline, !args.urls.is_empty())?;
-    let report = pipeline.run(ctx, &input, &checked_on, &args.urls, &|_| {})?;
+    let session = args.pipeline.session(ctx, !args.urls.is_empty(), None)?;
+    let report = session.check(
+        &CheckRequest {
+            input: &input,
+            checked_on: &checked_on,
+            urls: &args.urls,
+        },
+        &|_| {},
+    )?;
     print_report(&report, format);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Everything a check needs that does not change from one check to the next: resolved once
-/// by `check`, and once per server by `serve`.
-pub struct Pipeline {
-    kb: KbName,
-    search_kb: bool,
-    search_web: bool,
-    documents: usize,
-    stance: factually_stance::StanceModel,
-    judge: factually_verify::Judge,
-    llm: Option<crate::llm::LlmSettings>,
-    web: crate::web::WebConfig,
-    allow_private_hosts: bool,
-    max_pages: usize,
-    /// The searched knowledge base, kept open between checks (opening the default one reads
-    /// its vectors, about a quarter of a second) and reopened when a commit changed it.
-    opened: std::sync::Mutex<Option<OpenedKb>>,
-}
-
-/// A knowledge base as opened, with the modification time of its last commit then.
-struct OpenedKb {
-    committed: Option<std::time::SystemTime>,
-    kb: std::sync::Arc<factually_kb::KnowledgeBase>,
-}
-
-impl Pipeline {
-    /// Resolves the options and the config file and loads the stance model. `with_urls`: the
-    /// checks come with pages of their own, so without `--sources` only those are used.
-    pub fn new(ctx: &Context, args: &PipelineArgs, with_urls: bool) -> Result<Self, Failure> {
-        let sources = if args.sources.is_empty() && !with_urls {
+impl PipelineArgs {
+    /// The check session these flags and the config file describe: the models are loaded and
+    /// every setting checked before it returns. `with_urls`: the checks come with pages of
+    /// their own, so without `--sources` only those are used. `runtime`: the caller's async
+    /// runtime (`serve`), else the session starts its own.
+    pub fn session(
+        &self,
+        ctx: &Context,
+        with_urls: bool,
+        runtime: Option<tokio::runtime::Handle>,
+    ) -> Result<CheckSession, Failure> {
+        let sources = if self.sources.is_empty() && !with_urls {
             vec![SourceKind::Kb]
         } else {
-            args.sources.clone()
+            self.sources.clone()
         };
-        let kb = KbName::parse(&args.kb)?;
-        let stance = crate::verify_cmd::load_stance(ctx, args.stance_model.as_deref())?;
         // The config file is read once, before any work: a malformed one is refused up front.
         let config = crate::web::ConfigFile::read(ctx)?;
-        let llm = config.llm.resolve(crate::llm::LlmFlags {
-            kind: args.llm,
-            url: &args.llm_url,
-            model: &args.llm_model,
-            jury: &args.jury,
+        let llm = config.llm.resolve(LlmFlags {
+            provider: self.llm.map(|kind| match kind {
+                LlmKind::OpenaiCompat => LlmProvider::OpenaiCompat,
+                LlmKind::Gguf => LlmProvider::Gguf,
+            }),
+            url: self.llm_url.as_deref(),
+            model: self.llm_model.as_deref(),
+            jury: &self.jury,
         })?;
-        Ok(Self {
-            kb,
+        let settings = Settings {
+            data: ctx.data.clone(),
+            cache: ctx.cache.clone(),
+            kb: KbName::parse(&self.kb)?,
             search_kb: sources.contains(&SourceKind::Kb),
             search_web: sources.contains(&SourceKind::Web),
-            documents: args.documents.clamp(1, 50),
-            stance,
-            judge: crate::verify_cmd::load_judge(None, factually_verify::JudgeMode::Full)?,
+            documents: self.documents,
+            stance: StanceChoice::parse(self.stance_model.as_deref()),
+            judge_model: None,
             llm,
             web: config.web.with_env(),
-            allow_private_hosts: args.allow_private_hosts,
-            max_pages: args.max_pages,
-            opened: std::sync::Mutex::new(None),
+            allow_private_hosts: self.allow_private_hosts,
+            max_pages: self.max_pages,
+            build_progress: Some(std::sync::Arc::new(crate::runtime::default_kb_progress())),
+        };
+        Ok(match runtime {
+            Some(handle) => CheckSession::with_runtime(settings, handle)?,
+            None => CheckSession::new(settings)?,
         })
-    }
-
-    /// The searched knowledge base: the one opened for an earlier check unless a commit
-    /// (`kb add`) has changed it since.
-    fn searched_kb(
-        &self,
-        ctx: &Context,
-    ) -> Result<std::sync::Arc<factually_kb::KnowledgeBase>, Failure> {
-        let meta = ctx.data.kb_dir(&self.kb).join("index").join("meta.json");
-        let committed = || std::fs::metadata(&meta).and_then(|m| m.modified()).ok();
-        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(o) = opened.as_ref().filter(|o| o.committed == committed()) {
-            return Ok(o.kb.clone());
-        }
-        let kb = std::sync::Arc::new(ctx.open_kb(&self.kb)?);
-        *opened = Some(OpenedKb {
-            committed: committed(),
-            kb: kb.clone(),
-        });
-        Ok(kb)
-    }
-
-    /// The knowledge base checks search (built on first use when it is the default one), so
-    /// a server can prepare it before taking checks.
-    pub fn open_kb(&self, ctx: &Context) -> Result<(), Failure> {
-        if self.search_kb {
-            self.searched_kb(ctx)?;
-        }
-        Ok(())
-    }
-
-    /// Checks one input, telling `progress` about each step.
-    pub fn run(
-        &self,
-        ctx: &Context,
-        input: &str,
-        checked_on: &str,
-        urls: &[String],
-        progress: &dyn Fn(Progress),
-    ) -> Result<Report, Failure> {
-        let (offered, web_kb) = if self.search_web || !urls.is_empty() {
-            let web = self.web.sources(
-                ctx,
-                self.allow_private_hosts,
-                self.search_web,
-                self.max_pages,
-            )?;
-            let analysis = analyze(validate_input(input)?);
-            if self.search_web {
-                progress(Progress::Searching {
-                    queries: factually_fetch::queries_for(&analysis, crate::web::QUERIES),
-                });
-            }
-            let (offered, kb) =
-                crate::web::gather_for_check(ctx, &web, &analysis, urls, self.search_web)?;
-            progress(Progress::Fetched {
-                pages: offered.documents.len(),
-            });
-            (offered, Some(kb))
-        } else {
-            (OfferedSources::default(), None)
-        };
-        // Without `kb` among the sources the knowledge base is never searched, so the web KB
-        // stands in for it (and the default KB is not built just to be ignored).
-        let kb = match (self.search_kb, web_kb) {
-            (false, Some(web)) => std::sync::Arc::new(web),
-            _ => self.searched_kb(ctx)?,
-        };
-        let checker = Checker {
-            verifier: Verifier {
-                kb: &kb,
-                embedder: if self.search_kb {
-                    ctx.embedder_for(&kb)?
-                } else {
-                    None
-                },
-                stance: &self.stance,
-                judge: &self.judge,
-                options: VerifyOptions {
-                    documents: self.documents,
-                    ..VerifyOptions::default()
-                },
-            },
-            kb_name: self.kb.to_string(),
-            search_kb: self.search_kb,
-            offered,
-        };
-        let mut report = checker.check_with_progress(input, checked_on, progress)?;
-        if let Some(settings) = &self.llm {
-            progress(Progress::WritingWithModel {
-                models: settings.models(),
-            });
-            crate::llm::write(ctx, &mut report, &self.stance, settings)?;
-        }
-        Ok(report)
     }
 }
 
@@ -395,8 +300,8 @@ pub fn run_schema(command: SchemaCommand) -> CmdResult {
 
 /// `factually fetch URL`: what the fetcher makes of one page, without storing it.
 pub fn run_fetch(ctx: &Context, args: FetchArgs) -> CmdResult {
-    let config = crate::web::WebConfig::load(ctx)?;
-    let web = config.sources(ctx, args.allow_private_hosts, false, 1)?;
+    let config: WebConfig = crate::web::ConfigFile::read(ctx)?.web.with_env();
+    let web = config.sources(&ctx.data, args.allow_private_hosts, false, 1)?;
     let page = crate::web::runtime()?
         .block_on(web.fetcher.fetch(&args.url))
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.url))?;

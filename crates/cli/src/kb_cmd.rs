@@ -96,7 +96,7 @@ pub fn run_kb(ctx: &Context, cmd: KbCommand) -> CmdResult {
 
 fn add(ctx: &Context, paths: &[PathBuf], name: &KbName, no_dense: bool) -> CmdResult {
     let started = Instant::now();
-    let kb = if name.as_str() == DEFAULT_KB || ctx.data.kb_dir(name).join("kb.json").is_file() {
+    let kb = if name.as_str() == DEFAULT_KB || ctx.data.has_kb(name) {
         ctx.open_kb(name)?
     } else {
         let (scope, embedder): (DenseScope, Option<&dyn Embedder>) = if no_dense {

@@ -5,7 +5,6 @@ mod bench;
 mod check_cmd;
 mod judge_train;
 mod kb_cmd;
-mod llm;
 mod output;
 mod runtime;
 mod serve_cmd;
@@ -128,10 +127,15 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             {
                 2
             }
-            _ if matches!(
-                error.downcast_ref::<factually_report::CheckError>(),
-                Some(factually_report::CheckError::Input(_))
-            ) =>
+            _ if error
+                .downcast_ref::<factually_engine::CheckError>()
+                .is_some_and(factually_engine::CheckError::is_input) =>
+            {
+                2
+            }
+            _ if error
+                .downcast_ref::<factually_engine::SetupError>()
+                .is_some_and(factually_engine::SetupError::is_usage) =>
             {
                 2
             }

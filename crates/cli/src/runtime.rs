@@ -55,7 +55,7 @@ impl Context {
             return self.default_kb();
         }
         let dir = self.data.kb_dir(name);
-        if !dir.join("kb.json").is_file() {
+        if !KnowledgeBase::exists(&dir) {
             return Err(factually_kb::KbError::NotFound {
                 name: name.to_string(),
                 dir: self.data.root().to_path_buf(),
@@ -67,28 +67,33 @@ impl Context {
 
     pub fn default_kb(&self) -> anyhow::Result<KnowledgeBase> {
         let embedder = self.embedder()?;
-        let bar = ProgressBar::hidden();
-        let kb = ensure_default_kb(
+        let progress = default_kb_progress();
+        Ok(ensure_default_kb(
             &self.data,
             &self.cache,
             embedder,
             &now_rfc3339(),
-            |p| match p {
-                BuildProgress::Fetching => {
-                    eprintln!("factually: building the default knowledge base (Wikipedia vital-article summaries, once)...")
-                }
-                BuildProgress::Indexing {
-                    total_passages_to_embed,
-                } => {
-                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                    bar.set_length(total_passages_to_embed as u64);
-                    bar.set_style(bar_style("embedding"));
-                }
-                BuildProgress::Embedded(n) => bar.set_position(n as u64),
-                BuildProgress::Committing => bar.finish_and_clear(),
-            },
-        )?;
-        Ok(kb)
+            progress,
+        )?)
+    }
+}
+
+/// Tells the user about a first-use build of the default knowledge base: a line, then a bar.
+pub fn default_kb_progress() -> impl Fn(BuildProgress) + Send + Sync {
+    let bar = ProgressBar::hidden();
+    move |p| match p {
+        BuildProgress::Fetching => {
+            eprintln!("factually: building the default knowledge base (Wikipedia vital-article summaries, once)...")
+        }
+        BuildProgress::Indexing {
+            total_passages_to_embed,
+        } => {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_length(total_passages_to_embed as u64);
+            bar.set_style(bar_style("embedding"));
+        }
+        BuildProgress::Embedded(n) => bar.set_position(n as u64),
+        BuildProgress::Committing => bar.finish_and_clear(),
     }
 }
 
@@ -100,8 +105,4 @@ pub fn bar_style(what: &str) -> ProgressStyle {
     .progress_chars("=> ")
 }
 
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("formattable")
-}
+pub use factually_engine::now_rfc3339;

@@ -9,14 +9,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
-use factually_kb::KbName;
-use factually_report::{Progress, Report};
+use factually_engine::env;
 use factually_store::SqliteStore;
-use factually_web::{Engine, EngineError, Site};
+use factually_web::Site;
 
-use crate::check_cmd::{Pipeline, PipelineArgs};
+use crate::check_cmd::PipelineArgs;
 use crate::runtime::Context;
-use crate::web::env;
 use crate::{CmdResult, Failure};
 
 #[derive(Args, Debug)]
@@ -35,39 +33,6 @@ pub struct ServeArgs {
     base_url: Option<String>,
     #[command(flatten)]
     pipeline: PipelineArgs,
-}
-
-/// The real pipeline behind the site.
-struct PipelineEngine {
-    ctx: Context,
-    pipeline: Pipeline,
-}
-
-impl Engine for PipelineEngine {
-    fn run(
-        &self,
-        input: &str,
-        checked_on: &str,
-        progress: &dyn Fn(Progress),
-    ) -> Result<Report, EngineError> {
-        self.pipeline
-            .run(&self.ctx, input, checked_on, &[], progress)
-            .map_err(|f| {
-                let message = format!("{:#}", f.error);
-                if f.code == 2 {
-                    EngineError::Input(message)
-                } else {
-                    EngineError::Failed(message)
-                }
-            })
-    }
-
-    fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)> {
-        let kb = KbName::parse(kb).ok()?;
-        let id = factually_core::DocId::parse(doc_id)?;
-        let (_, doc) = self.ctx.data.find_document(&id, Some(&kb)).ok()??;
-        Some((doc.meta.title, doc.text))
-    }
 }
 
 /// The key that signs CSRF tokens: made once per data directory and kept there, readable by
@@ -116,17 +81,18 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
         config.stripe_webhook_secret = Some(secret);
     }
     config.workers = config.workers.clamp(1, 64);
-    let pipeline = Pipeline::new(&ctx, &args.pipeline, false)?;
-    // Build or open the knowledge base and load the models before taking checks, so a missing
-    // model stops the server at once instead of failing every check.
-    pipeline.open_kb(&ctx)?;
-    ctx.embedder()?;
-    let root = ctx.data.root().to_path_buf();
-    let secret = site_secret(&root)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let session = args
+        .pipeline
+        .session(&ctx, false, Some(runtime.handle().clone()))?;
+    // Build or open the knowledge base and load the models before taking checks, so a missing
+    // model stops the server at once instead of failing every check.
+    session.prepare()?;
+    let root = ctx.data.root().to_path_buf();
+    let secret = site_secret(&root)?;
     let store = runtime
         .block_on(SqliteStore::open(&root.join("factually.db")))
         .with_context(|| format!("opening {}", root.join("factually.db").display()))?;
@@ -137,8 +103,13 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
             error: anyhow::anyhow!("cannot listen on {}: {e}", args.addr),
         })?;
     let listening = listener.local_addr().unwrap_or(args.addr);
-    let engine = Arc::new(PipelineEngine { ctx, pipeline });
-    let site = Site::new(Arc::new(store), engine, config, listening, secret);
+    let site = Site::new(
+        Arc::new(store),
+        Arc::new(session),
+        config,
+        listening,
+        secret,
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let _workers = factually_web::spawn_workers(&site, runtime.handle().clone(), stop.clone());
     eprintln!(

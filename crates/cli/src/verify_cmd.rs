@@ -47,7 +47,7 @@ fn read_claim(arg: &str) -> Result<String, Failure> {
     }
     let mut bytes = Vec::new();
     std::io::stdin()
-        .take(factually_verify::MAX_CLAIM_BYTES as u64 * 4 + 1)
+        .take(factually_verify::MAX_CLAIM_CHARS as u64 * 4 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Failure::usage(format!("reading the claim from stdin: {e}")))?;
     String::from_utf8(bytes).map_err(|_| Failure::usage("the claim on stdin is not UTF-8"))
@@ -210,35 +210,17 @@ pub fn load_judge(
     artifact: Option<&Path>,
     mode: factually_verify::JudgeMode,
 ) -> Result<factually_verify::Judge, Failure> {
-    let model = match artifact {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::usage(format!("reading {}: {e}", path.display())))?;
-            factually_verify::JudgeModel::from_json(&text)
-                .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?
-        }
-        None => factually_verify::JudgeModel::bundled()?,
-    };
-    Ok(factually_verify::Judge { model, mode })
+    Ok(factually_engine::load_judge(artifact, mode)?)
 }
 
 /// The stance model: the bundled one (no value, or `bundled`), a Hugging Face NLI
 /// cross-encoder in a directory, or an artifact file from `factually train stance`. A model
 /// that cannot be loaded is a usage error naming the file and the problem.
 pub fn load_stance(ctx: &Context, artifact: Option<&Path>) -> Result<StanceModel, Failure> {
-    let refused = |e: factually_stance::StanceError| Failure::usage(format!("--stance-model: {e}"));
-    Ok(match artifact {
-        None => StanceModel::bundled(&ctx.cache)?,
-        Some(p) if p.as_os_str() == "bundled" => StanceModel::bundled(&ctx.cache)?,
-        Some(p) if p.is_dir() => StanceModel::from_dir(p).map_err(refused)?,
-        Some(p) if p.is_file() => StanceModel::from_file(&ctx.cache, p).map_err(refused)?,
-        Some(p) => {
-            return Err(Failure::usage(format!(
-                "--stance-model {}: no such file or directory (give `bundled`, a directory holding a Hugging Face NLI model's config.json, tokenizer.json and model.safetensors, or a file from `factually train stance`)",
-                p.display()
-            )))
-        }
-    })
+    Ok(factually_engine::load_stance(
+        &ctx.cache,
+        &factually_engine::StanceChoice::parse(artifact),
+    )?)
 }
 
 fn claims_file(args: &EvalArgs) -> Result<&Path, Failure> {
@@ -518,7 +500,7 @@ pub(crate) fn corpus_kb(ctx: &Context, corpus: &Path) -> Result<KnowledgeBase, F
     let hash = factually_core::sha256_hex(&bytes);
     let name = KbName::parse(&format!("eval-{}", &hash[..12]))?;
     let dir = ctx.data.kb_dir(&name);
-    if dir.join("kb.json").is_file() {
+    if KnowledgeBase::exists(&dir) {
         return Ok(KnowledgeBase::open(&dir)?);
     }
     eprintln!(

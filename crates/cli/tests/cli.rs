@@ -561,8 +561,8 @@ fn verify_refuses_empty_and_absurd_claims() {
         assert!(stderr.contains("claim"), "{stderr}");
         assert!(!stderr.contains("panicked"));
     }
-    let long = "word ".repeat(400);
+    let long = "word ".repeat(401);
     let out = factually(d, &["verify", &long]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 1000 bytes"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 2000 characters"));
 }

@@ -46,15 +46,20 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
             answer["id"].as_str().unwrap().to_string()
         })
         .collect();
+    // Kill once every check has left the queue and some are still running. On two cores a
+    // check with nothing relevant to read can finish before the last one has started, so
+    // "all ten running at once" is not something the test can wait for.
     let deadline = Instant::now() + Duration::from_secs(120);
     let at_kill = loop {
         let now = statuses(&server, &ids);
-        if now.iter().all(|s| s == "running") {
+        let queued = now.iter().filter(|s| *s == "queued").count();
+        let running = now.iter().filter(|s| *s == "running").count();
+        if queued == 0 && running > 0 {
             break now;
         }
         assert!(
-            Instant::now() < deadline,
-            "no check started: {}",
+            Instant::now() < deadline && (queued > 0 || running > 0),
+            "the checks never ran together: {now:?}\n{}",
             server.log()
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -75,8 +80,9 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         std::thread::sleep(Duration::from_millis(250));
     }
     eprintln!("all 10 done {:?} after the restart", restarted.elapsed());
-    // All ten were running at the last poll, but one can finish in the moment between that
-    // poll and the kill: the restarted server resumes every check that was still running.
+    // A check running at the last poll can finish in the moment between that poll and the
+    // kill: the restarted server resumes every check that was still running.
+    let running_at_kill = at_kill.iter().filter(|s| *s == "running").count();
     let log = server.log();
     let resumed: usize = log
         .split("resuming ")
@@ -85,7 +91,8 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(
-        (1..=10).contains(&resumed) && log.contains("check(s) that a stopped server was running"),
+        (1..=running_at_kill).contains(&resumed)
+            && log.contains("check(s) that a stopped server was running"),
         "the restarted server takes the dead one's checks at once, not when their leases \
          run out:\n{log}"
     );
@@ -101,18 +108,24 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         10,
         "no check lost or duplicated"
     );
-    let resumed: usize = ids
+    let says_resumed: usize = ids
         .iter()
-        .map(|id| {
+        .zip(&at_kill)
+        .map(|(id, status_at_kill)| {
             let (status, events) = server
                 .request("GET", &format!("/api/checks/{id}/events"), None)
                 .unwrap();
             assert_eq!(status, 200);
-            usize::from(events.contains("Resumed (attempt 2"))
+            let said = events.contains("Resumed (attempt 2");
+            assert!(
+                !said || status_at_kill == "running",
+                "only a check that was running when the server died is resumed: {events}"
+            );
+            usize::from(said)
         })
         .sum();
     assert_eq!(
-        resumed, 10,
+        says_resumed, resumed,
         "every check interrupted by the kill says it resumed"
     );
 }

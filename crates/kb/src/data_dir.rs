@@ -61,6 +61,11 @@ impl DataDir {
         self.root.join("kb").join(name.as_str())
     }
 
+    /// Whether a knowledge base of this name exists here.
+    pub fn has_kb(&self, name: &KbName) -> bool {
+        KnowledgeBase::exists(&self.kb_dir(name))
+    }
+
     /// Names of the knowledge bases present, sorted.
     pub fn list(&self) -> Vec<KbName> {
         let Ok(entries) = std::fs::read_dir(self.root.join("kb")) else {
@@ -68,7 +73,7 @@ impl DataDir {
         };
         let mut names: Vec<KbName> = entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("kb.json").is_file())
+            .filter(|e| KnowledgeBase::exists(&e.path()))
             .filter_map(|e| KbName::parse(&e.file_name().to_string_lossy()).ok())
             .collect();
         names.sort_by(|a, b| a.0.cmp(&b.0));

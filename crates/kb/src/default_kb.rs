@@ -74,7 +74,7 @@ pub fn ensure_default_kb(
 ) -> Result<KnowledgeBase, KbError> {
     let name = KbName::parse(DEFAULT_KB)?;
     let dir = data.kb_dir(&name);
-    if dir.join("kb.json").is_file() {
+    if KnowledgeBase::exists(&dir) {
         match KnowledgeBase::open(&dir) {
             // Built by an older factually: it is derived data, so rebuild it.
             Err(KbError::Outdated { .. }) => {

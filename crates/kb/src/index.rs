@@ -307,6 +307,33 @@ impl KnowledgeBase {
         Self::open(dir)
     }
 
+    /// Whether `dir` holds a complete knowledge base (one that [`KnowledgeBase::open`] can
+    /// try): its config file is written last, so a half-created one does not count.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(CONFIG_FILE).is_file()
+    }
+
+    /// Opens the knowledge base in `dir`, creating it with `config()` when there is none.
+    pub fn open_or_create(dir: &Path, config: impl FnOnce() -> KbConfig) -> Result<Self, KbError> {
+        if Self::exists(dir) {
+            Self::open(dir)
+        } else {
+            Self::create(dir, config())
+        }
+    }
+
+    /// The commit this view shows; every commit raises it by one.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether this view still shows the last commit on disk; when not, opening the knowledge
+    /// base again shows what was added since. Cheap: it reads the index's small meta file.
+    pub fn is_current(&self) -> bool {
+        self.generation_on_disk()
+            .is_ok_and(|on_disk| on_disk == self.generation)
+    }
+
     pub fn config(&self) -> &KbConfig {
         &self.config
     }

@@ -120,22 +120,23 @@ impl Checker<'_> {
         checked_on: &str,
         progress: &dyn Fn(Progress),
     ) -> Result<Report, CheckError> {
-        let started = Instant::now();
         let input = validate_input(input)?;
         let t = Instant::now();
         let analysis = analyze(input);
-        let analyze_ms = ms(t);
-        self.check_analysis(&analysis, checked_on, started, analyze_ms, progress)
+        self.check_analysed(&analysis, ms(t), checked_on, progress)
     }
 
-    fn check_analysis(
+    /// Checks an input that was validated and analysed already (`analyze_ms` is what the
+    /// analysis took, for the report's timings): a caller that needed the analysis before the
+    /// check (for web search queries) does not pay for it twice.
+    pub fn check_analysed(
         &self,
         analysis: &Analysis,
-        checked_on: &str,
-        started: Instant,
         analyze_ms: f64,
+        checked_on: &str,
         progress: &dyn Fn(Progress),
     ) -> Result<Report, CheckError> {
+        let started = Instant::now();
         let statement_texts: Vec<&str> =
             if analysis.statements.is_empty() && analysis.presuppositions.is_empty() {
                 vec![analysis.input.as_str()]
@@ -242,7 +243,7 @@ impl Checker<'_> {
             stance: timings.stance,
             aggregate: timings.aggregate,
             write: ms(t),
-            total: ms(started) + self.offered.gather_ms,
+            total: ms(started) + analyze_ms + self.offered.gather_ms,
         };
         Ok(report)
     }

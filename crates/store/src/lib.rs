@@ -14,13 +14,18 @@
 //! `(check, run)`, nothing is written twice. A run that keeps failing stops after
 //! [`MAX_ATTEMPTS`] and the check is marked `failed` with the reason.
 
+mod postgres;
 mod sqlite;
+#[cfg(feature = "test-cluster")]
+pub mod test_cluster;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Attempts of one run before a check is marked failed.
@@ -39,7 +44,61 @@ pub enum StoreError {
     LeaseLost(String),
     #[error("a stored value is malformed: {0}")]
     Corrupt(String),
+    #[error("the database has schema version {found}, newer than this build of factually knows ({known}): run the newer factually, or point this one at another database")]
+    NewerSchema { found: i64, known: i64 },
 }
+
+/// Opens the store a `--database-url` names: `postgres://...` (or `postgresql://...`) is a
+/// PostgreSQL database, anything else a SQLite file path (`sqlite://` prefix optional).
+pub async fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PgStore::connect(url).await?));
+    }
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    Ok(Box::new(
+        SqliteStore::open(std::path::Path::new(path)).await?,
+    ))
+}
+
+/// Stops before migrating a database that a newer build has migrated further than this one
+/// knows: running old code on a newer schema could lose data. `applied` is the highest
+/// migration recorded in the database, if any.
+pub(crate) fn check_schema(
+    applied: Option<i64>,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<(), StoreError> {
+    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    match applied {
+        Some(found) if found > known => Err(StoreError::NewerSchema { found, known }),
+        _ => Ok(()),
+    }
+}
+
+/// The highest migration recorded in the database; `None` when it was never migrated (there
+/// is no table to read then).
+pub(crate) fn applied_migration(
+    read: Result<Option<i64>, sqlx::Error>,
+) -> Result<Option<i64>, StoreError> {
+    match read {
+        Ok(v) => Ok(v),
+        Err(sqlx::Error::Database(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads the database's migration level and refuses one newer than this build (see
+/// [`check_schema`]). A macro, because the query is the same text on both backends but
+/// sqlx's executors are not generic enough to share one function.
+macro_rules! refuse_newer_schema {
+    ($pool:expr, $migrator:expr) => {{
+        let read =
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations")
+                .fetch_one($pool)
+                .await;
+        crate::check_schema(crate::applied_migration(read)?, $migrator)
+    }};
+}
+pub(crate) use refuse_newer_schema;
 
 /// Where a check is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +265,11 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<StoredReport>, StoreError>;
     /// Takes the oldest queued job, or one whose lease ran out (its worker died), for `lease`.
     async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError>;
+    /// Resolves when another process may have queued work. A backend that cannot tell
+    /// (SQLite) never resolves: its workers find new work by polling.
+    async fn work_queued(&self) {
+        std::future::pending::<()>().await
+    }
     /// The owners of the leases on running checks (a server restarted after a crash looks
     /// for its predecessor's among them).
     async fn lease_owners(&self) -> Result<Vec<String>, StoreError>;
@@ -214,6 +278,9 @@ pub trait Store: Send + Sync {
     async fn expire_leases(&self, owner: &str) -> Result<u64, StoreError>;
     /// Extends a lease; [`StoreError::LeaseLost`] when another worker has the job now.
     async fn renew(&self, job: &Job, lease: Duration) -> Result<(), StoreError>;
+    /// Hands a running job back to the queue at once, as if it had never been claimed (the
+    /// attempt does not count): for a worker that stops before the check is done.
+    async fn release(&self, job: &Job) -> Result<(), StoreError>;
     /// Appends a progress event; returns its id.
     async fn event(&self, job: &Job, kind: &str, data: &str) -> Result<i64, StoreError>;
     /// Stores the report as version `job.run` and marks the check done, in one transaction.
@@ -237,6 +304,27 @@ pub trait Store: Send + Sync {
     async fn donations_since(&self, since: &str) -> Result<i64, StoreError>;
     /// A reader's report of an error in a check.
     async fn report_error(&self, id: &str, message: &str) -> Result<(), StoreError>;
+}
+
+pub(crate) fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// A fresh 6-hex-digit id; `salt` differs between retries after a collision.
+pub(crate) fn new_id(input: &str, salt: u32) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(input.as_bytes());
+    h.update(nanos.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    h.update(salt.to_le_bytes());
+    hex::encode(&h.finalize()[..3])
 }
 
 /// Now as RFC 3339 (UTC, second precision, so strings sort in time order).

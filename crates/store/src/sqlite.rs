@@ -6,10 +6,9 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -17,8 +16,8 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 use crate::{
-    now_rfc3339, CheckRecord, CheckSummary, Donation, Event, FinishedReport, Job, NewCheck, Status,
-    Store, StoreError, StoredReport, Submitted, MAX_ATTEMPTS,
+    new_id, now_rfc3339, unix_ms, CheckRecord, CheckSummary, Donation, Event, FinishedReport, Job,
+    NewCheck, Status, Store, StoreError, StoredReport, Submitted, MAX_ATTEMPTS,
 };
 
 /// A [`Store`] in one SQLite file.
@@ -32,27 +31,6 @@ const CHECK_COLUMNS: &str =
 const SUMMARY_SELECT: &str = "SELECT c.id, c.input, c.topic, c.slug, c.status, c.created_at, \
      r.label, r.rating, r.created_at AS checked_at FROM checks c LEFT JOIN reports r \
      ON r.check_id = c.id AND r.version = (SELECT MAX(version) FROM reports WHERE check_id = c.id)";
-
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-/// A fresh 6-hex-digit id; `salt` differs between retries after a collision.
-fn new_id(input: &str, salt: u32) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(input.as_bytes());
-    h.update(nanos.to_le_bytes());
-    h.update(std::process::id().to_le_bytes());
-    h.update(salt.to_le_bytes());
-    hex::encode(&h.finalize()[..3])
-}
 
 fn check_record(row: &SqliteRow) -> Result<CheckRecord, StoreError> {
     Ok(CheckRecord {
@@ -108,7 +86,9 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        crate::refuse_newer_schema!(&pool, &migrator)?;
+        migrator.run(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -290,6 +270,26 @@ impl Store for SqliteStore {
              AND run = ?4 AND attempts = ?5 AND status = 'running'",
         )
         .bind(unix_ms() + lease.as_millis() as i64)
+        .bind(&job.check_id)
+        .bind(&job.owner)
+        .bind(i64::from(job.run))
+        .bind(i64::from(job.attempt))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::LeaseLost(job.check_id.clone()));
+        }
+        Ok(())
+    }
+
+    async fn release(&self, job: &Job) -> Result<(), StoreError> {
+        let updated = sqlx::query(
+            "UPDATE checks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, \
+             lease_until = NULL, updated_at = ?1 WHERE id = ?2 AND lease_owner = ?3 \
+             AND run = ?4 AND attempts = ?5 AND status = 'running'",
+        )
+        .bind(now_rfc3339())
         .bind(&job.check_id)
         .bind(&job.owner)
         .bind(i64::from(job.run))

@@ -36,7 +36,7 @@ pub enum VerifyError {
     #[error("the claim is empty")]
     EmptyClaim,
     #[error(
-        "the claim is {0} bytes long; a claim is one statement of at most {MAX_CLAIM_BYTES} bytes"
+        "the claim is {0} characters long; a claim is one statement of at most {MAX_CLAIM_CHARS} characters"
     )]
     ClaimTooLong(usize),
     #[error("the claim has no words to check")]
@@ -47,8 +47,9 @@ pub enum VerifyError {
     Stance(#[from] StanceError),
 }
 
-/// Longest accepted claim.
-pub const MAX_CLAIM_BYTES: usize = 1_000;
+/// Longest accepted claim: the input limit of `check`, so that a statement of any input
+/// `check` accepts is a claim `verify` accepts (one set of limits for every stage).
+pub const MAX_CLAIM_CHARS: usize = factually_analyze::MAX_INPUT_CHARS;
 
 /// Knobs of the pipeline; the defaults are what the evaluations report.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -170,8 +171,9 @@ pub fn validate_claim(claim: &str) -> Result<&str, VerifyError> {
     if claim.is_empty() {
         return Err(VerifyError::EmptyClaim);
     }
-    if claim.len() > MAX_CLAIM_BYTES {
-        return Err(VerifyError::ClaimTooLong(claim.len()));
+    let chars = claim.chars().count();
+    if chars > MAX_CLAIM_CHARS {
+        return Err(VerifyError::ClaimTooLong(chars));
     }
     if !claim.chars().any(char::is_alphabetic) {
         return Err(VerifyError::NoWords);
@@ -520,7 +522,7 @@ mod tests {
             Err(VerifyError::NoWords)
         ));
         assert!(matches!(
-            validate_claim(&"word ".repeat(300)),
+            validate_claim(&"word ".repeat(MAX_CLAIM_CHARS / 5 + 1)),
             Err(VerifyError::ClaimTooLong(_))
         ));
         assert_eq!(

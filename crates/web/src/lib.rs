@@ -33,8 +33,8 @@ use serde::Deserialize;
 
 pub use worker::spawn_workers;
 
-/// What runs a check: the real pipeline, supplied by the binary (which owns the knowledge
-/// bases, models and configuration). Called on a worker thread; it may block for seconds.
+/// What runs a check: the real pipeline ([`factually_engine::CheckSession`]), or a stand-in in
+/// tests and benchmarks. Called on a worker thread; it may block for seconds.
 pub trait Engine: Send + Sync + 'static {
     /// Checks `input` on `checked_on` (`YYYY-MM-DD`), telling `progress` about each step.
     fn run(
@@ -56,10 +56,43 @@ pub enum EngineError {
     /// not help.
     #[error("{0}")]
     Input(String),
-    /// Anything else (a model that failed to load, an unreadable knowledge base): worth
-    /// another attempt.
+    /// A failure another attempt may get past (a model that failed to load, a busy knowledge
+    /// base).
     #[error("{0}")]
     Failed(String),
+    /// A failure that will happen again however often the check is tried (the knowledge base
+    /// is missing or damaged): the check is marked failed at once, with the reason.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl Engine for factually_engine::CheckSession {
+    fn run(
+        &self,
+        input: &str,
+        checked_on: &str,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Report, EngineError> {
+        let request = factually_engine::CheckRequest {
+            input,
+            checked_on,
+            urls: &[],
+        };
+        self.check(&request, progress).map_err(|e| {
+            let message = e.to_string();
+            if e.is_input() {
+                EngineError::Input(message)
+            } else if e.is_retryable() {
+                EngineError::Failed(message)
+            } else {
+                EngineError::Permanent(message)
+            }
+        })
+    }
+
+    fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)> {
+        factually_engine::CheckSession::stored_text(self, kb, doc_id)
+    }
 }
 
 /// The `[site]` table of the config file.

@@ -222,6 +222,9 @@ fn run_job(site: &Arc<Site>, handle: &Handle, job: Job) {
         Ok(report) => handle.block_on(site.store.complete(&job, finished(&report))),
         Err(e) => {
             let retry = matches!(e, EngineError::Failed(_));
+            if matches!(e, EngineError::Permanent(_)) {
+                tracing::warn!("check {} failed for good: {e}", job.check_id);
+            }
             handle
                 .block_on(site.store.fail(&job, &e.to_string(), retry))
                 .map(|status| {

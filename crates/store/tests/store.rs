@@ -1,19 +1,72 @@
-//! The SQLite store: the queue's guarantees (a crashed worker's job is taken again, a stale
-//! worker cannot write, retries end), repeated questions, re-checks, search and donations.
+//! The store, on both backends: every test runs once on SQLite and once on PostgreSQL (a
+//! throw-away cluster; skipped with a note when PostgreSQL is not installed, a failure with
+//! `FACTUALLY_REQUIRE_POSTGRES=1`). The queue's guarantees (a crashed worker's job is taken
+//! again, a stale worker cannot write, retries end, concurrent claims never share a check),
+//! repeated questions, re-checks, search, donations and schema versions.
 
 use std::time::Duration;
 
+use factually_store::test_cluster::TempPostgres;
 use factually_store::{
-    Donation, FinishedReport, Job, NewCheck, SourceRow, SqliteStore, Status, Store, StoreError,
-    MAX_ATTEMPTS,
+    Donation, FinishedReport, Job, NewCheck, PgStore, SourceRow, SqliteStore, Status, Store,
+    StoreError, MAX_ATTEMPTS,
 };
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("factually.db"))
-        .await
-        .unwrap();
-    (dir, store)
+/// A store to test, and how to open its database again.
+struct Backend {
+    store: Box<dyn Store>,
+    /// The SQLite file's directory, kept alive with the store.
+    _dir: Option<tempfile::TempDir>,
+    url: String,
+}
+
+impl Backend {
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("factually.db").display().to_string();
+        Self {
+            store: Box::new(SqliteStore::open(std::path::Path::new(&url)).await.unwrap()),
+            _dir: Some(dir),
+            url,
+        }
+    }
+
+    async fn postgres() -> Option<Self> {
+        let url = TempPostgres::shared()?.new_database().await;
+        Some(Self {
+            store: Box::new(PgStore::connect(&url).await.unwrap()),
+            _dir: None,
+            url,
+        })
+    }
+
+    async fn try_reopen(&self) -> Result<Box<dyn Store>, StoreError> {
+        factually_store::open(&self.url).await
+    }
+
+    async fn reopen(&self) -> Box<dyn Store> {
+        self.try_reopen().await.unwrap()
+    }
+
+    /// Records a migration this build does not know, as a newer factually would.
+    async fn pretend_newer_schema(&self) {
+        let sql = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                   VALUES (9999, 'from the future', TRUE, 'x', 0)";
+        if self.url.starts_with("postgres://") {
+            use sqlx::Connection as _;
+            let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query(&sql.replace("'x'", "'\\x00'::bytea"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        } else {
+            use sqlx::Connection as _;
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", self.url))
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
 }
 
 fn new(input: &str, reuse_since: Option<&str>) -> NewCheck {
@@ -44,9 +97,8 @@ fn finished(summary: &str) -> FinishedReport {
 
 const LEASE: Duration = Duration::from_secs(30);
 
-#[tokio::test]
-async fn a_check_runs_through_the_queue_once() {
-    let (_dir, s) = store().await;
+async fn a_check_runs_through_the_queue_once(b: Backend) {
+    let s = &*b.store;
     let submitted = s
         .submit(new("Why did Einstein fail math", None))
         .await
@@ -88,9 +140,8 @@ async fn a_check_runs_through_the_queue_once() {
     assert_eq!(s.claim("w1", LEASE).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn a_dead_workers_job_is_taken_again_and_the_stale_worker_cannot_write() {
-    let (_dir, s) = store().await;
+async fn a_dead_workers_job_is_taken_again_and_the_stale_worker_cannot_write(b: Backend) {
+    let s = &*b.store;
     let id = s.submit(new("q", None)).await.unwrap().check.id;
     let dead = s.claim("dead", Duration::ZERO).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -121,9 +172,8 @@ async fn a_dead_workers_job_is_taken_again_and_the_stale_worker_cannot_write() {
     );
 }
 
-#[tokio::test]
-async fn the_leases_of_a_dead_owner_can_be_ended_at_once() {
-    let (_dir, s) = store().await;
+async fn the_leases_of_a_dead_owner_can_be_ended_at_once(b: Backend) {
+    let s = &*b.store;
     for q in ["a", "b", "c"] {
         s.submit(new(q, None)).await.unwrap();
     }
@@ -153,9 +203,8 @@ async fn the_leases_of_a_dead_owner_can_be_ended_at_once() {
     assert_eq!(s.lease_owners().await.unwrap(), ["alive", "new"]);
 }
 
-#[tokio::test]
-async fn interrupted_and_failing_runs_end_after_the_last_attempt() {
-    let (_dir, s) = store().await;
+async fn interrupted_and_failing_runs_end_after_the_last_attempt(b: Backend) {
+    let s = &*b.store;
     let crashing = s
         .submit(new("crashes the worker", None))
         .await
@@ -182,9 +231,10 @@ async fn interrupted_and_failing_runs_end_after_the_last_attempt() {
     assert_eq!(check.error.as_deref(), Some("the model crashed"));
 }
 
-#[tokio::test]
-async fn a_repeated_question_returns_the_recent_check_and_a_recheck_makes_a_new_version() {
-    let (_dir, s) = store().await;
+async fn a_repeated_question_returns_the_recent_check_and_a_recheck_makes_a_new_version(
+    b: Backend,
+) {
+    let s = &*b.store;
     let first = s
         .submit(new("Is the sky blue", Some("2000-01-01T00:00:00Z")))
         .await
@@ -239,24 +289,23 @@ async fn a_repeated_question_returns_the_recent_check_and_a_recheck_makes_a_new_
     ));
 }
 
-async fn done(s: &SqliteStore, input: &str, summary: &str) -> String {
+async fn done(s: &dyn Store, input: &str, summary: &str) -> String {
     let id = s.submit(new(input, None)).await.unwrap().check.id;
     let job: Job = s.claim("w", LEASE).await.unwrap().unwrap();
     s.complete(&job, finished(summary)).await.unwrap();
     id
 }
 
-#[tokio::test]
-async fn the_archive_searches_questions_and_summaries() {
-    let (_dir, s) = store().await;
+async fn the_archive_searches_questions_and_summaries(b: Backend) {
+    let s = &*b.store;
     let einstein = done(
-        &s,
+        s,
         "Why did Einstein fail math?",
         "He excelled at mathematics.",
     )
     .await;
     let wall = done(
-        &s,
+        s,
         "Is the Great Wall visible from the Moon?",
         "It is not visible.",
     )
@@ -289,9 +338,8 @@ async fn the_archive_searches_questions_and_summaries() {
     assert_eq!(s.topic("science", 1).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_replayed_donation_is_counted_once() {
-    let (_dir, s) = store().await;
+async fn a_replayed_donation_is_counted_once(b: Backend) {
+    let s = &*b.store;
     let d = |id: &str, cents| Donation {
         event_id: id.into(),
         amount_cents: cents,
@@ -308,9 +356,8 @@ async fn a_replayed_donation_is_counted_once() {
     assert_eq!(s.donations_since("2027-01-01T00:00:00Z").await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn error_reports_need_a_check() {
-    let (_dir, s) = store().await;
+async fn error_reports_need_a_check(b: Backend) {
+    let s = &*b.store;
     let id = s.submit(new("q", None)).await.unwrap().check.id;
     s.report_error(&id, "source 2 is misquoted").await.unwrap();
     assert!(matches!(
@@ -319,15 +366,98 @@ async fn error_reports_need_a_check() {
     ));
 }
 
-#[tokio::test]
-async fn reopening_keeps_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("factually.db");
-    let id = {
-        let s = SqliteStore::open(&path).await.unwrap();
-        done(&s, "Is water wet?", "Yes.").await
-    };
-    let s = SqliteStore::open(&path).await.unwrap();
+async fn reopening_keeps_everything(b: Backend) {
+    let id = done(&*b.store, "Is water wet?", "Yes.").await;
+    let s = b.reopen().await;
     assert_eq!(s.check(&id).await.unwrap().unwrap().status, Status::Done);
     assert!(s.report(&id, None).await.unwrap().is_some());
 }
+
+async fn a_released_job_goes_back_to_the_queue_without_using_an_attempt(b: Backend) {
+    let s = &*b.store;
+    let id = s.submit(new("q", None)).await.unwrap().check.id;
+    let job = s.claim("draining", LEASE).await.unwrap().unwrap();
+    s.release(&job).await.unwrap();
+    assert_eq!(s.check(&id).await.unwrap().unwrap().status, Status::Queued);
+    assert!(matches!(
+        s.complete(&job, finished("late")).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    let again = s.claim("other", LEASE).await.unwrap().unwrap();
+    assert_eq!((again.check_id.as_str(), again.attempt), (id.as_str(), 1));
+    assert!(matches!(
+        s.release(&job).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+}
+
+async fn a_database_of_a_newer_schema_is_refused(b: Backend) {
+    b.pretend_newer_schema().await;
+    match b.try_reopen().await {
+        Err(StoreError::NewerSchema { found: 9999, known }) => assert!(known >= 1),
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+/// Many workers claiming at once each get a different check, and every check is taken once.
+async fn concurrent_claims_take_each_check_once(b: Backend) {
+    let s: std::sync::Arc<dyn Store> = b.store.into();
+    for i in 0..40 {
+        s.submit(new(&format!("question {i}"), None)).await.unwrap();
+    }
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut taken = Vec::new();
+                while let Some(job) = s.claim(&format!("w{w}"), LEASE).await.unwrap() {
+                    s.complete(&job, finished("done")).await.unwrap();
+                    taken.push(job.check_id);
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((n, all.len()), (40, 40));
+}
+
+/// Both backends, one test each: the same body runs on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name(super::Backend::sqlite().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(b) = super::Backend::postgres().await {
+                    super::$name(b).await
+                }
+            }
+        }
+    )*};
+}
+
+on_both!(
+    a_check_runs_through_the_queue_once,
+    a_dead_workers_job_is_taken_again_and_the_stale_worker_cannot_write,
+    the_leases_of_a_dead_owner_can_be_ended_at_once,
+    interrupted_and_failing_runs_end_after_the_last_attempt,
+    a_repeated_question_returns_the_recent_check_and_a_recheck_makes_a_new_version,
+    the_archive_searches_questions_and_summaries,
+    a_replayed_donation_is_counted_once,
+    error_reports_need_a_check,
+    reopening_keeps_everything,
+    a_released_job_goes_back_to_the_queue_without_using_an_attempt,
+    a_database_of_a_newer_schema_is_refused,
+    concurrent_claims_take_each_check_once,
+);

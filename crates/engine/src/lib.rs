@@ -1,0 +1,466 @@
+//! The check engine: one [`CheckSession`] that `factually check`, the site's workers and the
+//! MCP server all run checks through.
+//!
+//! Why a session: everything a check needs that does not change from one check to the next
+//! (the open knowledge bases, the embedding, stance and judge models, started chat models,
+//! web sources and an async runtime) is resolved and loaded once, when the session is built,
+//! and shared by every check after it. A command runs one check through it; a worker process
+//! runs thousands. Loading per check, as the pipeline once did inside the CLI, reloaded a GGUF
+//! model and reopened knowledge bases on every check.
+//!
+//! Why one path through a check: the input is validated and analysed once, with one set of
+//! limits ([`factually_analyze::MAX_INPUT_CHARS`], which `verify` shares), so an input is
+//! either refused up front as bad input or checked; the sources gathered for the check are the
+//! one set that verification, the report writer and the LLM gate all read, and each cited
+//! document is read from the views the check already holds.
+//!
+//! Why errors classify themselves: [`CheckError::is_input`] (the input can never be checked:
+//! exit status 2 in the CLI, no retry in a worker) and [`CheckError::is_retryable`] (a failure
+//! another attempt may get past) are decided here, once, instead of by each caller.
+
+mod settings;
+pub mod snapshots;
+mod writer;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use factually_analyze::{analyze, validate_input, InputError};
+use factually_assets::AssetCache;
+use factually_core::DocId;
+use factually_embed::{EmbedError, Embedder, MiniLm};
+use factually_fetch::{queries_for, WebSources};
+use factually_kb::default_kb::{ensure_default_kb, DEFAULT_KB};
+use factually_kb::{DataDir, DenseScope, KbError, KbName, KnowledgeBase};
+use factually_report::{Checker, OfferedSources, Progress, Report};
+use factually_stance::{StanceError, StanceModel};
+use factually_verify::{Judge, JudgeMode, Verifier, VerifyError, VerifyOptions};
+use tokio::runtime::Handle;
+
+pub use settings::{
+    env, load_judge, load_stance, LlmConfig, LlmFlags, LlmProvider, LlmSettings, Settings,
+    StanceChoice, WebConfig,
+};
+pub use snapshots::{open_web_kb, QUERIES, WEB_KB};
+
+/// Why a session could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A setting is wrong (an unknown provider, a URL that does not parse, a model file that
+    /// is not one): the user has to change it.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Kb(#[from] KbError),
+    #[error(transparent)]
+    Stance(StanceError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    /// Anything else that stopped the session from starting.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl SetupError {
+    /// The settings are wrong (exit status 2), as opposed to a failure to start.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Self::Invalid(_) | Self::Kb(KbError::BadName(_)))
+    }
+}
+
+/// Why a check produced no report.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The input cannot be checked (empty, too long, not English, instructions...).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Not one statement of the input could be verified.
+    #[error("nothing could be checked: {0}")]
+    Unverified(VerifyError),
+    #[error(transparent)]
+    Kb(#[from] KbError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error("the async runtime: {0}")]
+    Runtime(String),
+}
+
+impl From<factually_report::CheckError> for CheckError {
+    fn from(e: factually_report::CheckError) -> Self {
+        match e {
+            factually_report::CheckError::Input(e) => Self::Input(e),
+            factually_report::CheckError::Verify(e) => Self::Unverified(e),
+        }
+    }
+}
+
+impl CheckError {
+    /// The input itself is the problem: checking it again can never succeed.
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            Self::Input(_)
+                | Self::Unverified(
+                    VerifyError::EmptyClaim | VerifyError::ClaimTooLong(_) | VerifyError::NoWords
+                )
+                | Self::Kb(KbError::EmptyQuery)
+        )
+    }
+
+    /// Another attempt may succeed (a busy or briefly unreadable knowledge base, a model that
+    /// failed to load); false for bad input and for a setup that will fail the same way again
+    /// (a knowledge base that does not exist, is damaged, outdated, or was built with another
+    /// embedding model).
+    pub fn is_retryable(&self) -> bool {
+        !self.is_input()
+            && !matches!(
+                self,
+                Self::Kb(
+                    KbError::NotFound { .. }
+                        | KbError::BadName(_)
+                        | KbError::Outdated { .. }
+                        | KbError::Corrupt(_)
+                        | KbError::ModelMismatch { .. }
+                ) | Self::Unverified(VerifyError::Kb(
+                    KbError::Outdated { .. } | KbError::Corrupt(_) | KbError::ModelMismatch { .. }
+                ))
+            )
+    }
+}
+
+/// One check to run.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckRequest<'a> {
+    /// The question or claim, as given.
+    pub input: &'a str,
+    /// The report's date, `YYYY-MM-DD`.
+    pub checked_on: &'a str,
+    /// Pages to use as sources besides any search.
+    pub urls: &'a [String],
+}
+
+/// The runtime a session's async work (web search and fetch, LLM calls) runs on.
+enum Runtime {
+    /// The session's own, for a command that has none.
+    Owned(tokio::runtime::Runtime),
+    /// The caller's (`serve`), so a process has one.
+    Shared(Handle),
+}
+
+impl Runtime {
+    fn handle(&self) -> &Handle {
+        match self {
+            Self::Owned(r) => r.handle(),
+            Self::Shared(h) => h,
+        }
+    }
+}
+
+/// Everything that checks share, loaded once: see the crate docs. `Sync`: worker threads
+/// run checks through one session at the same time.
+pub struct CheckSession {
+    data: DataDir,
+    cache: AssetCache,
+    kb: KbName,
+    search_kb: bool,
+    search_web: bool,
+    documents: usize,
+    stance: StanceModel,
+    judge: Judge,
+    llm: Option<LlmSettings>,
+    web: WebSources,
+    runtime: Runtime,
+    build_progress: Option<Arc<dyn Fn(factually_kb::default_kb::BuildProgress) + Send + Sync>>,
+    embedder: OnceLock<MiniLm>,
+    /// The searched knowledge base, kept open between checks (opening the default one reads
+    /// its vectors, about a quarter of a second) and reopened when a commit changed it.
+    searched: Mutex<Option<Arc<KnowledgeBase>>>,
+    web_kb: Mutex<Option<Arc<KnowledgeBase>>>,
+    /// Started on the first check in LLM mode, then kept.
+    models: OnceLock<writer::StartedModels>,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+/// Now, RFC 3339 (UTC).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formattable")
+}
+
+impl CheckSession {
+    /// A session with its own async runtime.
+    pub fn new(settings: Settings) -> Result<Self, SetupError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| SetupError::Failed(format!("starting the async runtime: {e}")))?;
+        Self::build(settings, Runtime::Owned(runtime))
+    }
+
+    /// A session whose async work runs on the caller's runtime. Its checks must then be run
+    /// from threads outside that runtime (they block).
+    pub fn with_runtime(settings: Settings, handle: Handle) -> Result<Self, SetupError> {
+        Self::build(settings, Runtime::Shared(handle))
+    }
+
+    fn build(settings: Settings, runtime: Runtime) -> Result<Self, SetupError> {
+        let stance = load_stance(&settings.cache, &settings.stance)?;
+        let judge = load_judge(settings.judge_model.as_deref(), JudgeMode::Full)?;
+        let web = settings.web.sources(
+            &settings.data,
+            settings.allow_private_hosts,
+            settings.search_web,
+            settings.max_pages,
+        )?;
+        Ok(Self {
+            data: settings.data,
+            cache: settings.cache,
+            kb: settings.kb,
+            search_kb: settings.search_kb,
+            search_web: settings.search_web,
+            documents: settings.documents.clamp(1, 50),
+            stance,
+            judge,
+            llm: settings.llm,
+            web,
+            runtime,
+            build_progress: settings.build_progress,
+            embedder: OnceLock::new(),
+            searched: Mutex::new(None),
+            web_kb: Mutex::new(None),
+            models: OnceLock::new(),
+        })
+    }
+
+    /// Opens (and, for the default one, builds) the searched knowledge base and loads the
+    /// models it needs, so a server or worker fails at start rather than on every check.
+    pub fn prepare(&self) -> Result<(), CheckError> {
+        if self.search_kb {
+            let kb = self.searched_kb()?;
+            self.embedder_for(&kb)?;
+        }
+        Ok(())
+    }
+
+    /// The name of the searched knowledge base.
+    pub fn kb_name(&self) -> &KbName {
+        &self.kb
+    }
+
+    /// Whether LLM mode is on.
+    pub fn llm(&self) -> Option<&LlmSettings> {
+        self.llm.as_ref()
+    }
+
+    fn embedder(&self) -> Result<&MiniLm, EmbedError> {
+        if let Some(e) = self.embedder.get() {
+            return Ok(e);
+        }
+        let model = MiniLm::from_cache(&self.cache)?;
+        Ok(self.embedder.get_or_init(|| model))
+    }
+
+    fn embedder_for(&self, kb: &KnowledgeBase) -> Result<Option<&dyn Embedder>, EmbedError> {
+        if !self.search_kb || kb.config().dense == DenseScope::None {
+            return Ok(None);
+        }
+        Ok(Some(self.embedder()?))
+    }
+
+    /// A knowledge base view kept in `slot`, reopened when a commit has changed the base.
+    fn current(
+        slot: &Mutex<Option<Arc<KnowledgeBase>>>,
+        open: impl FnOnce() -> Result<KnowledgeBase, KbError>,
+    ) -> Result<Arc<KnowledgeBase>, KbError> {
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kb) = slot.as_ref().filter(|kb| kb.is_current()) {
+            return Ok(kb.clone());
+        }
+        let kb = Arc::new(open()?);
+        *slot = Some(kb.clone());
+        Ok(kb)
+    }
+
+    /// The searched knowledge base; the default one is built on first use.
+    fn searched_kb(&self) -> Result<Arc<KnowledgeBase>, CheckError> {
+        if self.kb.as_str() != DEFAULT_KB {
+            return Ok(Self::current(&self.searched, || {
+                if !self.data.has_kb(&self.kb) {
+                    return Err(KbError::NotFound {
+                        name: self.kb.to_string(),
+                        dir: self.data.root().to_path_buf(),
+                    });
+                }
+                KnowledgeBase::open(&self.data.kb_dir(&self.kb))
+            })?);
+        }
+        // The default KB is searched with dense vectors, so the embedder is needed either way.
+        let embedder = self.embedder()?;
+        Ok(Self::current(&self.searched, || {
+            ensure_default_kb(&self.data, &self.cache, embedder, &now_rfc3339(), |p| {
+                if let Some(f) = &self.build_progress {
+                    f(p);
+                }
+            })
+        })?)
+    }
+
+    fn web_kb(&self) -> Result<Arc<KnowledgeBase>, KbError> {
+        Self::current(&self.web_kb, || open_web_kb(&self.data, &now_rfc3339()))
+    }
+
+    /// Searches (when the session searches the web) and fetches the sources of one check, and
+    /// stores them as snapshots.
+    fn gather(
+        &self,
+        analysis: &factually_analyze::Analysis,
+        urls: &[String],
+        progress: &dyn Fn(Progress),
+    ) -> Result<(OfferedSources, Arc<KnowledgeBase>), CheckError> {
+        let queries = if self.search_web {
+            let queries = queries_for(analysis, QUERIES);
+            progress(Progress::Searching {
+                queries: queries.clone(),
+            });
+            queries
+        } else {
+            Vec::new()
+        };
+        let started = Instant::now();
+        let gathered = self
+            .runtime
+            .handle()
+            .block_on(self.web.gather(&queries, urls));
+        let kb = self.web_kb()?;
+        let mut offered = snapshots::store(&kb, gathered);
+        offered.gather_ms = ms(started);
+        progress(Progress::Fetched {
+            pages: offered.documents.len(),
+        });
+        Ok((offered, kb))
+    }
+
+    /// Checks one input, telling `progress` about each step.
+    pub fn check(
+        &self,
+        request: &CheckRequest<'_>,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Report, CheckError> {
+        let input = validate_input(request.input)?;
+        let t = Instant::now();
+        let analysis = analyze(input);
+        let analyze_ms = ms(t);
+        let (offered, web_kb) = if self.search_web || !request.urls.is_empty() {
+            let (offered, kb) = self.gather(&analysis, request.urls, progress)?;
+            (offered, Some(kb))
+        } else {
+            (OfferedSources::default(), None)
+        };
+        // Without the knowledge base among the sources it is never searched, so the web KB
+        // stands in for it (and the default KB is not built just to be ignored).
+        let kb = match (self.search_kb, web_kb) {
+            (false, Some(web)) => web,
+            _ => self.searched_kb()?,
+        };
+        let checker = Checker {
+            verifier: Verifier {
+                kb: &kb,
+                embedder: self.embedder_for(&kb)?,
+                stance: &self.stance,
+                judge: &self.judge,
+                options: VerifyOptions {
+                    documents: self.documents,
+                    ..VerifyOptions::default()
+                },
+            },
+            kb_name: self.kb.to_string(),
+            search_kb: self.search_kb,
+            offered,
+        };
+        let mut report =
+            checker.check_analysed(&analysis, analyze_ms, request.checked_on, progress)?;
+        if let Some(settings) = &self.llm {
+            progress(Progress::WritingWithModel {
+                models: settings.models(),
+            });
+            let started = self.models.get_or_init(|| {
+                writer::StartedModels::start(
+                    settings,
+                    &self.cache,
+                    self.data.root().join("llm-cache"),
+                )
+            });
+            // The cited documents are the offered ones or the searched KB's: read from what
+            // this check holds, not looked up again across the data directory.
+            let text_of = |id: &DocId| {
+                checker
+                    .offered
+                    .documents
+                    .iter()
+                    .find(|o| o.document.meta.id == *id)
+                    .map(|o| o.document.text.clone())
+                    .or_else(|| kb.document(id).ok().flatten().map(|d| d.text))
+            };
+            self.runtime.handle().block_on(writer::write(
+                &mut report,
+                started,
+                &self.stance,
+                settings,
+                text_of,
+            ));
+        }
+        Ok(report)
+    }
+
+    /// The stored copy of a cited source (title and text), for pages that show a quote in
+    /// place; `None` when this data directory does not hold it.
+    pub fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)> {
+        let name = KbName::parse(kb).ok()?;
+        let id = DocId::parse(doc_id)?;
+        let view = if name == self.kb && self.data.has_kb(&name) {
+            self.searched_kb().ok()?
+        } else if name.as_str() == WEB_KB {
+            self.web_kb().ok()?
+        } else {
+            let (_, doc) = self.data.find_document(&id, Some(&name)).ok()??;
+            return Some((doc.meta.title, doc.text));
+        };
+        let doc = view.document(&id).ok()??;
+        Some((doc.meta.title, doc.text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_whether_the_input_or_a_retry_is_the_way_out() {
+        let input = CheckError::Input(InputError::Empty);
+        assert!(input.is_input() && !input.is_retryable());
+        let long = CheckError::from(factually_report::CheckError::Verify(
+            VerifyError::ClaimTooLong(5000),
+        ));
+        assert!(long.is_input() && !long.is_retryable());
+        let busy = CheckError::Kb(KbError::Busy("web".into()));
+        assert!(!busy.is_input() && busy.is_retryable());
+        let missing = CheckError::Kb(KbError::NotFound {
+            name: "news".into(),
+            dir: "/data".into(),
+        });
+        assert!(!missing.is_input() && !missing.is_retryable());
+        let damaged = CheckError::Unverified(VerifyError::Kb(KbError::Corrupt("x".into())));
+        assert!(!damaged.is_input() && !damaged.is_retryable());
+    }
+
+    #[test]
+    fn a_wrong_setting_is_a_usage_error() {
+        assert!(SetupError::Invalid("x".into()).is_usage());
+        assert!(!SetupError::Failed("x".into()).is_usage());
+    }
+}
