@@ -11,6 +11,7 @@ mod serve_cmd;
 mod train_cmd;
 mod verify_cmd;
 mod web;
+mod worker_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,7 +37,10 @@ Environment:
   FACTUALLY_TRUST_DOMAINS, FACTUALLY_BLOCK_DOMAINS  comma-separated domain lists
   FACTUALLY_LLM_URL, FACTUALLY_LLM_MODEL, FACTUALLY_LLM_API_KEY
                        LLM mode for `check` (an OpenAI-compatible server; see docs/llm.md)
-  FACTUALLY_STRIPE_WEBHOOK_SECRET  signing secret of the donation webhook (`serve`; docs/site.md)";
+  FACTUALLY_STRIPE_WEBHOOK_SECRET  signing secret of the donation webhook (`serve`; docs/site.md)
+  FACTUALLY_DATABASE_URL  the site's database for `serve` and `worker`: postgres://... or a
+                       SQLite file (default: <data dir>/factually.db)
+  FACTUALLY_LOG        log filter (default: warn), e.g. info or factually_web=debug";
 
 #[derive(Parser, Debug)]
 #[command(name = "factually", version, about = "Automated, grounded fact-checking, offline by default.", after_help = EXIT_HELP)]
@@ -47,8 +51,18 @@ struct Cli {
     /// Output format (`markdown` and `html` only for `check`).
     #[arg(long, global = true, value_enum, default_value_t = check_cmd::ReportFormat::Text)]
     format: check_cmd::ReportFormat,
+    /// How log lines on stderr are written: `json` is one JSON object per line, for log
+    /// collectors.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Output format of the commands other than `check`.
@@ -91,6 +105,9 @@ enum Command {
     Eval(verify_cmd::EvalArgs),
     /// Serve the web site and JSON API, and run submitted checks in background workers.
     Serve(serve_cmd::ServeArgs),
+    /// Run checks from the site's queue (a shared database) without serving: any number of
+    /// these, on any hosts, next to `serve --workers 0`.
+    Worker(worker_cmd::WorkerArgs),
     /// Train models from benchmark training data (the stance model).
     Train {
         #[command(subcommand)]
@@ -172,14 +189,17 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 512 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
     }
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FACTUALLY_LOG")
                 .unwrap_or_else(|_| "warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let format = match cli.format {
         check_cmd::ReportFormat::Text => Format::Text,
         check_cmd::ReportFormat::Json => Format::Json,
@@ -202,6 +222,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => verify_cmd::run_eval(&ctx, args),
         Command::Train { command } => train_cmd::run(&ctx, command),
         Command::Serve(args) => serve_cmd::run_serve(ctx, args),
+        Command::Worker(args) => worker_cmd::run_worker(ctx, args),
     };
     match result {
         Ok(code) => code,

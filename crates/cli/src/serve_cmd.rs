@@ -1,16 +1,18 @@
-//! `factually serve`: the web site, the JSON API and the workers in one process, over the
-//! SQLite database in the data directory (`factually.db`).
+//! `factually serve`: the web site and the JSON API, with workers in the same process (or
+//! none: `--workers 0`, and `factually worker` processes run the checks), over the SQLite
+//! database in the data directory (`factually.db`) or the PostgreSQL database of
+//! `--database-url`.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
 use factually_engine::env;
-use factually_store::SqliteStore;
+use factually_store::Store;
 use factually_web::Site;
 
 use crate::check_cmd::PipelineArgs;
@@ -22,9 +24,12 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     addr: SocketAddr,
-    /// Worker threads running checks (default 1, or `workers` in the `[site]` table).
+    /// Worker threads running checks (default 1, or `workers` in the `[site]` table); 0 only
+    /// serves, and `factually worker` processes run the checks.
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    #[command(flatten)]
+    queue: QueueArgs,
     /// Check submissions allowed per client address per minute (default 3).
     #[arg(long, value_name = "N")]
     submissions_per_minute: Option<u32>,
@@ -33,6 +38,72 @@ pub struct ServeArgs {
     base_url: Option<String>,
     #[command(flatten)]
     pipeline: PipelineArgs,
+}
+
+/// The database and how workers stop: shared by `serve` and `worker`.
+#[derive(Args, Debug, Clone)]
+pub struct QueueArgs {
+    /// The database: `postgres://user:password@host:port/db` for PostgreSQL (many processes,
+    /// many hosts), or a SQLite file path. Default: `factually.db` in the data directory.
+    #[arg(long, env = "FACTUALLY_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    /// On SIGTERM or Ctrl-C, how long running checks may take to finish before they are handed
+    /// back to the queue.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    drain_seconds: u64,
+}
+
+impl QueueArgs {
+    /// Opens the database (creating or migrating it), or says why it cannot.
+    pub fn open(
+        &self,
+        ctx: &Context,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<(Arc<dyn Store>, String), Failure> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                std::fs::create_dir_all(ctx.data.root())
+                    .with_context(|| format!("creating {}", ctx.data.root().display()))?;
+                ctx.data.root().join("factually.db").display().to_string()
+            }
+        };
+        let store = runtime
+            .block_on(factually_store::open(&url))
+            .with_context(|| format!("opening the database {}", redact(&url)))?;
+        Ok((Arc::from(store), redact(&url)))
+    }
+
+    pub fn drain(&self) -> Duration {
+        Duration::from_secs(self.drain_seconds.min(3600))
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Resolves on SIGTERM (a service manager stopping us) or Ctrl-C.
+pub async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 /// The key that signs CSRF tokens: made once per data directory and kept there, readable by
@@ -80,22 +151,19 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
     if let Some(secret) = env("FACTUALLY_STRIPE_WEBHOOK_SECRET") {
         config.stripe_webhook_secret = Some(secret);
     }
-    config.workers = config.workers.clamp(1, 64);
+    config.workers = config.workers.min(64);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let (store, database) = args.queue.open(&ctx, &runtime)?;
     let session = args
         .pipeline
         .session(&ctx, false, Some(runtime.handle().clone()))?;
     // Build or open the knowledge base and load the models before taking checks, so a missing
     // model stops the server at once instead of failing every check.
     session.prepare()?;
-    let root = ctx.data.root().to_path_buf();
-    let secret = site_secret(&root)?;
-    let store = runtime
-        .block_on(SqliteStore::open(&root.join("factually.db")))
-        .with_context(|| format!("opening {}", root.join("factually.db").display()))?;
+    let secret = site_secret(ctx.data.root())?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(args.addr))
         .map_err(|e| Failure {
@@ -103,27 +171,27 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
             error: anyhow::anyhow!("cannot listen on {}: {e}", args.addr),
         })?;
     let listening = listener.local_addr().unwrap_or(args.addr);
-    let site = Site::new(
-        Arc::new(store),
-        Arc::new(session),
-        config,
-        listening,
-        secret,
-    );
-    let stop = Arc::new(AtomicBool::new(false));
-    let _workers = factually_web::spawn_workers(&site, runtime.handle().clone(), stop.clone());
+    let site = Site::new(store, Arc::new(session), config, listening, secret);
+    let workers = (site.config.workers > 0).then(|| {
+        factually_web::start_workers(
+            site.workers(),
+            site.config.workers,
+            runtime.handle().clone(),
+        )
+    });
     eprintln!(
-        "factually: serving {} on http://{listening} ({} worker(s))",
+        "factually: serving {} on http://{listening} ({} worker(s), database {database})",
         site.base_url, site.config.workers
     );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
     runtime
-        .block_on(factually_web::serve(site, listener, shutdown))
+        .block_on(factually_web::serve(site, listener, stop_signal()))
         .context("serving")?;
-    // Checks still running are not waited for: their leases run out and the next start
-    // resumes them.
-    stop.store(true, Ordering::Relaxed);
+    if let Some(workers) = workers {
+        let drained = workers.drain(args.queue.drain());
+        eprintln!(
+            "factually: stopped: {} running check(s) finished, {} handed back to the queue",
+            drained.finished, drained.handed_back
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -296,6 +296,8 @@ pub trait Store: Send + Sync {
     async fn search(&self, query: &str, limit: u32) -> Result<Vec<CheckSummary>, StoreError>;
     /// The checks of one topic, newest first.
     async fn topic(&self, topic: &str, limit: u32) -> Result<Vec<CheckSummary>, StoreError>;
+    /// How many checks have each status (statuses with none are left out).
+    async fn status_counts(&self) -> Result<Vec<(Status, u64)>, StoreError>;
     /// Topics with their number of checks, largest first.
     async fn topics(&self, limit: u32) -> Result<Vec<(String, u32)>, StoreError>;
     /// Records a donation; false when the event was recorded before (a replay).

@@ -465,6 +465,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn status_counts(&self) -> Result<Vec<(Status, u64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM checks GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    Status::parse(row.try_get("status")?)?,
+                    row.try_get::<i64, _>("n")? as u64,
+                ))
+            })
+            .collect()
+    }
+
     async fn topics(&self, limit: u32) -> Result<Vec<(String, u32)>, StoreError> {
         let rows = sqlx::query(
             "SELECT topic, COUNT(*) AS n FROM checks GROUP BY topic ORDER BY n DESC, topic LIMIT ?1",

@@ -330,6 +330,7 @@ async fn the_archive_searches_questions_and_summaries(b: Backend) {
     }
     let recent = s.recent(10).await.unwrap();
     assert_eq!(recent.len(), 2);
+    assert_eq!(s.status_counts().await.unwrap(), [(Status::Done, 2)]);
     assert_eq!(recent[0].label.as_deref(), Some("refuted"));
     assert_eq!(
         s.topics(10).await.unwrap(),

@@ -30,6 +30,7 @@ pub fn routes() -> Router<Arc<Site>> {
         .route("/api/checks/{id}", get(show))
         .route("/api/checks/{id}/events", get(events))
         .route("/api/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/api/openapi.json", get(openapi))
         .layer(axum::extract::DefaultBodyLimit::max(crate::guard::MAX_BODY))
 }
@@ -282,14 +283,47 @@ async fn list(
     }))
 }
 
-/// Liveness: the database answers.
-#[utoipa::path(get, path = "/api/health", responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
-async fn health(State(site): State<Arc<Site>>) -> Result<Json<serde_json::Value>, ApiError> {
-    site.store.recent(1).await?;
-    Ok(Json(serde_json::json!({
-        "status": "ok",
+/// Health: the database answers, and the engine can run checks (its knowledge base opens,
+/// its models are loaded). 503 with the failing part named otherwise.
+#[utoipa::path(get, path = "/api/health", responses(
+    (status = 200, description = "`{\"status\": \"ok\", \"store\": \"ok\", \"engine\": \"ok\"}`"),
+    (status = 503, description = "`status` is `unavailable`; `store` or `engine` holds the error")))]
+async fn health(State(site): State<Arc<Site>>) -> Response {
+    let store = match site.store.status_counts().await {
+        Ok(_) => "ok".to_string(),
+        Err(e) => e.to_string(),
+    };
+    let engine = site.engine.clone();
+    let engine = tokio::task::spawn_blocking(move || engine.health())
+        .await
+        .unwrap_or_else(|_| Err("the health check crashed".into()))
+        .map_or_else(|e| e, |()| "ok".to_string());
+    let ok = store == "ok" && engine == "ok";
+    let body = Json(serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" },
         "version": env!("CARGO_PKG_VERSION"),
-    })))
+        "store": store,
+        "engine": engine,
+    }));
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body).into_response()
+}
+
+/// `GET /metrics`: Prometheus' text format (see [`crate::metrics`]).
+async fn metrics(State(site): State<Arc<Site>>) -> Result<Response, ApiError> {
+    let queue = site.store.status_counts().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        site.metrics.render(&queue),
+    )
+        .into_response())
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -375,7 +409,8 @@ async fn events(
                 Ok(Some(check)) if matches!(check.status, Status::Queued | Status::Running) => {}
                 _ => return None,
             }
-            let _ = tokio::time::timeout(Duration::from_secs(5), c.updates.recv()).await;
+            // Events stored by workers in other processes arrive by the next poll.
+            let _ = tokio::time::timeout(Duration::from_secs(1), c.updates.recv()).await;
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod donate;
 pub mod guard;
+pub mod metrics;
 pub mod names;
 pub mod pages;
 pub mod worker;
@@ -31,7 +32,7 @@ use factually_report::{Progress, Report};
 use factually_store::Store;
 use serde::Deserialize;
 
-pub use worker::spawn_workers;
+pub use worker::{start as start_workers, Drained, WorkerPool, Workers};
 
 /// What runs a check: the real pipeline ([`factually_engine::CheckSession`]), or a stand-in in
 /// tests and benchmarks. Called on a worker thread; it may block for seconds.
@@ -47,6 +48,11 @@ pub trait Engine: Send + Sync + 'static {
     /// The stored copy of a cited source (title and text), for the page that shows a quote in
     /// place; `None` when it is not stored here.
     fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)>;
+
+    /// Whether checks can run here: the knowledge base opens and the models are loaded.
+    fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Why a check could not produce a report.
@@ -92,6 +98,10 @@ impl Engine for factually_engine::CheckSession {
 
     fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)> {
         factually_engine::CheckSession::stored_text(self, kb, doc_id)
+    }
+
+    fn health(&self) -> Result<(), String> {
+        self.prepare().map_err(|e| e.to_string())
     }
 }
 
@@ -145,7 +155,9 @@ pub struct Site {
     pub secret: Vec<u8>,
     pub limiter: guard::SubmissionLimiter,
     /// Wakes idle workers when a check is queued (or when they should stop).
-    pub wake: Wake,
+    pub wake: Arc<Wake>,
+    /// What this process's workers did, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
     /// Tells SSE streams that an event was stored (the id of its check).
     pub events: tokio::sync::broadcast::Sender<String>,
     pages: RwLock<HashMap<String, CachedPage>>,
@@ -212,7 +224,8 @@ impl Site {
             base_url,
             secret,
             limiter,
-            wake: Wake::default(),
+            wake: Arc::default(),
+            metrics: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
             pages: RwLock::new(HashMap::new()),
         })
@@ -250,6 +263,24 @@ impl Site {
                 Some(id) => pages.retain(|k, _| !k.starts_with(id)),
                 None => pages.clear(),
             }
+        }
+    }
+
+    /// What workers running in this process need: this site's store, engine and bell, and
+    /// word back when a check changes (its cached page is dropped, its event streams woken).
+    pub fn workers(self: &Arc<Self>) -> Workers {
+        let site = Arc::downgrade(self);
+        Workers {
+            store: self.store.clone(),
+            engine: self.engine.clone(),
+            wake: self.wake.clone(),
+            metrics: self.metrics.clone(),
+            changed: Arc::new(move |check_id: &str| {
+                if let Some(site) = site.upgrade() {
+                    site.forget_pages(Some(check_id));
+                    let _ = site.events.send(check_id.to_string());
+                }
+            }),
         }
     }
 

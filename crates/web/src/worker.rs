@@ -1,62 +1,207 @@
-//! Background workers: threads that take checks from the store's durable queue and run them.
+//! Background workers: threads that take checks from the store's durable queue and run them,
+//! inside `serve` or in separate `factually worker` processes on any host sharing the database.
 //!
 //! A check runs on a plain OS thread because the pipeline blocks (model inference) and may
-//! start its own async runtime (web search, LLM calls); store calls are made through the
-//! server's runtime handle. While a check runs, a task on that runtime renews its lease, so
+//! start its own async work (web search, LLM calls); store calls are made through the
+//! process's runtime handle. While a check runs, a task on that runtime renews its lease, so
 //! another worker takes it only after this process died. Each progress step is stored as an
 //! event before it is announced, so a reader who reconnects misses nothing.
+//!
+//! Stopping is a drain ([`WorkerPool::drain`]): the workers stop claiming, running checks get
+//! a grace period to finish, and those still running after it are handed back to the queue at
+//! once (not when their leases run out), so another worker starts them immediately.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use factually_report::{Progress, Report};
-use factually_store::{FinishedReport, Job, SourceRow, Status, StoreError};
+use factually_store::{FinishedReport, Job, SourceRow, Status, Store, StoreError};
 use serde_json::json;
 use tokio::runtime::Handle;
 
-use crate::{EngineError, Site};
+use crate::metrics::{Metrics, Outcome};
+use crate::{Engine, EngineError, Wake};
 
 /// How long a claimed check stays with its worker without a renewal.
 pub const LEASE: Duration = Duration::from_secs(20);
 /// How often a running check's lease is renewed.
 const RENEW_EVERY: Duration = Duration::from_secs(5);
 /// How long an idle worker sleeps before looking at the queue again (it is also woken at
-/// once by submissions).
+/// once by submissions in this process, and by other processes' through the store when the
+/// store can tell).
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
-/// Starts the site's workers; they stop once `stop` is set. Checks left running by a process
-/// of this machine that has died are taken over at once (see `ProcessId`).
-pub fn spawn_workers(
-    site: &Arc<Site>,
+/// What the workers of one process share.
+#[derive(Clone)]
+pub struct Workers {
+    pub store: Arc<dyn Store>,
+    pub engine: Arc<dyn Engine>,
+    pub wake: Arc<Wake>,
+    pub metrics: Arc<Metrics>,
+    /// Told the id of a check whose events or state changed: a site in the same process drops
+    /// the check's cached page and wakes its event streams.
+    pub changed: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
+/// A running check: its job, and whether its result must be dropped (its lease was lost, or
+/// it was handed back).
+struct Running {
+    job: Job,
+    abandoned: Arc<AtomicBool>,
+}
+
+struct Pool {
+    workers: Workers,
     handle: Handle,
-    stop: Arc<AtomicBool>,
-) -> Vec<JoinHandle<()>> {
+    stop: AtomicBool,
+    /// Keyed by worker (lease owner).
+    running: Mutex<HashMap<String, Running>>,
+}
+
+/// The worker threads of one process.
+pub struct WorkerPool {
+    pool: Arc<Pool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What [`WorkerPool::drain`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    /// Checks that were running when the drain began and finished within the grace period.
+    pub finished: usize,
+    /// Checks still running at its end, handed back to the queue.
+    pub handed_back: usize,
+}
+
+/// Starts `count` workers. Checks left running by a process of this machine that has died are
+/// taken over at once (see `ProcessId`).
+pub fn start(workers: Workers, count: usize, handle: Handle) -> WorkerPool {
     let process = ProcessId::current().map_or_else(
         || crate::guard::random_hex(4),
         |id| format!("{}/{}", id.owner_prefix(), crate::guard::random_hex(4)),
     );
-    handle.spawn(expire_dead_leases(site.clone()));
-    (0..site.config.workers.max(1))
+    handle.spawn(expire_dead_leases(
+        workers.store.clone(),
+        workers.wake.clone(),
+    ));
+    // Work queued by other processes rings the bell at once where the store can tell.
+    {
+        let (store, wake) = (workers.store.clone(), workers.wake.clone());
+        handle.spawn(async move {
+            loop {
+                store.work_queued().await;
+                wake.ring();
+            }
+        });
+    }
+    let pool = Arc::new(Pool {
+        workers,
+        handle,
+        stop: AtomicBool::new(false),
+        running: Mutex::new(HashMap::new()),
+    });
+    let threads = (0..count.max(1))
         .map(|i| {
-            let site = site.clone();
-            let handle = handle.clone();
-            let stop = stop.clone();
+            let pool = pool.clone();
             let owner = format!("{process}-{i}");
             std::thread::Builder::new()
                 .name(format!("factually-worker-{i}"))
-                .spawn(move || work(&site, &handle, &owner, &stop))
+                .spawn(move || work(&pool, &owner))
                 .expect("a worker thread starts")
         })
-        .collect()
+        .collect();
+    WorkerPool { pool, threads }
 }
 
-fn work(site: &Arc<Site>, handle: &Handle, owner: &str, stop: &AtomicBool) {
-    while !stop.load(Ordering::Relaxed) {
-        match handle.block_on(site.store.claim(owner, LEASE)) {
-            Ok(Some(job)) => run_job(site, handle, job),
-            Ok(None) => site.wake.wait(IDLE_POLL),
+impl WorkerPool {
+    /// Stops claiming new checks; running ones go on.
+    pub fn stop_claiming(&self) {
+        self.pool.stop.store(true, Ordering::Relaxed);
+        self.pool.workers.wake.ring();
+    }
+
+    /// How many checks are running now.
+    pub fn running(&self) -> usize {
+        self.pool.running.lock().map_or(0, |r| r.len())
+    }
+
+    /// Stops claiming, waits up to `grace` for the running checks, then hands the rest back to
+    /// the queue. Returns once every worker is idle or abandoned.
+    pub fn drain(self, grace: Duration) -> Drained {
+        let running_at_start = self.running();
+        self.stop_claiming();
+        let deadline = Instant::now() + grace;
+        while self.running() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let left: Vec<Running> = self
+            .pool
+            .running
+            .lock()
+            .map(|mut r| r.drain().map(|(_, v)| v).collect())
+            .unwrap_or_default();
+        let mut handed_back = 0;
+        for r in &left {
+            r.abandoned.store(true, Ordering::Relaxed);
+            match self
+                .pool
+                .handle
+                .block_on(self.pool.workers.store.release(&r.job))
+            {
+                Ok(()) => {
+                    handed_back += 1;
+                    self.pool
+                        .workers
+                        .metrics
+                        .record(Outcome::HandedBack, Duration::ZERO, None);
+                    announce(
+                        &self.pool.workers,
+                        &self.pool.handle,
+                        &r.job,
+                        "progress",
+                        json!({"step": "handed_back", "message": "Handed back to the queue: its worker stopped"}),
+                    );
+                }
+                Err(e) => tracing::warn!("check {} could not be handed back: {e}", r.job.check_id),
+            }
+        }
+        // Idle workers end at once; those still inside an abandoned check end with the process.
+        for t in self.threads {
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+        Drained {
+            finished: running_at_start.saturating_sub(left.len()),
+            handed_back,
+        }
+    }
+}
+
+fn work(pool: &Pool, owner: &str) {
+    let w = &pool.workers;
+    while !pool.stop.load(Ordering::Relaxed) {
+        match pool.handle.block_on(w.store.claim(owner, LEASE)) {
+            Ok(Some(job)) => {
+                let abandoned = Arc::new(AtomicBool::new(false));
+                if let Ok(mut running) = pool.running.lock() {
+                    running.insert(
+                        owner.to_string(),
+                        Running {
+                            job: job.clone(),
+                            abandoned: abandoned.clone(),
+                        },
+                    );
+                }
+                run_job(w, &pool.handle, job, &abandoned);
+                if let Ok(mut running) = pool.running.lock() {
+                    running.remove(owner);
+                }
+            }
+            Ok(None) => w.wake.wait(IDLE_POLL),
             Err(e) => {
                 tracing::error!("the job queue could not be read: {e}");
                 std::thread::sleep(IDLE_POLL);
@@ -130,11 +275,11 @@ fn start_time(pid: u32) -> Option<u64> {
 
 /// Ends the leases held by processes of this machine that no longer run, so their checks
 /// resume now.
-async fn expire_dead_leases(site: Arc<Site>) {
+async fn expire_dead_leases(store: Arc<dyn Store>, wake: Arc<Wake>) {
     let Some(me) = ProcessId::current() else {
         return;
     };
-    let owners = match site.store.lease_owners().await {
+    let owners = match store.lease_owners().await {
         Ok(owners) => owners,
         Err(e) => {
             tracing::warn!("the running checks' leases could not be read: {e}");
@@ -144,7 +289,7 @@ async fn expire_dead_leases(site: Arc<Site>) {
     let mut resumed = 0;
     for owner in owners {
         if ProcessId::of_owner(&owner).is_some_and(|p| p.is_dead(&me)) {
-            match site.store.expire_leases(&owner).await {
+            match store.expire_leases(&owner).await {
                 Ok(n) => resumed += n,
                 Err(e) => tracing::warn!("the leases of {owner} could not be ended: {e}"),
             }
@@ -153,32 +298,33 @@ async fn expire_dead_leases(site: Arc<Site>) {
     if resumed > 0 {
         // A warning: it means a server stopped without finishing its checks.
         tracing::warn!("resuming {resumed} check(s) that a stopped server was running");
-        site.wake.ring();
+        wake.ring();
     }
 }
 
-/// Stores an event and tells the SSE streams of the check.
-fn announce(site: &Site, handle: &Handle, job: &Job, kind: &str, data: serde_json::Value) {
-    match handle.block_on(site.store.event(job, kind, &data.to_string())) {
-        Ok(_) => {
-            let _ = site.events.send(job.check_id.clone());
-        }
+/// Stores an event and tells whoever follows the check.
+fn announce(w: &Workers, handle: &Handle, job: &Job, kind: &str, data: serde_json::Value) {
+    match handle.block_on(w.store.event(job, kind, &data.to_string())) {
+        Ok(_) => (w.changed)(&job.check_id),
         Err(e) => tracing::warn!("an event of check {} was not stored: {e}", job.check_id),
     }
 }
 
-fn run_job(site: &Arc<Site>, handle: &Handle, job: Job) {
-    site.forget_pages(Some(&job.check_id));
-    let lost = Arc::new(AtomicBool::new(false));
+fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) {
+    (w.changed)(&job.check_id);
+    let began = Instant::now();
     let renewer = {
-        let (site, job, lost) = (site.clone(), job.clone(), lost.clone());
+        let (store, job, abandoned) = (w.store.clone(), job.clone(), abandoned.clone());
         handle.spawn(async move {
             loop {
                 tokio::time::sleep(RENEW_EVERY).await;
-                if let Err(e) = site.store.renew(&job, LEASE).await {
+                if abandoned.load(Ordering::Relaxed) {
+                    return;
+                }
+                if let Err(e) = store.renew(&job, LEASE).await {
                     tracing::warn!("check {}: {e}", job.check_id);
                     if matches!(e, StoreError::LeaseLost(_)) {
-                        lost.store(true, Ordering::Relaxed);
+                        abandoned.store(true, Ordering::Relaxed);
                         return;
                     }
                 }
@@ -195,7 +341,7 @@ fn run_job(site: &Arc<Site>, handle: &Handle, job: Job) {
         "Started".to_string()
     };
     announce(
-        site,
+        w,
         handle,
         &job,
         "progress",
@@ -203,41 +349,48 @@ fn run_job(site: &Arc<Site>, handle: &Handle, job: Job) {
     );
     let checked_on = today();
     let progress = |p: Progress| {
-        if lost.load(Ordering::Relaxed) {
+        if abandoned.load(Ordering::Relaxed) {
             return;
         }
         let mut data = serde_json::to_value(&p).unwrap_or_default();
         data["message"] = json!(p.message());
-        announce(site, handle, &job, "progress", data);
+        announce(w, handle, &job, "progress", data);
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        site.engine.run(&job.input, &checked_on, &progress)
+        w.engine.run(&job.input, &checked_on, &progress)
     }))
     .unwrap_or_else(|_| Err(EngineError::Failed("the check crashed".into())));
     renewer.abort();
-    if lost.load(Ordering::Relaxed) {
+    if abandoned.load(Ordering::Relaxed) {
         return;
     }
-    let finished = match outcome {
-        Ok(report) => handle.block_on(site.store.complete(&job, finished(&report))),
+    let finished = match &outcome {
+        Ok(report) => handle
+            .block_on(w.store.complete(&job, finished(report)))
+            .map(|()| Outcome::Finished),
         Err(e) => {
             let retry = matches!(e, EngineError::Failed(_));
             if matches!(e, EngineError::Permanent(_)) {
                 tracing::warn!("check {} failed for good: {e}", job.check_id);
             }
             handle
-                .block_on(site.store.fail(&job, &e.to_string(), retry))
+                .block_on(w.store.fail(&job, &e.to_string(), retry))
                 .map(|status| {
                     if status == Status::Queued {
-                        site.wake.ring();
+                        w.wake.ring();
+                        Outcome::Retried
+                    } else {
+                        Outcome::Failed
                     }
                 })
         }
     };
     match finished {
-        Ok(()) => {
+        Ok(recorded) => {
+            w.metrics
+                .record(recorded, began.elapsed(), outcome.as_ref().ok());
             let status = handle
-                .block_on(site.store.check(&job.check_id))
+                .block_on(w.store.check(&job.check_id))
                 .ok()
                 .flatten()
                 .map(|c| c.status)
@@ -247,11 +400,11 @@ fn run_job(site: &Arc<Site>, handle: &Handle, job: Job) {
                 Status::Failed => "failed",
                 _ => "retrying",
             };
-            announce(site, handle, &job, kind, json!({"status": status}));
+            announce(w, handle, &job, kind, json!({"status": status}));
         }
         Err(e) => tracing::error!("check {} could not be finished: {e}", job.check_id),
     }
-    site.forget_pages(Some(&job.check_id));
+    (w.changed)(&job.check_id);
 }
 
 /// What the store keeps of a finished report.

@@ -3,7 +3,6 @@
 //! json` (tests/fixtures/great-wall.json), so these tests need no models. The binary's tests
 //! run the real pipeline behind `factually serve`.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,15 +67,13 @@ impl Engine for Replay {
 
 struct TestSite {
     _dir: tempfile::TempDir,
-    site: Arc<Site>,
     router: Router,
-    stop: Arc<AtomicBool>,
+    workers: factually_web::WorkerPool,
 }
 
 impl Drop for TestSite {
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.site.wake.ring();
+        self.workers.stop_claiming();
     }
 }
 
@@ -92,13 +89,15 @@ async fn site_with(config: SiteConfig, engine: Replay) -> TestSite {
         "127.0.0.1:8080".parse().unwrap(),
         b"test secret, 32 bytes at least!!".to_vec(),
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    factually_web::spawn_workers(&site, tokio::runtime::Handle::current(), stop.clone());
+    let workers = factually_web::start_workers(
+        site.workers(),
+        site.config.workers,
+        tokio::runtime::Handle::current(),
+    );
     TestSite {
-        router: factually_web::router(site.clone()),
-        site,
+        router: factually_web::router(site),
         _dir: dir,
-        stop,
+        workers,
     }
 }
 

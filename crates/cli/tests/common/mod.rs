@@ -56,6 +56,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path, workers: usize) -> Self {
+        Self::start_with(data, workers, &[])
+    }
+
+    /// [`Server::start`] with more arguments (`--database-url ...`).
+    pub fn start_with(data: &Path, workers: usize, extra: &[&str]) -> Self {
         // A free port: the kernel picks one, and it is released for the server to take.
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -67,6 +72,7 @@ impl Server {
             .args(["serve", "--kb", "facts", "--submissions-per-minute", "100"])
             .args(["--addr", &format!("127.0.0.1:{port}")])
             .args(["--workers", &workers.to_string()])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -140,6 +146,72 @@ impl Server {
 }
 
 impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `factually worker` over the `facts` knowledge base, killed when dropped.
+pub struct Worker {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Worker {
+    /// Starts a worker on `database` and waits until it takes checks.
+    pub fn start(data: &Path, database: &str, name: &str) -> Self {
+        Self::start_draining(data, database, name, 60)
+    }
+
+    /// [`Worker::start`] with `--drain-seconds`.
+    pub fn start_draining(data: &Path, database: &str, name: &str, drain_seconds: u32) -> Self {
+        let log = data.join(format!("worker-{name}.log"));
+        let child = factually(data)
+            .args(["worker", "--kb", "facts", "--database-url", database])
+            .args(["--drain-seconds", &drain_seconds.to_string()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("the binary runs");
+        let mut worker = Self { child, log };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !worker.log().contains("worker running") {
+            if let Ok(Some(status)) = worker.child.try_wait() {
+                panic!("the worker exited ({status}): {}", worker.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not start: {}",
+                worker.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        worker
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills the worker with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Sends SIGTERM, as a service manager stopping it would, and waits for it to exit.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        // SAFETY: signalling our own child, which has not been reaped yet.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let status = self.child.wait().unwrap();
+        (status, self.log())
+    }
+}
+
+impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
