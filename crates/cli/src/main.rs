@@ -150,6 +150,13 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             {
                 2
             }
+            _ if matches!(
+                error.downcast_ref::<factually_store::StoreError>(),
+                Some(factually_store::StoreError::UnknownDatabase(_))
+            ) =>
+            {
+                2
+            }
             _ if error
                 .downcast_ref::<factually_engine::SetupError>()
                 .is_some_and(factually_engine::SetupError::is_usage) =>
@@ -179,6 +186,23 @@ impl Failure {
 }
 
 pub type CmdResult = Result<ExitCode, Failure>;
+
+/// An error and its causes on one line, leaving out a cause whose text the line already holds
+/// (many errors repeat their source in their own message).
+fn message(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
 
 fn main() -> ExitCode {
     // candle allocates and frees multi-megabyte tensors for every layer of every batch; with
@@ -227,7 +251,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("factually: error: {:#}", f.error);
+            eprintln!("factually: error: {}", message(&f.error));
             ExitCode::from(f.code)
         }
     }

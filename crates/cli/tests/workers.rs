@@ -169,3 +169,48 @@ fn three_workers_on_one_sqlite_file_lose_no_check_and_run_none_twice() {
     let database = dir.path().join("shared.db");
     thirty_checks_with_a_crash_and_a_drain(database.to_str().unwrap(), 60);
 }
+
+/// A database that cannot be used stops a worker at start, with the reason, before it loads a
+/// model; a password in the URL is not printed.
+#[test]
+fn a_worker_refuses_a_database_it_cannot_use() {
+    let data = tempfile::tempdir().unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = format!("postgres://factually:s3cret@127.0.0.1:{closed_port}/factually");
+    let not_a_database = data.path().join("notes.txt");
+    std::fs::write(&not_a_database, "these are notes, not a database").unwrap();
+    for (url, status, message) in [
+        (
+            "mysql://localhost/factually",
+            2,
+            "unknown database kind \"mysql\"",
+        ),
+        (
+            unreachable.as_str(),
+            1,
+            "opening the database postgres://factually:***@127.0.0.1",
+        ),
+        (not_a_database.to_str().unwrap(), 1, "opening the database"),
+    ] {
+        let out = common::factually(data.path())
+            .args(["worker", "--database-url", url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{url}: {stderr}");
+        assert!(stderr.contains(message), "{url}: {stderr}");
+        assert!(
+            !stderr.contains("s3cret") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&not_a_database).unwrap(),
+        "these are notes, not a database",
+        "a file that is not a database is left alone"
+    );
+}

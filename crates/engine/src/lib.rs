@@ -247,6 +247,11 @@ impl CheckSession {
         Ok(())
     }
 
+    /// Whether checks search the knowledge base (not only web or given sources).
+    pub fn searches_kb(&self) -> bool {
+        self.search_kb
+    }
+
     /// The name of the searched knowledge base.
     pub fn kb_name(&self) -> &KbName {
         &self.kb

@@ -44,6 +44,8 @@ pub enum StoreError {
     LeaseLost(String),
     #[error("a stored value is malformed: {0}")]
     Corrupt(String),
+    #[error("unknown database kind {0:?}: give a postgres:// URL or a SQLite file path")]
+    UnknownDatabase(String),
     #[error("the database has schema version {found}, newer than this build of factually knows ({known}): run the newer factually, or point this one at another database")]
     NewerSchema { found: i64, known: i64 },
 }
@@ -55,6 +57,9 @@ pub async fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
         return Ok(Box::new(PgStore::connect(url).await?));
     }
     let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    if let Some((scheme, _)) = path.split_once("://") {
+        return Err(StoreError::UnknownDatabase(scheme.to_string()));
+    }
     Ok(Box::new(
         SqliteStore::open(std::path::Path::new(path)).await?,
     ))
@@ -142,6 +147,9 @@ pub struct NewCheck {
     /// A check of the same key created after this time (RFC 3339) is returned instead of a
     /// new one; `None` always creates a new check.
     pub reuse_since: Option<String>,
+    /// The knowledge base the check is to search: only a worker searching the same one takes
+    /// it. `None`: any worker.
+    pub kb: Option<String>,
 }
 
 /// The outcome of [`Store::submit`].
@@ -263,8 +271,18 @@ pub trait Store: Send + Sync {
         id: &str,
         version: Option<u32>,
     ) -> Result<Option<StoredReport>, StoreError>;
-    /// Takes the oldest queued job, or one whose lease ran out (its worker died), for `lease`.
-    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError>;
+    /// Takes the oldest queued job, or one whose lease ran out (its worker died), for `lease`;
+    /// with `kb`, only among checks that asked for that knowledge base (or for none).
+    async fn claim_for(
+        &self,
+        owner: &str,
+        lease: Duration,
+        kb: Option<&str>,
+    ) -> Result<Option<Job>, StoreError>;
+    /// [`Store::claim_for`] any knowledge base.
+    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+        self.claim_for(owner, lease, None).await
+    }
     /// Resolves when another process may have queued work. A backend that cannot tell
     /// (SQLite) never resolves: its workers find new work by polling.
     async fn work_queued(&self) {

@@ -73,6 +73,15 @@ impl PgStore {
     /// for queued work.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options: PgConnectOptions = url.parse()?;
+        // One plain connection first: a pool that cannot connect only says it timed out,
+        // this says why (refused, no such database, wrong password).
+        {
+            use sqlx::Connection as _;
+            sqlx::PgConnection::connect_with(&options)
+                .await?
+                .close()
+                .await?;
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -144,8 +153,8 @@ impl Store for PgStore {
                 .execute(&mut *tx)
                 .await?;
             let inserted = sqlx::query(
-                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at) \
-                 SELECT $1, $2, $3, $4, $5, 'queued', $6, $6 WHERE $7::text IS NULL OR NOT EXISTS \
+                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at, kb) \
+                 SELECT $1, $2, $3, $4, $5, 'queued', $6, $6, $8 WHERE $7::text IS NULL OR NOT EXISTS \
                  (SELECT 1 FROM checks WHERE input_key = $3 AND created_at >= $7::text AND status != 'failed') \
                  ON CONFLICT (id) DO NOTHING",
             )
@@ -156,6 +165,7 @@ impl Store for PgStore {
             .bind(&new.slug)
             .bind(&now)
             .bind(&new.reuse_since)
+            .bind(&new.kb)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -242,13 +252,19 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+    async fn claim_for(
+        &self,
+        owner: &str,
+        lease: Duration,
+        kb: Option<&str>,
+    ) -> Result<Option<Job>, StoreError> {
         loop {
             let now = unix_ms();
             let row = sqlx::query(
                 "UPDATE checks SET status = 'running', lease_owner = $1, lease_until = $2, \
                  attempts = attempts + 1, updated_at = $3 WHERE id = (SELECT id FROM checks \
-                 WHERE status = 'queued' OR (status = 'running' AND lease_until < $4) \
+                 WHERE (status = 'queued' OR (status = 'running' AND lease_until < $4)) \
+                 AND ($5::text IS NULL OR kb IS NULL OR kb = $5::text) \
                  ORDER BY updated_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, input, run, attempts",
             )
@@ -256,6 +272,7 @@ impl Store for PgStore {
             .bind(now + lease.as_millis() as i64)
             .bind(now_rfc3339())
             .bind(now)
+            .bind(kb)
             .fetch_optional(&self.pool)
             .await?;
             let Some(row) = row else { return Ok(None) };

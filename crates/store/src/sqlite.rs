@@ -116,8 +116,8 @@ impl Store for SqliteStore {
             // One statement: the insert happens only when no recent check has the same key,
             // so two simultaneous submissions of one question cannot both create a check.
             let inserted = sqlx::query(
-                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6 WHERE ?7 IS NULL OR NOT EXISTS \
+                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at, kb) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?8 WHERE ?7 IS NULL OR NOT EXISTS \
                  (SELECT 1 FROM checks WHERE input_key = ?3 AND created_at >= ?7 AND status != 'failed') \
                  ON CONFLICT (id) DO NOTHING",
             )
@@ -128,6 +128,7 @@ impl Store for SqliteStore {
             .bind(&new.slug)
             .bind(&now)
             .bind(&new.reuse_since)
+            .bind(&new.kb)
             .execute(&self.pool)
             .await?
             .rows_affected();
@@ -209,19 +210,26 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+    async fn claim_for(
+        &self,
+        owner: &str,
+        lease: Duration,
+        kb: Option<&str>,
+    ) -> Result<Option<Job>, StoreError> {
         loop {
             let now = unix_ms();
             let row = sqlx::query(
                 "UPDATE checks SET status = 'running', lease_owner = ?1, lease_until = ?2, \
                  attempts = attempts + 1, updated_at = ?3 WHERE id = (SELECT id FROM checks \
-                 WHERE status = 'queued' OR (status = 'running' AND lease_until < ?4) \
+                 WHERE (status = 'queued' OR (status = 'running' AND lease_until < ?4)) \
+                 AND (?5 IS NULL OR kb IS NULL OR kb = ?5) \
                  ORDER BY updated_at, rowid LIMIT 1) RETURNING id, input, run, attempts",
             )
             .bind(owner)
             .bind(now + lease.as_millis() as i64)
             .bind(now_rfc3339())
             .bind(now)
+            .bind(kb)
             .fetch_optional(&self.pool)
             .await?;
             let Some(row) = row else { return Ok(None) };

@@ -5,14 +5,17 @@
 //! with its own keep-alive connection, fetching fact-check pages one after another for
 //! `LOAD_SECONDS` (default 10) after a 2-second warm-up. It prints requests per second, latency
 //! percentiles and errors. Server and readers share this machine's cores, so the figures are
-//! a lower bound for a server with the machine to itself.
+//! a lower bound for a server with the machine to itself. It runs once on SQLite and once on
+//! PostgreSQL (a throw-away cluster; skipped when PostgreSQL is not installed); `LOAD_DATABASE`
+//! = `sqlite` or `postgres` runs one.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use factually_report::{Progress, Report};
-use factually_store::{NewCheck, SqliteStore, Store};
+use factually_store::test_cluster::TempPostgres;
+use factually_store::{NewCheck, PgStore, SqliteStore, Store};
 use factually_web::{Engine, EngineError, Site, SiteConfig};
 
 /// The site here only serves stored pages; no check is ever queued.
@@ -49,12 +52,30 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
+    let only = std::env::var("LOAD_DATABASE").unwrap_or_default();
+    if only.is_empty() || only == "sqlite" {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("factually.db"))
+            .await
+            .unwrap();
+        run(Arc::new(store), "SQLite").await;
+    }
+    if only.is_empty() || only == "postgres" {
+        match TempPostgres::shared() {
+            Some(cluster) => {
+                let store = PgStore::connect(&cluster.new_database().await)
+                    .await
+                    .unwrap();
+                run(Arc::new(store), "PostgreSQL").await;
+            }
+            None => println!("load on PostgreSQL: skipped (PostgreSQL is not installed)"),
+        }
+    }
+}
+
+async fn run(store: Arc<dyn Store>, database: &str) {
     let clients = env_or("LOAD_CLIENTS", 200) as usize;
     let seconds = env_or("LOAD_SECONDS", 10);
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("factually.db"))
-        .await
-        .unwrap();
     let recorded: serde_json::Value =
         serde_json::from_str(include_str!("../tests/fixtures/great-wall.json")).unwrap();
     let mut paths = Vec::new();
@@ -70,6 +91,7 @@ async fn main() {
                 slug: factually_web::names::slug(&input),
                 input,
                 reuse_since: None,
+                kb: None,
             })
             .await
             .unwrap()
@@ -92,7 +114,7 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let site = Site::new(
-        Arc::new(store),
+        store,
         Arc::new(StoredPagesOnly),
         SiteConfig::default(),
         addr,
@@ -151,7 +173,7 @@ async fn main() {
         all.extend(t.await.unwrap());
     }
     all.sort_unstable();
-    println!("load: {clients} concurrent readers of {PAGES} cached fact-check pages, {seconds} s on loopback");
+    println!("load on {database}: {clients} concurrent readers of {PAGES} cached fact-check pages, {seconds} s on loopback");
     println!("  requests     {}", all.len());
     println!("  requests/s   {:.0}", all.len() as f64 / elapsed);
     println!("  errors       {}", errors.load(Ordering::Relaxed));

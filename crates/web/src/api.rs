@@ -175,6 +175,7 @@ pub async fn submit_input(
             slug: names::slug(&input),
             input,
             reuse_since,
+            kb: site.engine.kb(),
         })
         .await?;
     let mut check = submitted.check;

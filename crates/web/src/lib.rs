@@ -49,6 +49,12 @@ pub trait Engine: Send + Sync + 'static {
     /// place; `None` when it is not stored here.
     fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)>;
 
+    /// The knowledge base checks search here, if any: a check records the one its site asked
+    /// for, and workers take only checks they can run against the same one.
+    fn kb(&self) -> Option<String> {
+        None
+    }
+
     /// Whether checks can run here: the knowledge base opens and the models are loaded.
     fn health(&self) -> Result<(), String> {
         Ok(())
@@ -102,6 +108,10 @@ impl Engine for factually_engine::CheckSession {
 
     fn health(&self) -> Result<(), String> {
         self.prepare().map_err(|e| e.to_string())
+    }
+
+    fn kb(&self) -> Option<String> {
+        self.searches_kb().then(|| self.kb_name().to_string())
     }
 }
 

@@ -183,8 +183,12 @@ impl WorkerPool {
 
 fn work(pool: &Pool, owner: &str) {
     let w = &pool.workers;
+    let kb = w.engine.kb();
     while !pool.stop.load(Ordering::Relaxed) {
-        match pool.handle.block_on(w.store.claim(owner, LEASE)) {
+        match pool
+            .handle
+            .block_on(w.store.claim_for(owner, LEASE, kb.as_deref()))
+        {
             Ok(Some(job)) => {
                 let abandoned = Arc::new(AtomicBool::new(false));
                 if let Ok(mut running) = pool.running.lock() {

@@ -20,8 +20,11 @@ const RECORDED: &str = include_str!("fixtures/great-wall.json");
 
 /// Replays the recorded report for any question, with the question and, when set, a
 /// payload written into every text a source contributes.
+#[derive(Default)]
 struct Replay {
     source_text: Option<String>,
+    /// What `health` says is wrong, if anything.
+    broken: Option<String>,
 }
 
 impl Engine for Replay {
@@ -55,6 +58,10 @@ impl Engine for Replay {
             source["evidence"][0]["quote"] = json!(payload);
         }
         Ok(serde_json::from_value(report).expect("the recorded report deserialises"))
+    }
+
+    fn health(&self) -> Result<(), String> {
+        self.broken.clone().map_or(Ok(()), Err)
     }
 
     fn stored_text(&self, _kb: &str, _doc_id: &str) -> Option<(String, String)> {
@@ -107,7 +114,7 @@ async fn site() -> TestSite {
             submissions_per_minute: 1000,
             ..SiteConfig::default()
         },
-        Replay { source_text: None },
+        Replay::default(),
     )
     .await
 }
@@ -478,7 +485,7 @@ async fn bad_requests_get_the_right_status_and_a_json_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submissions_from_one_address_are_rate_limited() {
-    let t = site_with(SiteConfig::default(), Replay { source_text: None }).await;
+    let t = site_with(SiteConfig::default(), Replay::default()).await;
     for i in 0..3 {
         let answer = post_json(
             &t.router,
@@ -659,6 +666,7 @@ async fn questions_and_source_text_are_rendered_inert() {
             },
             Replay {
                 source_text: Some(payload.to_string()),
+                ..Replay::default()
             },
         )
         .await;
@@ -796,7 +804,7 @@ async fn donations_are_counted_once_from_signed_events_and_shown_in_the_banner()
             stripe_webhook_secret: Some(secret.into()),
             ..SiteConfig::default()
         },
-        Replay { source_text: None },
+        Replay::default(),
     )
     .await;
     let home = get(&t.router, "/").await.body;
@@ -859,4 +867,59 @@ async fn donations_are_counted_once_from_signed_events_and_shown_in_the_banner()
     assert!(home.contains("$2,500 raised so far"), "{home}");
     assert!(home.contains("aria-valuenow=\"5\""));
     assert!(home.contains("href=\"https:&#x2f;&#x2f;donate.example&#x2f;factually\""));
+}
+
+/// `/metrics` counts the queue and this process's finished and failed checks; `/api/health`
+/// names the part that is broken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_checks_and_health_names_what_is_broken() {
+    let t = site().await;
+    checked(
+        &t.router,
+        "Is the Great Wall of China visible from the Moon?",
+    )
+    .await;
+    let failed = post_json(
+        &t.router,
+        "/api/checks",
+        r#"{"input": "an unanswerable thing?"}"#,
+    )
+    .await
+    .json();
+    wait_for(&t.router, failed["id"].as_str().unwrap(), "failed").await;
+    let metrics = get(&t.router, "/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(metrics.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    for line in [
+        "factually_checks{status=\"done\"} 1",
+        "factually_checks{status=\"failed\"} 1",
+        "factually_checks{status=\"queued\"} 0",
+        "factually_check_attempts_total{outcome=\"finished\"} 1",
+        "factually_check_attempts_total{outcome=\"failed\"} 1",
+        "factually_check_duration_seconds_count 1",
+    ] {
+        assert!(
+            metrics.body.lines().any(|l| l == line),
+            "{line}:\n{}",
+            metrics.body
+        );
+    }
+
+    let broken = site_with(
+        SiteConfig::default(),
+        Replay {
+            broken: Some("knowledge base default: no such directory".into()),
+            ..Replay::default()
+        },
+    )
+    .await;
+    let health = get(&broken.router, "/api/health").await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    let body = health.json();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["store"], "ok");
+    assert_eq!(body["engine"], "knowledge base default: no such directory");
 }
