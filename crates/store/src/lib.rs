@@ -136,6 +136,42 @@ impl Status {
     }
 }
 
+/// What a progress event says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A step of the check (its JSON data says which).
+    Progress,
+    /// The report was stored.
+    Done,
+    /// The check failed for good.
+    Failed,
+    /// The attempt failed; the check went back to the queue.
+    Retrying,
+}
+
+impl EventKind {
+    /// The name stored, and the SSE event name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Progress => "progress",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Retrying => "retrying",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "progress" => Self::Progress,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            "retrying" => Self::Retrying,
+            other => return Err(StoreError::Corrupt(format!("event kind {other:?}"))),
+        })
+    }
+}
+
 /// A question to check, as submitted.
 #[derive(Debug, Clone)]
 pub struct NewCheck {
@@ -195,6 +231,19 @@ pub struct FinishedReport {
     /// The text the archive search indexes besides the question (the summary).
     pub summary: String,
     pub sources: Vec<SourceRow>,
+    /// The stored texts of the cited sources, kept in the database with the report.
+    pub texts: Vec<SourceText>,
+}
+
+/// The stored copy of a cited source: what the `/sources/...` page shows, from the database,
+/// whichever process fetched or read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceText {
+    pub kb: String,
+    /// Derived from title and text: one id is one text.
+    pub doc_id: String,
+    pub title: String,
+    pub text: String,
 }
 
 /// A cited source of a report version.
@@ -225,7 +274,7 @@ pub struct Event {
     pub id: i64,
     pub check_id: String,
     pub run: u32,
-    pub kind: String,
+    pub kind: EventKind,
     /// JSON.
     pub data: String,
     pub at: String,
@@ -300,12 +349,20 @@ pub trait Store: Send + Sync {
     /// attempt does not count): for a worker that stops before the check is done.
     async fn release(&self, job: &Job) -> Result<(), StoreError>;
     /// Appends a progress event; returns its id.
-    async fn event(&self, job: &Job, kind: &str, data: &str) -> Result<i64, StoreError>;
-    /// Stores the report as version `job.run` and marks the check done, in one transaction.
+    async fn event(&self, job: &Job, kind: EventKind, data: &str) -> Result<i64, StoreError>;
+    /// Stores the report as version `job.run`, marks the check done and appends its `done`
+    /// event, in one transaction.
     async fn complete(&self, job: &Job, report: FinishedReport) -> Result<(), StoreError>;
     /// Ends an attempt that failed: back in the queue when `retry` and attempts remain,
-    /// otherwise the check is failed with `error`.
+    /// otherwise the check is failed with `error`; the `retrying` or `failed` event is
+    /// appended in the same transaction.
     async fn fail(&self, job: &Job, error: &str, retry: bool) -> Result<Status, StoreError>;
+    /// The stored text of a cited source (title and text), when a report citing it was stored.
+    async fn source_text(
+        &self,
+        kb: &str,
+        doc_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError>;
     /// Events of a check after the event id `after` (0 for all), oldest first.
     async fn events_after(&self, id: &str, after: i64) -> Result<Vec<Event>, StoreError>;
     /// The newest checks, newest first.

@@ -18,8 +18,9 @@ use sqlx::Row;
 use tokio::sync::Notify;
 
 use crate::{
-    new_id, now_rfc3339, unix_ms, CheckRecord, CheckSummary, Donation, Event, FinishedReport, Job,
-    NewCheck, Status, Store, StoreError, StoredReport, Submitted, MAX_ATTEMPTS,
+    new_id, now_rfc3339, unix_ms, CheckRecord, CheckSummary, Donation, Event, EventKind,
+    FinishedReport, Job, NewCheck, Status, Store, StoreError, StoredReport, Submitted,
+    MAX_ATTEMPTS,
 };
 
 /// The channel that announces queued work.
@@ -65,6 +66,26 @@ fn summary(row: &PgRow) -> Result<CheckSummary, StoreError> {
         rating: row.try_get::<Option<i64>, _>("rating")?.map(|r| r as u8),
         checked_at: row.try_get("checked_at")?,
     })
+}
+
+/// Appends an event on `conn` (a transaction's, or a pooled connection); returns its id.
+async fn insert_event(
+    conn: &mut sqlx::PgConnection,
+    job: &Job,
+    kind: EventKind,
+    data: &str,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO events (check_id, run, kind, data, at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id",
+    )
+    .bind(&job.check_id)
+    .bind(i64::from(job.run))
+    .bind(kind.as_str())
+    .bind(data)
+    .bind(now_rfc3339())
+    .fetch_one(conn)
+    .await?)
 }
 
 impl PgStore {
@@ -360,18 +381,9 @@ impl Store for PgStore {
         self.announce_queued().await
     }
 
-    async fn event(&self, job: &Job, kind: &str, data: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO events (check_id, run, kind, data, at) VALUES ($1, $2, $3, $4, $5) \
-             RETURNING id",
-        )
-        .bind(&job.check_id)
-        .bind(i64::from(job.run))
-        .bind(kind)
-        .bind(data)
-        .bind(now_rfc3339())
-        .fetch_one(&self.pool)
-        .await?)
+    async fn event(&self, job: &Job, kind: EventKind, data: &str) -> Result<i64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_event(&mut conn, job, kind, data).await
     }
 
     async fn complete(&self, job: &Job, report: FinishedReport) -> Result<(), StoreError> {
@@ -420,6 +432,18 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?;
         }
+        for t in &report.texts {
+            sqlx::query(
+                "INSERT INTO source_texts (kb, doc_id, title, text) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kb, doc_id) DO NOTHING",
+            )
+            .bind(&t.kb)
+            .bind(&t.doc_id)
+            .bind(&t.title)
+            .bind(&t.text)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO checks_fts (check_id, document) SELECT id, \
              to_tsvector('english', input || ' ' || $2) FROM checks WHERE id = $1 \
@@ -429,6 +453,8 @@ impl Store for PgStore {
         .bind(&report.summary)
         .execute(&mut *tx)
         .await?;
+        let data = serde_json::json!({ "status": Status::Done }).to_string();
+        insert_event(&mut tx, job, EventKind::Done, &data).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -439,6 +465,7 @@ impl Store for PgStore {
         } else {
             Status::Failed
         };
+        let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE checks SET status = $1, error = $2, lease_owner = NULL, lease_until = NULL, \
              updated_at = $3 WHERE id = $4 AND run = $5 AND attempts = $6 \
@@ -452,16 +479,39 @@ impl Store for PgStore {
         .bind(i64::from(job.attempt))
         .bind(&job.owner)
         .bind(unix_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if updated == 0 {
             return Err(StoreError::LeaseLost(job.check_id.clone()));
         }
+        // The attempt's end is an event in the same transaction: a process that dies right
+        // after cannot leave the check ended without it.
+        let kind = match status {
+            Status::Queued => EventKind::Retrying,
+            _ => EventKind::Failed,
+        };
+        let data = serde_json::json!({ "status": status }).to_string();
+        insert_event(&mut tx, job, kind, &data).await?;
+        tx.commit().await?;
         if status == Status::Queued {
             self.announce_queued().await?;
         }
         Ok(status)
+    }
+
+    async fn source_text(
+        &self,
+        kb: &str,
+        doc_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT title, text FROM source_texts WHERE kb = $1 AND doc_id = $2")
+            .bind(kb)
+            .bind(doc_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("title")?, row.try_get("text")?)))
+            .transpose()
     }
 
     async fn events_after(&self, id: &str, after: i64) -> Result<Vec<Event>, StoreError> {
@@ -479,7 +529,7 @@ impl Store for PgStore {
                     id: row.try_get("id")?,
                     check_id: row.try_get("check_id")?,
                     run: row.try_get::<i64, _>("run")? as u32,
-                    kind: row.try_get("kind")?,
+                    kind: EventKind::parse(row.try_get("kind")?)?,
                     data: row.try_get("data")?,
                     at: row.try_get("at")?,
                 })

@@ -16,8 +16,9 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 use crate::{
-    new_id, now_rfc3339, unix_ms, CheckRecord, CheckSummary, Donation, Event, FinishedReport, Job,
-    NewCheck, Status, Store, StoreError, StoredReport, Submitted, MAX_ATTEMPTS,
+    new_id, now_rfc3339, unix_ms, CheckRecord, CheckSummary, Donation, Event, EventKind,
+    FinishedReport, Job, NewCheck, Status, Store, StoreError, StoredReport, Submitted,
+    MAX_ATTEMPTS,
 };
 
 /// A [`Store`] in one SQLite file.
@@ -70,6 +71,26 @@ fn fts_query(text: &str) -> Option<String> {
         .map(|w| format!("\"{}\"", w.to_lowercase()))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Appends an event on `conn` (a transaction's, or a pooled connection); returns its id.
+async fn insert_event(
+    conn: &mut sqlx::SqliteConnection,
+    job: &Job,
+    kind: EventKind,
+    data: &str,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query(
+        "INSERT INTO events (check_id, run, kind, data, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(&job.check_id)
+    .bind(i64::from(job.run))
+    .bind(kind.as_str())
+    .bind(data)
+    .bind(now_rfc3339())
+    .execute(conn)
+    .await?
+    .last_insert_rowid())
 }
 
 impl SqliteStore {
@@ -311,19 +332,9 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn event(&self, job: &Job, kind: &str, data: &str) -> Result<i64, StoreError> {
-        let id = sqlx::query(
-            "INSERT INTO events (check_id, run, kind, data, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(&job.check_id)
-        .bind(i64::from(job.run))
-        .bind(kind)
-        .bind(data)
-        .bind(now_rfc3339())
-        .execute(&self.pool)
-        .await?
-        .last_insert_rowid();
-        Ok(id)
+    async fn event(&self, job: &Job, kind: EventKind, data: &str) -> Result<i64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_event(&mut conn, job, kind, data).await
     }
 
     async fn complete(&self, job: &Job, report: FinishedReport) -> Result<(), StoreError> {
@@ -372,6 +383,18 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
+        for t in &report.texts {
+            sqlx::query(
+                "INSERT INTO source_texts (kb, doc_id, title, text) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (kb, doc_id) DO NOTHING",
+            )
+            .bind(&t.kb)
+            .bind(&t.doc_id)
+            .bind(&t.title)
+            .bind(&t.text)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("DELETE FROM checks_fts WHERE check_id = ?1")
             .bind(&job.check_id)
             .execute(&mut *tx)
@@ -384,6 +407,8 @@ impl Store for SqliteStore {
         .bind(&report.summary)
         .execute(&mut *tx)
         .await?;
+        let data = serde_json::json!({ "status": Status::Done }).to_string();
+        insert_event(&mut tx, job, EventKind::Done, &data).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -394,6 +419,7 @@ impl Store for SqliteStore {
         } else {
             Status::Failed
         };
+        let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE checks SET status = ?1, error = ?2, lease_owner = NULL, lease_until = NULL, \
              updated_at = ?3 WHERE id = ?4 AND run = ?5 AND attempts = ?6 \
@@ -407,13 +433,36 @@ impl Store for SqliteStore {
         .bind(i64::from(job.attempt))
         .bind(&job.owner)
         .bind(unix_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if updated == 0 {
             return Err(StoreError::LeaseLost(job.check_id.clone()));
         }
+        // The attempt's end is an event in the same transaction: a process that dies right
+        // after cannot leave the check ended without it.
+        let kind = match status {
+            Status::Queued => EventKind::Retrying,
+            _ => EventKind::Failed,
+        };
+        let data = serde_json::json!({ "status": status }).to_string();
+        insert_event(&mut tx, job, kind, &data).await?;
+        tx.commit().await?;
         Ok(status)
+    }
+
+    async fn source_text(
+        &self,
+        kb: &str,
+        doc_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT title, text FROM source_texts WHERE kb = ?1 AND doc_id = ?2")
+            .bind(kb)
+            .bind(doc_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("title")?, row.try_get("text")?)))
+            .transpose()
     }
 
     async fn events_after(&self, id: &str, after: i64) -> Result<Vec<Event>, StoreError> {
@@ -431,7 +480,7 @@ impl Store for SqliteStore {
                     id: row.try_get("id")?,
                     check_id: row.try_get("check_id")?,
                     run: row.try_get::<i64, _>("run")? as u32,
-                    kind: row.try_get("kind")?,
+                    kind: EventKind::parse(row.try_get("kind")?)?,
                     data: row.try_get("data")?,
                     at: row.try_get("at")?,
                 })

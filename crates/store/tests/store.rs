@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use factually_store::test_cluster::TempPostgres;
 use factually_store::{
-    Donation, FinishedReport, Job, NewCheck, PgStore, SourceRow, SqliteStore, Status, Store,
-    StoreError, MAX_ATTEMPTS,
+    Donation, EventKind, FinishedReport, Job, NewCheck, PgStore, SourceRow, SourceText,
+    SqliteStore, Status, Store, StoreError, MAX_ATTEMPTS,
 };
 
 /// A store to test, and how to open its database again.
@@ -93,6 +93,12 @@ fn finished(summary: &str) -> FinishedReport {
             title: "Albert Einstein".into(),
             url: None,
         }],
+        texts: vec![SourceText {
+            kb: "default".into(),
+            doc_id: "0123456789abcdef".into(),
+            title: "Albert Einstein".into(),
+            text: format!("Albert Einstein was a physicist. {summary}"),
+        }],
     }
 }
 
@@ -122,8 +128,14 @@ async fn a_check_runs_through_the_queue_once(b: Backend) {
     );
     assert_eq!(s.check(&id).await.unwrap().unwrap().status, Status::Running);
 
-    let e1 = s.event(&job, "progress", "{\"step\":1}").await.unwrap();
-    let e2 = s.event(&job, "progress", "{\"step\":2}").await.unwrap();
+    let e1 = s
+        .event(&job, EventKind::Progress, "{\"step\":1}")
+        .await
+        .unwrap();
+    let e2 = s
+        .event(&job, EventKind::Progress, "{\"step\":2}")
+        .await
+        .unwrap();
     assert!(e2 > e1);
     s.complete(&job, finished("He did not fail."))
         .await
@@ -136,8 +148,29 @@ async fn a_check_runs_through_the_queue_once(b: Backend) {
         (report.version, report.json.as_str()),
         (1, "{\"summary\":\"He did not fail.\"}")
     );
+    assert_eq!(
+        s.source_text("default", "0123456789abcdef").await.unwrap(),
+        Some((
+            "Albert Einstein".to_string(),
+            "Albert Einstein was a physicist. He did not fail.".to_string()
+        )),
+        "the cited source's text is stored with the report"
+    );
+    assert_eq!(
+        s.source_text("web", "0123456789abcdef").await.unwrap(),
+        None
+    );
     let events = s.events_after(&id, e1).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), vec![e2]);
+    let after: Vec<_> = events.iter().map(|e| (e.kind, e.data.as_str())).collect();
+    assert_eq!(
+        after,
+        [
+            (EventKind::Progress, "{\"step\":2}"),
+            (EventKind::Done, "{\"status\":\"done\"}")
+        ],
+        "completing stores the done event with the report"
+    );
+    assert_eq!(events[0].id, e2);
     assert_eq!(s.claim("w1", LEASE).await.unwrap(), None);
 }
 
@@ -230,6 +263,18 @@ async fn interrupted_and_failing_runs_end_after_the_last_attempt(b: Backend) {
     assert_eq!(statuses, [Status::Queued, Status::Queued, Status::Failed]);
     let check = s.check(&failing).await.unwrap().unwrap();
     assert_eq!(check.error.as_deref(), Some("the model crashed"));
+    let kinds: Vec<EventKind> = s
+        .events_after(&failing, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Retrying, EventKind::Retrying, EventKind::Failed],
+        "each failed attempt's end is stored with it"
+    );
 }
 
 async fn a_repeated_question_returns_the_recent_check_and_a_recheck_makes_a_new_version(

@@ -102,7 +102,7 @@ async fn run(store: Arc<dyn Store>, database: &str) {
             .unwrap()
             .unwrap();
         store
-            .complete(&job, factually_web::worker::finished(&report))
+            .complete(&job, factually_web::worker::finished(&report, Vec::new()))
             .await
             .unwrap();
         paths.push(factually_web::names::check_path(

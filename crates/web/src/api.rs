@@ -16,7 +16,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use factually_store::{CheckRecord, CheckSummary, NewCheck, Status};
+use factually_store::{CheckRecord, CheckSummary, EventKind, NewCheck, Status};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -383,13 +383,13 @@ async fn events(
         loop {
             if let Some(e) = c.pending.pop_front() {
                 c.after = e.id;
-                if matches!(e.kind.as_str(), "done" | "failed") {
+                if matches!(e.kind, EventKind::Done | EventKind::Failed) {
                     let current = c.site.store.check(&c.id).await.ok().flatten();
                     c.finished = current.is_none_or(|check| check.run == e.run);
                 }
                 let event = SseEvent::default()
                     .id(e.id.to_string())
-                    .event(e.kind)
+                    .event(e.kind.as_str())
                     .data(e.data);
                 return Some((Ok(event), c));
             }

@@ -16,7 +16,7 @@ use axum::{Form, Router};
 use factually_core::VerdictLabel;
 use factually_report::render::{html_context, verdict_title, REPORT_BODY_TEMPLATE};
 use factually_report::Report;
-use factually_store::{CheckRecord, CheckSummary, Status};
+use factually_store::{CheckRecord, CheckSummary, EventKind, Status};
 use minijinja::{context, Environment, Value};
 use serde::Deserialize;
 
@@ -264,7 +264,7 @@ async fn pending_page(site: &Site, headers: &HeaderMap, check: &CheckRecord) -> 
         .unwrap_or_default();
     let messages: Vec<Value> = events
         .iter()
-        .filter(|e| e.run == check.run && e.kind == "progress")
+        .filter(|e| e.run == check.run && e.kind == EventKind::Progress)
         .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.data).ok())
         .map(|d| context! { message => d["message"].as_str().unwrap_or_default().to_string() })
         .collect();
@@ -537,13 +537,20 @@ async fn stored_source(
     if !names::is_name(&kb) || !valid_doc {
         return error_page(StatusCode::NOT_FOUND, "There is no such stored source.");
     }
-    let engine = site.engine.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        engine.stored_text(&kb, &doc_id).map(|d| (kb, doc_id, d))
-    })
-    .await
-    .ok()
-    .flatten();
+    // The copy stored with the report that cited it, whichever process wrote it; else this
+    // process's own knowledge bases (sources cited before copies were kept in the database).
+    let stored = match site.store.source_text(&kb, &doc_id).await {
+        Ok(Some(d)) => Some((kb, doc_id, d)),
+        _ => {
+            let engine = site.engine.clone();
+            tokio::task::spawn_blocking(move || {
+                engine.stored_text(&kb, &doc_id).map(|d| (kb, doc_id, d))
+            })
+            .await
+            .ok()
+            .flatten()
+        }
+    };
     let Some((kb, doc_id, (title, text))) = stored else {
         return error_page(StatusCode::NOT_FOUND, "There is no such stored source.");
     };

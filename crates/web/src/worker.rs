@@ -18,7 +18,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use factually_report::{Progress, Report};
-use factually_store::{FinishedReport, Job, SourceRow, Status, Store, StoreError};
+use factually_store::{
+    EventKind, FinishedReport, Job, SourceRow, SourceText, Status, Store, StoreError,
+};
 use serde_json::json;
 use tokio::runtime::Handle;
 
@@ -161,7 +163,7 @@ impl WorkerPool {
                         &self.pool.workers,
                         &self.pool.handle,
                         &r.job,
-                        "progress",
+                        EventKind::Progress,
                         json!({"step": "handed_back", "message": "Handed back to the queue: its worker stopped"}),
                     );
                 }
@@ -307,7 +309,7 @@ async fn expire_dead_leases(store: Arc<dyn Store>, wake: Arc<Wake>) {
 }
 
 /// Stores an event and tells whoever follows the check.
-fn announce(w: &Workers, handle: &Handle, job: &Job, kind: &str, data: serde_json::Value) {
+fn announce(w: &Workers, handle: &Handle, job: &Job, kind: EventKind, data: serde_json::Value) {
     match handle.block_on(w.store.event(job, kind, &data.to_string())) {
         Ok(_) => (w.changed)(&job.check_id),
         Err(e) => tracing::warn!("an event of check {} was not stored: {e}", job.check_id),
@@ -348,7 +350,7 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
         w,
         handle,
         &job,
-        "progress",
+        EventKind::Progress,
         json!({"step": "started", "message": started}),
     );
     let checked_on = today();
@@ -358,7 +360,7 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
         }
         let mut data = serde_json::to_value(&p).unwrap_or_default();
         data["message"] = json!(p.message());
-        announce(w, handle, &job, "progress", data);
+        announce(w, handle, &job, EventKind::Progress, data);
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         w.engine.run(&job.input, &checked_on, &progress)
@@ -369,9 +371,12 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
         return;
     }
     let finished = match &outcome {
-        Ok(report) => handle
-            .block_on(w.store.complete(&job, finished(report)))
-            .map(|()| Outcome::Finished),
+        Ok(report) => {
+            let texts = cited_texts(w.engine.as_ref(), report);
+            handle
+                .block_on(w.store.complete(&job, finished(report, texts)))
+                .map(|()| Outcome::Finished)
+        }
         Err(e) => {
             let retry = matches!(e, EngineError::Failed(_));
             if matches!(e, EngineError::Permanent(_)) {
@@ -389,30 +394,39 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
                 })
         }
     };
+    // `complete` and `fail` store the attempt's last event (done, failed, retrying) in their
+    // own transaction.
     match finished {
-        Ok(recorded) => {
-            w.metrics
-                .record(recorded, began.elapsed(), outcome.as_ref().ok());
-            let status = handle
-                .block_on(w.store.check(&job.check_id))
-                .ok()
-                .flatten()
-                .map(|c| c.status)
-                .unwrap_or(Status::Failed);
-            let kind = match status {
-                Status::Done => "done",
-                Status::Failed => "failed",
-                _ => "retrying",
-            };
-            announce(w, handle, &job, kind, json!({"status": status}));
-        }
+        Ok(recorded) => w
+            .metrics
+            .record(recorded, began.elapsed(), outcome.as_ref().ok()),
         Err(e) => tracing::error!("check {} could not be finished: {e}", job.check_id),
     }
     (w.changed)(&job.check_id);
 }
 
+/// The stored texts of a report's sources, as the engine holds them, to be kept in the
+/// database with the report (a source the engine cannot read is left out; its page then
+/// falls back to the engine of whichever process serves it).
+fn cited_texts(engine: &dyn Engine, report: &Report) -> Vec<SourceText> {
+    report
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let doc_id = s.doc_id.to_string();
+            let (title, text) = engine.stored_text(&s.kb, &doc_id)?;
+            Some(SourceText {
+                kb: s.kb.clone(),
+                doc_id,
+                title,
+                text,
+            })
+        })
+        .collect()
+}
+
 /// What the store keeps of a finished report.
-pub fn finished(report: &Report) -> FinishedReport {
+pub fn finished(report: &Report, texts: Vec<SourceText>) -> FinishedReport {
     let label = serde_json::to_value(report.verdict.label)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -439,6 +453,7 @@ pub fn finished(report: &Report) -> FinishedReport {
                 url: s.url.clone(),
             })
             .collect(),
+        texts,
     }
 }
 

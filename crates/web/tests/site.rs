@@ -25,6 +25,8 @@ struct Replay {
     source_text: Option<String>,
     /// What `health` says is wrong, if anything.
     broken: Option<String>,
+    /// Holds no stored sources (a process on another host than the one that read them).
+    holds_no_sources: bool,
 }
 
 impl Engine for Replay {
@@ -65,6 +67,9 @@ impl Engine for Replay {
     }
 
     fn stored_text(&self, _kb: &str, _doc_id: &str) -> Option<(String, String)> {
+        if self.holds_no_sources {
+            return None;
+        }
         Some((
             "Stored <b>title</b>".into(),
             "First sentence. <script>x</script> Last.".into(),
@@ -73,7 +78,9 @@ impl Engine for Replay {
 }
 
 struct TestSite {
-    _dir: tempfile::TempDir,
+    /// Where the database is; `None` for a second site over another's database.
+    _dir: Option<tempfile::TempDir>,
+    db: std::path::PathBuf,
     router: Router,
     workers: factually_web::WorkerPool,
 }
@@ -86,9 +93,19 @@ impl Drop for TestSite {
 
 async fn site_with(config: SiteConfig, engine: Replay) -> TestSite {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("factually.db"))
-        .await
-        .unwrap();
+    let db = dir.path().join("factually.db");
+    site_on(db, Some(dir), config, engine).await
+}
+
+/// A site over the database file `db` (a second site over the same file is another process
+/// sharing the database).
+async fn site_on(
+    db: std::path::PathBuf,
+    dir: Option<tempfile::TempDir>,
+    config: SiteConfig,
+    engine: Replay,
+) -> TestSite {
+    let store = SqliteStore::open(&db).await.unwrap();
     let site = Site::new(
         Arc::new(store),
         Arc::new(engine),
@@ -104,6 +121,7 @@ async fn site_with(config: SiteConfig, engine: Replay) -> TestSite {
     TestSite {
         router: factually_web::router(site),
         _dir: dir,
+        db,
         workers,
     }
 }
@@ -922,4 +940,40 @@ async fn metrics_count_checks_and_health_names_what_is_broken() {
     assert_eq!(body["status"], "unavailable");
     assert_eq!(body["store"], "ok");
     assert_eq!(body["engine"], "knowledge base default: no such directory");
+}
+
+/// A source's page works in a process that never read the source (a site on another host
+/// than the worker that fetched it): its text was stored in the database with the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cited_source_is_shown_from_the_database_by_a_process_that_never_read_it() {
+    let t = site().await;
+    let check = checked(
+        &t.router,
+        "Is the Great Wall of China visible from the Moon?",
+    )
+    .await;
+    let source = &check["report"]["sources"][0];
+    let path = format!(
+        "/sources/{}/{}?start=0&end=15",
+        source["kb"].as_str().unwrap(),
+        source["doc_id"].as_str().unwrap()
+    );
+    // The same database, opened by another site whose engine holds no sources.
+    let elsewhere = site_on(
+        t.db.clone(),
+        None,
+        SiteConfig::default(),
+        Replay {
+            holds_no_sources: true,
+            ..Replay::default()
+        },
+    )
+    .await;
+    let page = get(&elsewhere.router, &path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page
+        .body
+        .contains("<mark id=\"quote\">First sentence.</mark>"));
+    let never_cited = get(&elsewhere.router, "/sources/default/ffffffffffffffff").await;
+    assert_eq!(never_cited.status, StatusCode::NOT_FOUND);
 }
