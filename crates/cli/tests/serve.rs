@@ -8,21 +8,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{data_dir_with_facts, factually, Server};
+use common::{data_dir_with_facts, factually, Server, QUESTIONS};
 use serde_json::{json, Value};
-
-const QUESTIONS: [&str; 10] = [
-    "Why did Einstein fail math?",
-    "Is the Great Wall of China visible from the Moon?",
-    "The measles vaccine causes autism.",
-    "Is the Eiffel Tower in Paris?",
-    "Was the Eiffel Tower built in 1889?",
-    "Did Einstein develop the theory of relativity?",
-    "Is the measles vaccine effective?",
-    "Who designed the Eiffel Tower?",
-    "Can astronauts see the Great Wall from orbit?",
-    "Was Einstein born in Germany?",
-];
 
 fn statuses(server: &Server, ids: &[String]) -> Vec<String> {
     ids.iter()

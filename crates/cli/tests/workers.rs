@@ -9,22 +9,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{data_dir_with_facts, Server, Worker};
+use common::{data_dir_with_facts, Server, Worker, QUESTIONS};
 use factually_store::test_cluster::TempPostgres;
 use serde_json::json;
-
-const QUESTIONS: [&str; 10] = [
-    "Why did Einstein fail math?",
-    "Is the Great Wall of China visible from the Moon?",
-    "The measles vaccine causes autism.",
-    "Is the Eiffel Tower in Paris?",
-    "Was the Eiffel Tower built in 1889?",
-    "Did Einstein develop the theory of relativity?",
-    "Is the measles vaccine effective?",
-    "Who designed the Eiffel Tower?",
-    "Can astronauts see the Great Wall from orbit?",
-    "Was Einstein born in Germany?",
-];
 
 /// The `i`th of 30 distinct inputs (a repeated question would get the recent check back).
 fn input(i: usize) -> String {

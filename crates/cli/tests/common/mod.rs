@@ -12,6 +12,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// Ten questions the fixture knowledge base `facts` can answer.
+pub const QUESTIONS: [&str; 10] = [
+    "Why did Einstein fail math?",
+    "Is the Great Wall of China visible from the Moon?",
+    "The measles vaccine causes autism.",
+    "Is the Eiffel Tower in Paris?",
+    "Was the Eiffel Tower built in 1889?",
+    "Did Einstein develop the theory of relativity?",
+    "Is the measles vaccine effective?",
+    "Who designed the Eiffel Tower?",
+    "Can astronauts see the Great Wall from orbit?",
+    "Was Einstein born in Germany?",
+];
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
