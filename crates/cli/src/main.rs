@@ -38,6 +38,7 @@ Environment:
   FACTUALLY_LLM_URL, FACTUALLY_LLM_MODEL, FACTUALLY_LLM_API_KEY
                        LLM mode for `check` (an OpenAI-compatible server; see docs/llm.md)
   FACTUALLY_STRIPE_WEBHOOK_SECRET  signing secret of the donation webhook (`serve`; docs/site.md)
+  FACTUALLY_ADMIN_TOKEN  opens /admin/reports (readers' error reports) to this token (`serve`)
   FACTUALLY_DATABASE_URL  the site's database for `serve` and `worker`: postgres://... or a
                        SQLite file (default: <data dir>/factually.db)
   FACTUALLY_LOG        log filter (default: warn), e.g. info or factually_web=debug";

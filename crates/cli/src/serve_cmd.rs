@@ -151,6 +151,17 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
     if let Some(secret) = env("FACTUALLY_STRIPE_WEBHOOK_SECRET") {
         config.stripe_webhook_secret = Some(secret);
     }
+    if let Some(token) = env("FACTUALLY_ADMIN_TOKEN") {
+        config.admin_token = Some(token);
+    }
+    // An empty or short token would be guessable: no admin page rather than a weak one.
+    if let Some(token) = config.admin_token.as_deref() {
+        if token.chars().count() < 16 {
+            return Err(Failure::usage(
+                "the admin token (FACTUALLY_ADMIN_TOKEN or admin_token in [site]) must be at least 16 characters",
+            ));
+        }
+    }
     config.workers = config.workers.min(64);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

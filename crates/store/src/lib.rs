@@ -294,6 +294,19 @@ pub struct CheckSummary {
     pub checked_at: Option<String>,
 }
 
+/// A reader's report of an error, with the check it is about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorReport {
+    pub check_id: String,
+    pub input: String,
+    pub topic: String,
+    pub slug: String,
+    /// The report version the reader saw; `None` for reports made before versions were kept.
+    pub version: Option<u32>,
+    pub message: String,
+    pub at: String,
+}
+
 /// A payment recorded through the webhook.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Donation {
@@ -379,8 +392,16 @@ pub trait Store: Send + Sync {
     async fn record_donation(&self, donation: Donation) -> Result<bool, StoreError>;
     /// The sum of donations (in cents) recorded at or after `since` (RFC 3339).
     async fn donations_since(&self, since: &str) -> Result<i64, StoreError>;
-    /// A reader's report of an error in a check.
-    async fn report_error(&self, id: &str, message: &str) -> Result<(), StoreError>;
+    /// A reader's report of an error in version `version` of a check's report (the latest
+    /// when `None`).
+    async fn report_error(
+        &self,
+        id: &str,
+        version: Option<u32>,
+        message: &str,
+    ) -> Result<(), StoreError>;
+    /// Readers' error reports, newest first.
+    async fn error_reports(&self, limit: u32) -> Result<Vec<ErrorReport>, StoreError>;
 }
 
 pub(crate) fn unix_ms() -> i64 {

@@ -16,8 +16,8 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 use crate::{
-    new_id, now_rfc3339, unix_ms, CheckRecord, CheckSummary, Donation, Event, EventKind,
-    FinishedReport, Job, NewCheck, Status, Store, StoreError, StoredReport, Submitted,
+    new_id, now_rfc3339, unix_ms, CheckRecord, CheckSummary, Donation, ErrorReport, Event,
+    EventKind, FinishedReport, Job, NewCheck, Status, Store, StoreError, StoredReport, Submitted,
     MAX_ATTEMPTS,
 };
 
@@ -572,12 +572,19 @@ impl Store for SqliteStore {
         Ok(total.unwrap_or(0))
     }
 
-    async fn report_error(&self, id: &str, message: &str) -> Result<(), StoreError> {
+    async fn report_error(
+        &self,
+        id: &str,
+        version: Option<u32>,
+        message: &str,
+    ) -> Result<(), StoreError> {
         let result = sqlx::query(
-            "INSERT INTO error_reports (check_id, message, at) \
-             SELECT id, ?2, ?3 FROM checks WHERE id = ?1",
+            "INSERT INTO error_reports (check_id, version, message, at) \
+             SELECT id, COALESCE(?2, (SELECT MAX(version) FROM reports WHERE check_id = ?1)), \
+             ?3, ?4 FROM checks WHERE id = ?1",
         )
         .bind(id)
+        .bind(version.map(i64::from))
         .bind(message)
         .bind(now_rfc3339())
         .execute(&self.pool)
@@ -586,5 +593,29 @@ impl Store for SqliteStore {
             return Err(StoreError::UnknownCheck(id.to_string()));
         }
         Ok(())
+    }
+
+    async fn error_reports(&self, limit: u32) -> Result<Vec<ErrorReport>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.check_id, c.input, c.topic, c.slug, e.version, e.message, e.at \
+             FROM error_reports e JOIN checks c ON c.id = e.check_id \
+             ORDER BY e.id DESC LIMIT ?1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ErrorReport {
+                    check_id: row.try_get("check_id")?,
+                    input: row.try_get("input")?,
+                    topic: row.try_get("topic")?,
+                    slug: row.try_get("slug")?,
+                    version: row.try_get::<Option<i64>, _>("version")?.map(|v| v as u32),
+                    message: row.try_get("message")?,
+                    at: row.try_get("at")?,
+                })
+            })
+            .collect()
     }
 }

@@ -411,14 +411,39 @@ async fn a_replayed_donation_is_counted_once(b: Backend) {
     assert_eq!(s.donations_since("2027-01-01T00:00:00Z").await.unwrap(), 0);
 }
 
-async fn error_reports_need_a_check(b: Backend) {
+async fn error_reports_need_a_check_and_name_the_version(b: Backend) {
     let s = &*b.store;
-    let id = s.submit(new("q", None)).await.unwrap().check.id;
-    s.report_error(&id, "source 2 is misquoted").await.unwrap();
+    let id = done(s, "q", "first").await;
+    s.recheck(&id).await.unwrap();
+    let job = s.claim("w", LEASE).await.unwrap().unwrap();
+    s.complete(&job, finished("second")).await.unwrap();
+    s.report_error(&id, Some(1), "source 2 is misquoted")
+        .await
+        .unwrap();
+    s.report_error(&id, None, "the summary is wrong")
+        .await
+        .unwrap();
     assert!(matches!(
-        s.report_error("000000", "x").await,
+        s.report_error("000000", None, "x").await,
         Err(StoreError::UnknownCheck(_))
     ));
+    let reports = s.error_reports(10).await.unwrap();
+    let seen: Vec<(Option<u32>, &str)> = reports
+        .iter()
+        .map(|r| (r.version, r.message.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(2), "the summary is wrong"),
+            (Some(1), "source 2 is misquoted")
+        ],
+        "newest first; without a version, the latest"
+    );
+    assert_eq!(
+        (reports[0].check_id.as_str(), reports[0].input.as_str()),
+        (id.as_str(), "q")
+    );
 }
 
 async fn reopening_keeps_everything(b: Backend) {
@@ -543,7 +568,7 @@ on_both!(
     a_repeated_question_returns_the_recent_check_and_a_recheck_makes_a_new_version,
     the_archive_searches_questions_and_summaries,
     a_replayed_donation_is_counted_once,
-    error_reports_need_a_check,
+    error_reports_need_a_check_and_name_the_version,
     reopening_keeps_everything,
     a_released_job_goes_back_to_the_queue_without_using_an_attempt,
     a_database_of_a_newer_schema_is_refused,

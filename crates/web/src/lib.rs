@@ -14,6 +14,7 @@
 //! - [`donate`]: the campaign banner and the payment webhook (Stripe's signature scheme);
 //! - [`names`]: topics, slugs and permanent URLs, derived from the question.
 
+pub mod admin;
 pub mod api;
 pub mod donate;
 pub mod guard;
@@ -137,6 +138,9 @@ pub struct SiteConfig {
     /// The signing secret of the payment provider's webhook (`whsec_...`); env
     /// `FACTUALLY_STRIPE_WEBHOOK_SECRET`. The webhook refuses every event without one.
     pub stripe_webhook_secret: Option<String>,
+    /// The token of `/admin/reports` (env `FACTUALLY_ADMIN_TOKEN`); without one that page
+    /// does not exist.
+    pub admin_token: Option<String>,
 }
 
 impl Default for SiteConfig {
@@ -150,6 +154,7 @@ impl Default for SiteConfig {
             trust_forwarded_for: false,
             campaign: None,
             stripe_webhook_secret: None,
+            admin_token: None,
         }
     }
 }
@@ -302,10 +307,16 @@ impl Site {
 
 /// The whole site: pages, API, feed and static files, behind the guards.
 pub fn router(site: Arc<Site>) -> Router {
+    let admin = if site.config.admin_token.is_some() {
+        admin::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .merge(pages::routes())
         .merge(api::routes())
         .merge(donate::routes())
+        .merge(admin)
         .fallback(guard::not_found)
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -63,6 +63,10 @@ fn environment() -> &'static Environment<'static> {
             ("about.html", include_str!("../templates/about.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("source.html", include_str!("../templates/source.html")),
+            (
+                "admin_reports.html",
+                include_str!("../templates/admin_reports.html"),
+            ),
             ("feed.xml", include_str!("../templates/feed.xml")),
             ("report_body.html", REPORT_BODY_TEMPLATE),
         ] {
@@ -73,7 +77,7 @@ fn environment() -> &'static Environment<'static> {
     })
 }
 
-fn render(name: &str, ctx: Value) -> String {
+pub(crate) fn render(name: &str, ctx: Value) -> String {
     environment()
         .get_template(name)
         .and_then(|t| t.render(ctx))
@@ -419,6 +423,9 @@ struct ErrorForm {
     csrf: String,
     #[serde(default)]
     message: String,
+    /// The report version the page showed.
+    #[serde(default)]
+    version: Option<u32>,
 }
 
 async fn report_error(
@@ -441,7 +448,7 @@ async fn report_error(
                 "describe the error in 1 to 2,000 characters",
             ));
         }
-        site.store.report_error(id, message).await?;
+        site.store.report_error(id, form.version, message).await?;
         Ok(site.store.check(id).await?)
     }
     .await;

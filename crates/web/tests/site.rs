@@ -977,3 +977,79 @@ async fn a_cited_source_is_shown_from_the_database_by_a_process_that_never_read_
     let never_cited = get(&elsewhere.router, "/sources/default/ffffffffffffffff").await;
     assert_eq!(never_cited.status, StatusCode::NOT_FOUND);
 }
+
+/// Readers' error reports reach `/admin/reports`, which exists only with an admin token and
+/// shows nothing without it; each report names the version the reader saw, as text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_reports_are_listed_for_the_admin_only() {
+    let plain = site().await;
+    assert_eq!(
+        get(&plain.router, "/admin/reports").await.status,
+        StatusCode::NOT_FOUND,
+        "no token, no page"
+    );
+
+    const TOKEN: &str = "a-long-admin-token-0123456789";
+    let t = site_with(
+        SiteConfig {
+            submissions_per_minute: 1000,
+            admin_token: Some(TOKEN.into()),
+            ..SiteConfig::default()
+        },
+        Replay::default(),
+    )
+    .await;
+    let check = checked(
+        &t.router,
+        "Is the Great Wall of China visible from the Moon?",
+    )
+    .await;
+    let id = check["id"].as_str().unwrap().to_string();
+    let page = get(&t.router, path_of(check["url"].as_str().unwrap())).await;
+    assert!(
+        page.body.contains("name=\"version\" value=\"1\""),
+        "the form says which version the reader sees"
+    );
+    let (cookie, token) = visit(&t.router).await;
+    let reported = send(
+        &t.router,
+        form(
+            &format!("/fact-checks/{id}/report-error"),
+            Some(&cookie),
+            format!(
+                "csrf={token}&version=1&message=%3Cscript%3Ex%3C%2Fscript%3E+source+1+is+misquoted"
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(reported.status, StatusCode::SEE_OTHER);
+
+    let with = |auth: Option<String>| {
+        let mut request = Request::get("/admin/reports");
+        if let Some(a) = auth {
+            request = request.header(header::AUTHORIZATION, a);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for refused in [
+        None,
+        Some("Bearer wrong-token-wrong-token".to_string()),
+        Some("Basic !!!".to_string()),
+    ] {
+        let answer = send(&t.router, with(refused.clone())).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{refused:?}");
+        assert!(answer.headers.contains_key(header::WWW_AUTHENTICATE));
+        assert!(!answer.body.contains("misquoted"));
+    }
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{TOKEN}"));
+    for allowed in [format!("Bearer {TOKEN}"), format!("Basic {basic}")] {
+        let answer = send(&t.router, with(Some(allowed))).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(answer.body.contains("version 1"), "{}", answer.body);
+        assert!(answer
+            .body
+            .contains("&lt;script&gt;x&lt;&#x2f;script&gt; source 1 is misquoted"));
+        assert!(answer.body.contains(&format!("-{id}\"")), "links the check");
+    }
+}
