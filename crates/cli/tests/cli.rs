@@ -240,6 +240,59 @@ fn a_killed_ingest_leaves_the_previous_index_readable() {
     assert_eq!(res["hits"][0]["title"], "The Eiffel Tower");
 }
 
+/// Two `kb add` processes on one knowledge base: the second is refused at once with a clear
+/// message (exit 1) while the first writes; the knowledge base stays whole either way.
+#[test]
+fn a_second_writer_of_a_knowledge_base_is_refused_clearly() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let article = |name: &str| fixtures().join("articles").join(name);
+    let add = |file: &Path| factually(d, &["kb", "add", "--kb", "t", file.to_str().unwrap()]);
+    assert!(add(&article("eiffel.md")).status.success());
+    let corpus = d.join("large-corpus.jsonl");
+    std::fs::write(&corpus, synthetic_corpus(1_500)).unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_factually"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["kb", "add", "--kb", "t"])
+        .arg(&corpus)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first takes the writer once its model is loaded and its input read; until then a
+    // second writer may still get in (and adds its one article).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let refused = loop {
+        let second = add(&article("great-wall.txt"));
+        if second.status.code() == Some(1) {
+            break second;
+        }
+        assert!(second.status.success(), "{second:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first never took the writer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("another process is writing to knowledge base"),
+        "{stderr}"
+    );
+    let stats = json(d, &["kb", "stats", "--kb", "t"], 0);
+    let documents = stats["documents"].as_u64().unwrap();
+    assert!(
+        documents == 1 || documents == 2,
+        "only whole adds show, none of the killed writer's: {stats}"
+    );
+    assert_eq!(stats["vectors"], stats["passages"], "{stats}");
+    // With the first gone, a writer gets the knowledge base again.
+    let again = add(&article("great-wall.txt"));
+    assert!(again.status.success(), "{again:?}");
+}
+
 /// `n` JSONL records `{title, text}` of deterministic, varied English-like text.
 fn synthetic_corpus(n: usize) -> String {
     const WORDS: [&str; 24] = [
