@@ -3,6 +3,7 @@
 
 mod bench;
 mod check_cmd;
+mod config_cmd;
 mod judge_train;
 mod kb_cmd;
 mod output;
@@ -109,6 +110,11 @@ enum Command {
     /// Run checks from the site's queue (a shared database) without serving: any number of
     /// these, on any hosts, next to `serve --workers 0`.
     Worker(worker_cmd::WorkerArgs),
+    /// Check the config file: every unknown key, wrong value and unusable setting.
+    Config {
+        #[command(subcommand)]
+        command: config_cmd::ConfigCommand,
+    },
     /// Train models from benchmark training data (the stance model).
     Train {
         #[command(subcommand)]
@@ -246,6 +252,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify_cmd::run_verify(&ctx, args),
         Command::Eval(args) => verify_cmd::run_eval(&ctx, args),
         Command::Train { command } => train_cmd::run(&ctx, command),
+        Command::Config { command } => config_cmd::run(&ctx, command),
         Command::Serve(args) => serve_cmd::run_serve(ctx, args),
         Command::Worker(args) => worker_cmd::run_worker(ctx, args),
     };

@@ -674,3 +674,52 @@ fn verify_refuses_empty_and_absurd_claims() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at most 2000 characters"));
 }
+
+/// `config check` names every problem of a config file at once, and passes a good one.
+#[test]
+fn config_check_names_every_problem() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let file = d.join("config.toml");
+    let run = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = factually(d, &["config", "check", "--path", file.to_str().unwrap()]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (status, _, stderr) = run(
+        "[web]\ntimeout_seconds = \"soon\"\ncolour = \"blue\"\n\n[site]\nworkers = -1\n\n[extras]\nx = 1\n",
+    );
+    assert_eq!(status, Some(2), "{stderr}");
+    for named in [
+        "[web] timeout_seconds = \"soon\": invalid type",
+        "[web] colour = \"blue\": unknown field `colour`",
+        "[site] workers = -1: invalid value",
+        "[extras]: unknown table",
+        "4 problem(s)",
+    ] {
+        assert!(stderr.contains(named), "{named} in {stderr}");
+    }
+    let (status, _, stderr) = run(
+        "[web]\nsearxng_url = \"not a url\"\n[llm]\nprovider = \"openai-compat\"\n[site]\nadmin_token = \"short\"\n",
+    );
+    assert_eq!(status, Some(2), "{stderr}");
+    for named in [
+        "[llm]: LLM mode with openai-compat needs --llm-url",
+        "[web]: SearxNG URL \"not a url\"",
+        "[site] admin_token: at least 16 characters",
+    ] {
+        assert!(stderr.contains(named), "{named} in {stderr}");
+    }
+    let (status, _, stderr) = run("not toml = = =\n");
+    assert_eq!(status, Some(2));
+    assert!(stderr.contains("not valid TOML"), "{stderr}");
+    let (status, stdout, stderr) = run(
+        "[web]\nwikipedia = false\ncache_hours = 0\n[llm]\nurl = \"http://127.0.0.1:11434/v1\"\nmodel = \"qwen2.5:7b\"\n[site]\nworkers = 2\n",
+    );
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stdout.ends_with(": ok\n"), "{stdout}");
+}
