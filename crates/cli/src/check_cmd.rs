@@ -206,6 +206,7 @@ impl PipelineArgs {
             web: config.web.with_env(),
             allow_private_hosts: self.allow_private_hosts,
             max_pages: self.max_pages,
+            check_budget: config.limits.check_budget(),
             build_progress: Some(std::sync::Arc::new(crate::runtime::default_kb_progress())),
         };
         Ok(match runtime {

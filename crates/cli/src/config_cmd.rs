@@ -76,7 +76,7 @@ fn check(ctx: &Context, args: CheckArgs) -> CmdResult {
     for (name, value) in &table {
         let Some(inner) = value.as_table() else {
             problems.push(format!(
-                "{name}: a top-level key; settings go in the [web], [llm] or [site] table"
+                "{name}: a top-level key; settings go in the [web], [llm], [site] or [limits] table"
             ));
             continue;
         };
@@ -84,8 +84,9 @@ fn check(ctx: &Context, args: CheckArgs) -> CmdResult {
             "web" => table_problems::<WebConfig>(name, inner),
             "llm" => table_problems::<LlmConfig>(name, inner),
             "site" => table_problems::<factually_web::SiteConfig>(name, inner),
+            "limits" => table_problems::<factually_engine::LimitsConfig>(name, inner),
             other => vec![format!(
-                "[{other}]: unknown table; the tables are [web], [llm] and [site]"
+                "[{other}]: unknown table; the tables are [web], [llm], [site] and [limits]"
             )],
         });
     }

@@ -385,6 +385,7 @@ fn run_presupposition_eval(
                 kb_name: args.kb.clone(),
                 search_kb: true,
                 offered: factually_report::OfferedSources::default(),
+                deadline: None,
             };
             let bar = ProgressBar::new(items.len() as u64).with_style(bar_style("questions"));
             let tick = || bar.inc(1);

@@ -1,10 +1,10 @@
-//! The config file (`$FACTUALLY_CONFIG`, or `<data dir>/config.toml`): its `[web]`, `[llm]` and
-//! `[site]` tables, read once per command before any work.
+//! The config file (`$FACTUALLY_CONFIG`, or `<data dir>/config.toml`): its `[web]`, `[llm]`,
+//! `[site]` and `[limits]` tables, read once per command before any work.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use factually_engine::{env, LlmConfig, WebConfig};
+use factually_engine::{env, LimitsConfig, LlmConfig, WebConfig};
 use serde::Deserialize;
 
 use crate::runtime::Context;
@@ -20,6 +20,8 @@ pub struct ConfigFile {
     pub llm: LlmConfig,
     #[serde(default)]
     pub site: factually_web::SiteConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 impl ConfigFile {

@@ -38,8 +38,8 @@ use factually_verify::{Judge, JudgeMode, Verifier, VerifyError, VerifyOptions};
 use tokio::runtime::Handle;
 
 pub use settings::{
-    env, load_judge, load_stance, LlmConfig, LlmFlags, LlmProvider, LlmSettings, Settings,
-    StanceChoice, WebConfig,
+    env, load_judge, load_stance, LimitsConfig, LlmConfig, LlmFlags, LlmProvider, LlmSettings,
+    Settings, StanceChoice, WebConfig,
 };
 pub use snapshots::{open_web_kb, QUERIES, WEB_KB};
 
@@ -169,6 +169,7 @@ pub struct CheckSession {
     judge: Judge,
     llm: Option<LlmSettings>,
     web: WebSources,
+    budget: Option<std::time::Duration>,
     runtime: Runtime,
     build_progress: Option<Arc<dyn Fn(factually_kb::default_kb::BuildProgress) + Send + Sync>>,
     embedder: OnceLock<MiniLm>,
@@ -228,6 +229,7 @@ impl CheckSession {
             judge,
             llm: settings.llm,
             web,
+            budget: settings.check_budget,
             runtime,
             build_progress: settings.build_progress,
             embedder: OnceLock::new(),
@@ -358,6 +360,7 @@ impl CheckSession {
     ) -> Result<Report, CheckError> {
         let input = validate_input(request.input)?;
         let t = Instant::now();
+        let deadline = self.budget.map(|b| t + b);
         let analysis = analyze(input);
         let analyze_ms = ms(t);
         let (offered, web_kb) = if self.search_web || !request.urls.is_empty() {
@@ -386,6 +389,7 @@ impl CheckSession {
             kb_name: self.kb.to_string(),
             search_kb: self.search_kb,
             offered,
+            deadline,
         };
         let mut report =
             checker.check_analysed(&analysis, analyze_ms, request.checked_on, progress)?;

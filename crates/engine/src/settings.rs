@@ -42,6 +42,9 @@ pub struct Settings {
     pub allow_private_hosts: bool,
     /// Pages fetched from web search results per check.
     pub max_pages: usize,
+    /// Wall time one check may take: statements and assumptions not reached by then are
+    /// reported as not checked (web gathering and LLM calls have their own limits).
+    pub check_budget: Option<std::time::Duration>,
     /// Told about each step when the default knowledge base is built on first use.
     pub build_progress: Option<Arc<dyn Fn(BuildProgress) + Send + Sync>>,
 }
@@ -231,6 +234,24 @@ impl WebConfig {
             results_per_query: 5,
             concurrency: 8,
         })
+    }
+}
+
+/// The `[limits]` table of the config file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Wall time one check may take, in seconds (default 300; 0 for no limit).
+    pub check_seconds: Option<u64>,
+}
+
+impl LimitsConfig {
+    /// The budget of one check.
+    pub fn check_budget(&self) -> Option<Duration> {
+        match self.check_seconds.unwrap_or(300) {
+            0 => None,
+            s => Some(Duration::from_secs(s.min(24 * 3600))),
+        }
     }
 }
 

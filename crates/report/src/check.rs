@@ -35,6 +35,9 @@ pub struct Checker<'a> {
     /// Whether the knowledge base is searched (false when only web or given sources are wanted).
     pub search_kb: bool,
     pub offered: OfferedSources,
+    /// When the check must stop verifying: statements and assumptions not reached by then are
+    /// reported as not checked (the first is always checked). `None`: no limit.
+    pub deadline: Option<Instant>,
 }
 
 /// Sources gathered for one check outside knowledge-base retrieval, and what happened while
@@ -172,7 +175,14 @@ impl Checker<'_> {
             statements: statement_texts.len(),
             presuppositions: analysis.presuppositions.len(),
         });
+        let mut failed = 0;
+        let mut out_of_time = 0;
         for (i, text) in texts.iter().enumerate() {
+            if i > 0 && self.deadline.is_some_and(|d| Instant::now() >= d) {
+                results.insert(text, unchecked(text));
+                out_of_time += 1;
+                continue;
+            }
             progress(Progress::Checking {
                 n: i + 1,
                 of: texts.len(),
@@ -190,12 +200,19 @@ impl Checker<'_> {
                 Err(e) => {
                     warnings.push(format!("could not check “{text}”: {e}"));
                     results.insert(text, unchecked(text));
+                    failed += 1;
                     last_error = Some(e);
                 }
             }
         }
+        if out_of_time > 0 {
+            warnings.push(format!(
+                "the check's time budget ran out: {out_of_time} of {} statement(s) and assumption(s) were not checked",
+                texts.len()
+            ));
+        }
         if let Some(e) = last_error {
-            if warnings.len() - self.offered.warnings.len() == texts.len() {
+            if failed + out_of_time == texts.len() {
                 return Err(e.into());
             }
         }
