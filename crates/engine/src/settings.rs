@@ -126,6 +126,8 @@ pub struct WebConfig {
     pub cache_hours: Option<u64>,
     /// Per-request time limit in seconds (default 15).
     pub timeout_seconds: Option<u64>,
+    /// Pages fetched at once by one process, across all its checks (default 16).
+    pub max_concurrent_fetches: Option<usize>,
 }
 
 /// A non-empty environment variable.
@@ -169,6 +171,9 @@ impl WebConfig {
         let mut config = FetchConfig::default();
         if let Some(s) = self.timeout_seconds {
             config.timeout = Duration::from_secs(s.clamp(1, 300));
+        }
+        if let Some(n) = self.max_concurrent_fetches {
+            config.max_concurrent = n.clamp(1, 1024);
         }
         if allow_private || self.allow_private_hosts == Some(true) {
             config = config.allow_private_hosts();

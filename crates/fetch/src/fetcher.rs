@@ -35,6 +35,9 @@ pub struct FetchConfig {
     pub max_redirects: usize,
     /// Requests per second to any one host.
     pub per_host_per_second: NonZeroU32,
+    /// Pages fetched at once by this fetcher, across every check that shares it (one per
+    /// process in `serve` and `worker`), so many workers cannot open unbounded connections.
+    pub max_concurrent: usize,
     /// Host names pinned to addresses (like curl's `--resolve`); the policy still applies.
     pub resolve: HashMap<String, Vec<IpAddr>>,
 }
@@ -52,6 +55,7 @@ impl Default for FetchConfig {
             max_bytes: 5 * 1024 * 1024,
             max_redirects: 5,
             per_host_per_second: NonZeroU32::new(2).expect("non-zero"),
+            max_concurrent: 16,
             resolve: HashMap::new(),
         }
     }
@@ -127,6 +131,7 @@ pub struct Fetcher {
     config: FetchConfig,
     robots: Mutex<HashMap<String, Arc<Robots>>>,
     limiter: DefaultKeyedRateLimiter<String>,
+    permits: tokio::sync::Semaphore,
 }
 
 impl Fetcher {
@@ -144,11 +149,13 @@ impl Fetcher {
             .build()
             .map_err(|e| FetchError::Network(e.to_string()))?;
         let limiter = RateLimiter::keyed(Quota::per_second(config.per_host_per_second));
+        let permits = tokio::sync::Semaphore::new(config.max_concurrent.clamp(1, 1024));
         Ok(Self {
             client,
             config,
             robots: Mutex::new(HashMap::new()),
             limiter,
+            permits,
         })
     }
 
@@ -160,6 +167,12 @@ impl Fetcher {
     /// robots.txt.
     pub async fn fetch(&self, url: &str) -> Result<Fetched, FetchError> {
         let requested = Url::parse(url.trim()).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        // Held for the whole fetch, redirects and robots.txt included; never closed.
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let mut current = requested.clone();
         for _ in 0..=self.config.max_redirects {
             self.config.policy.check_url(&current)?;

@@ -153,3 +153,32 @@ async fn one_host_is_not_hammered() {
         started.elapsed()
     );
 }
+
+/// A fetcher lets at most `max_concurrent` pages be fetched at once, whoever asks: six
+/// fetches of a page that takes 300 ms, two at a time, take three rounds.
+#[tokio::test]
+async fn concurrent_fetches_are_capped() {
+    let server = serve(Delays {
+        page: Duration::from_millis(300),
+        ..Delays::default()
+    })
+    .await;
+    let capped = Fetcher::new(FetchConfig {
+        max_concurrent: 2,
+        per_host_per_second: std::num::NonZeroU32::new(1000).unwrap(),
+        ..FetchConfig::default().allow_private_hosts()
+    })
+    .unwrap();
+    let url = server.url("/pages/eiffel");
+    let started = std::time::Instant::now();
+    let fetches = (0..6).map(|_| capped.fetch(&url));
+    for r in futures::future::join_all(fetches).await {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "six 300 ms pages, two at a time: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.hits("/pages/eiffel"), 6);
+}
