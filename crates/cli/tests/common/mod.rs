@@ -231,3 +231,57 @@ impl Drop for Worker {
         let _ = self.child.wait();
     }
 }
+
+/// `n` JSONL records `{title, text}` of deterministic, varied English-like text.
+pub fn synthetic_corpus(n: usize) -> String {
+    const WORDS: [&str; 24] = [
+        "virus",
+        "vaccine",
+        "trial",
+        "patients",
+        "masks",
+        "transmission",
+        "study",
+        "dose",
+        "immune",
+        "response",
+        "hospital",
+        "cases",
+        "reduced",
+        "increased",
+        "children",
+        "adults",
+        "symptoms",
+        "infection",
+        "protein",
+        "antibody",
+        "risk",
+        "data",
+        "model",
+        "treatment",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut out = String::new();
+    for i in 0..n {
+        let text: Vec<String> = (0..8)
+            .map(|_| {
+                let words: Vec<&str> = (0..14)
+                    .map(|_| WORDS[(next() % WORDS.len() as u64) as usize])
+                    .collect();
+                format!("The {} in study {i}.", words.join(" "))
+            })
+            .collect();
+        out.push_str(
+            &serde_json::json!({"title": format!("Abstract {i}"), "text": text.join(" ")})
+                .to_string(),
+        );
+        out.push('\n');
+    }
+    out
+}
