@@ -79,6 +79,37 @@ impl QueueArgs {
     }
 }
 
+/// What `serve` and `worker` start with: one runtime, the database, and the check session,
+/// its knowledge base opened and its models loaded, so a process that cannot run checks (no
+/// model, no knowledge base, no database) stops at once instead of failing every check.
+pub struct Started {
+    pub runtime: tokio::runtime::Runtime,
+    pub store: Arc<dyn Store>,
+    /// The database's URL without its password, for messages.
+    pub database: String,
+    pub session: factually_engine::CheckSession,
+}
+
+pub fn start(
+    ctx: &Context,
+    queue: &QueueArgs,
+    pipeline: &PipelineArgs,
+) -> Result<Started, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (store, database) = queue.open(ctx, &runtime)?;
+    let session = pipeline.session(ctx, false, Some(runtime.handle().clone()))?;
+    session.prepare()?;
+    Ok(Started {
+        runtime,
+        store,
+        database,
+        session,
+    })
+}
+
 /// A database URL without its password, for messages.
 fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -163,17 +194,12 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
         }
     }
     config.workers = config.workers.min(64);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let (store, database) = args.queue.open(&ctx, &runtime)?;
-    let session = args
-        .pipeline
-        .session(&ctx, false, Some(runtime.handle().clone()))?;
-    // Build or open the knowledge base and load the models before taking checks, so a missing
-    // model stops the server at once instead of failing every check.
-    session.prepare()?;
+    let Started {
+        runtime,
+        store,
+        database,
+        session,
+    } = start(&ctx, &args.queue, &args.pipeline)?;
     let secret = site_secret(ctx.data.root())?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(args.addr))

@@ -5,14 +5,13 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::Args;
 use factually_web::metrics::Metrics;
 use factually_web::{Wake, Workers};
 
 use crate::check_cmd::PipelineArgs;
 use crate::runtime::Context;
-use crate::serve_cmd::{stop_signal, QueueArgs};
+use crate::serve_cmd::{start, stop_signal, QueueArgs, Started};
 use crate::CmdResult;
 
 #[derive(Args, Debug)]
@@ -27,17 +26,12 @@ pub struct WorkerArgs {
 }
 
 pub fn run_worker(ctx: Context, args: WorkerArgs) -> CmdResult {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let (store, database) = args.queue.open(&ctx, &runtime)?;
-    let session = args
-        .pipeline
-        .session(&ctx, false, Some(runtime.handle().clone()))?;
-    // A worker that cannot run checks (no model, no knowledge base) stops now instead of
-    // failing every check it claims.
-    session.prepare()?;
+    let Started {
+        runtime,
+        store,
+        database,
+        session,
+    } = start(&ctx, &args.queue, &args.pipeline)?;
     let count = args.workers.clamp(1, 64);
     let pool = factually_web::start_workers(
         Workers {

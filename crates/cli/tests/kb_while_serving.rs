@@ -8,7 +8,9 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{data_dir_with_facts, factually, synthetic_corpus, Server, QUESTIONS};
+use common::{
+    assert_grounded, data_dir_with_facts, factually, synthetic_corpus, Server, QUESTIONS,
+};
 use serde_json::{json, Value};
 
 fn run_checks(server: &Server, inputs: &[String]) -> Vec<Value> {
@@ -34,32 +36,6 @@ fn run_checks(server: &Server, inputs: &[String]) -> Vec<Value> {
             std::thread::sleep(Duration::from_millis(100));
         })
         .collect()
-}
-
-/// Every quote is the stored text at its offsets, read back with `kb show`.
-fn assert_grounded(data: &std::path::Path, report: &Value) {
-    for source in report["sources"].as_array().unwrap() {
-        let out = factually(data)
-            .args(["kb", "show", "--kb", source["kb"].as_str().unwrap()])
-            .arg(source["doc_id"].as_str().unwrap())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        for e in source["evidence"].as_array().unwrap() {
-            let (start, end) = (
-                e["start"].as_u64().unwrap() as usize,
-                e["end"].as_u64().unwrap() as usize,
-            );
-            assert_eq!(
-                &out.stdout[start..end],
-                e["quote"].as_str().unwrap().as_bytes()
-            );
-        }
-    }
 }
 
 #[test]

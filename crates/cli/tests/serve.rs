@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{data_dir_with_facts, factually, Server, QUESTIONS};
-use serde_json::{json, Value};
+use common::{assert_grounded, data_dir_with_facts, Server, QUESTIONS};
+use serde_json::json;
 
 fn statuses(server: &Server, ids: &[String]) -> Vec<String> {
     ids.iter()
@@ -115,25 +114,4 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         says_resumed, resumed,
         "every check interrupted by the kill says it resumed"
     );
-}
-
-/// Every quote of a report is the stored text at its offsets (`kb show` prints it).
-fn assert_grounded(data: &Path, report: &Value) {
-    for source in report["sources"].as_array().unwrap() {
-        let out = factually(data)
-            .args(["kb", "show", source["doc_id"].as_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        for e in source["evidence"].as_array().unwrap() {
-            let (start, end) = (
-                e["start"].as_u64().unwrap() as usize,
-                e["end"].as_u64().unwrap() as usize,
-            );
-            assert_eq!(
-                &out.stdout[start..end],
-                e["quote"].as_str().unwrap().as_bytes()
-            );
-        }
-    }
 }

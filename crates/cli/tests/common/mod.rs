@@ -285,3 +285,30 @@ pub fn synthetic_corpus(n: usize) -> String {
     }
     out
 }
+
+/// Every quote of a report is the stored text of its source at its offsets, as `kb show`
+/// prints it.
+pub fn assert_grounded(data: &Path, report: &Value) {
+    for source in report["sources"].as_array().unwrap() {
+        let out = factually(data)
+            .args(["kb", "show", "--kb", source["kb"].as_str().unwrap()])
+            .arg(source["doc_id"].as_str().unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for e in source["evidence"].as_array().unwrap() {
+            let (start, end) = (
+                e["start"].as_u64().unwrap() as usize,
+                e["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(
+                &out.stdout[start..end],
+                e["quote"].as_str().unwrap().as_bytes()
+            );
+        }
+    }
+}
