@@ -54,15 +54,7 @@ impl Context {
         if name.as_str() == DEFAULT_KB {
             return self.default_kb();
         }
-        let dir = self.data.kb_dir(name);
-        if !KnowledgeBase::exists(&dir) {
-            return Err(factually_kb::KbError::NotFound {
-                name: name.to_string(),
-                dir: self.data.root().to_path_buf(),
-            }
-            .into());
-        }
-        Ok(KnowledgeBase::open(&dir)?)
+        Ok(self.data.open_kb(name)?)
     }
 
     pub fn default_kb(&self) -> anyhow::Result<KnowledgeBase> {

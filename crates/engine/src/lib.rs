@@ -259,11 +259,6 @@ impl CheckSession {
         &self.kb
     }
 
-    /// Whether LLM mode is on.
-    pub fn llm(&self) -> Option<&LlmSettings> {
-        self.llm.as_ref()
-    }
-
     fn embedder(&self) -> Result<&MiniLm, EmbedError> {
         if let Some(e) = self.embedder.get() {
             return Ok(e);
@@ -297,13 +292,7 @@ impl CheckSession {
     fn searched_kb(&self) -> Result<Arc<KnowledgeBase>, CheckError> {
         if self.kb.as_str() != DEFAULT_KB {
             return Ok(Self::current(&self.searched, || {
-                if !self.data.has_kb(&self.kb) {
-                    return Err(KbError::NotFound {
-                        name: self.kb.to_string(),
-                        dir: self.data.root().to_path_buf(),
-                    });
-                }
-                KnowledgeBase::open(&self.data.kb_dir(&self.kb))
+                self.data.open_kb(&self.kb)
             })?);
         }
         // The default KB is searched with dense vectors, so the embedder is needed either way.

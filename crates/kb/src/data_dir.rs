@@ -61,6 +61,18 @@ impl DataDir {
         self.root.join("kb").join(name.as_str())
     }
 
+    /// Opens the knowledge base of this name, or says there is none (how to make one).
+    pub fn open_kb(&self, name: &KbName) -> Result<KnowledgeBase, KbError> {
+        let dir = self.kb_dir(name);
+        if !KnowledgeBase::exists(&dir) {
+            return Err(KbError::NotFound {
+                name: name.to_string(),
+                dir: self.root.clone(),
+            });
+        }
+        KnowledgeBase::open(&dir)
+    }
+
     /// Whether a knowledge base of this name exists here.
     pub fn has_kb(&self, name: &KbName) -> bool {
         KnowledgeBase::exists(&self.kb_dir(name))

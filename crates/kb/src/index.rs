@@ -322,11 +322,6 @@ impl KnowledgeBase {
         }
     }
 
-    /// The commit this view shows; every commit raises it by one.
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
     /// Whether this view still shows the last commit on disk; when not, opening the knowledge
     /// base again shows what was added since. Cheap: it reads the index's small meta file.
     pub fn is_current(&self) -> bool {

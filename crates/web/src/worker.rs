@@ -163,7 +163,6 @@ impl WorkerPool {
                         &self.pool.workers,
                         &self.pool.handle,
                         &r.job,
-                        EventKind::Progress,
                         json!({"step": "handed_back", "message": "Handed back to the queue: its worker stopped"}),
                     );
                 }
@@ -308,9 +307,10 @@ async fn expire_dead_leases(store: Arc<dyn Store>, wake: Arc<Wake>) {
     }
 }
 
-/// Stores an event and tells whoever follows the check.
-fn announce(w: &Workers, handle: &Handle, job: &Job, kind: EventKind, data: serde_json::Value) {
-    match handle.block_on(w.store.event(job, kind, &data.to_string())) {
+/// Stores a progress event and tells whoever follows the check. (An attempt's last event,
+/// done, failed or retrying, is stored by the store with the attempt's end.)
+fn announce(w: &Workers, handle: &Handle, job: &Job, data: serde_json::Value) {
+    match handle.block_on(w.store.event(job, EventKind::Progress, &data.to_string())) {
         Ok(_) => (w.changed)(&job.check_id),
         Err(e) => tracing::warn!("an event of check {} was not stored: {e}", job.check_id),
     }
@@ -350,7 +350,6 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
         w,
         handle,
         &job,
-        EventKind::Progress,
         json!({"step": "started", "message": started}),
     );
     let checked_on = today();
@@ -360,7 +359,7 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
         }
         let mut data = serde_json::to_value(&p).unwrap_or_default();
         data["message"] = json!(p.message());
-        announce(w, handle, &job, EventKind::Progress, data);
+        announce(w, handle, &job, data);
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         w.engine.run(&job.input, &checked_on, &progress)
