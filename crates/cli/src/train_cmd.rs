@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use factually_assets::WIKI_OFFLINE;
 use factually_eval::training::{build_pairs, TrainingData};
-use factually_stance::train::{train, TrainConfig, TrainEvent};
+use factually_stance::train::{train, Checkpoints, TrainConfig, TrainEvent};
 use indicatif::ProgressBar;
 
 use crate::runtime::{bar_style, now_rfc3339, Context};
@@ -78,6 +78,14 @@ pub struct StanceArgs {
     /// Keep only the first N pairs after shuffling (quick experiments).
     #[arg(long)]
     limit: Option<usize>,
+    /// Where progress is saved while training (default: the output path with a `.checkpoint`
+    /// extension). Run the same command again to continue an interrupted run from there; the
+    /// directory is emptied when the artifact is written.
+    #[arg(long, value_name = "DIR")]
+    checkpoint_dir: Option<PathBuf>,
+    /// Steps between two checkpoints (0: none).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    checkpoint_every: usize,
 }
 
 pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
@@ -131,39 +139,60 @@ pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
         "factually: training the stance model on {} pairs",
         pairs.len()
     );
+    let checkpoints = Checkpoints {
+        dir: args
+            .checkpoint_dir
+            .clone()
+            .unwrap_or_else(|| args.out.with_extension("checkpoint")),
+        every: args.checkpoint_every,
+    };
     let bar = ProgressBar::new(0);
-    let summary = train(&ctx.cache, pairs, &config, &args.out, &|e| match e {
-        TrainEvent::Caching { done, total } => {
-            if bar.length() != Some(total as u64) {
-                bar.set_style(bar_style("encoding"));
-                bar.set_length(total as u64);
+    let summary = train(
+        &ctx.cache,
+        pairs,
+        &config,
+        &args.out,
+        Some(&checkpoints),
+        &|e| match e {
+            TrainEvent::Caching { done, total } => {
+                if bar.length() != Some(total as u64) {
+                    bar.set_style(bar_style("encoding"));
+                    bar.set_length(total as u64);
+                }
+                bar.set_position(done as u64);
             }
-            bar.set_position(done as u64);
-        }
-        TrainEvent::Step {
-            epoch,
-            step,
-            steps,
-            loss,
-        } => {
-            if step == 1 {
-                bar.set_style(bar_style(&format!("epoch {}", epoch + 1)));
-                bar.set_length(steps as u64);
+            TrainEvent::Step {
+                epoch,
+                step,
+                steps,
+                loss,
+            } => {
+                if bar.length() != Some(steps as u64) {
+                    bar.set_style(bar_style(&format!("epoch {}", epoch + 1)));
+                    bar.set_length(steps as u64);
+                }
+                bar.set_message(format!("loss {loss:.3}"));
+                bar.set_position(step as u64);
             }
-            bar.set_message(format!("loss {loss:.3}"));
-            bar.set_position(step as u64);
-        }
-        TrainEvent::EpochDone {
-            epoch,
-            mean_loss,
-            seconds,
-        } => {
-            bar.println(format!(
-                "epoch {}: mean loss {mean_loss:.4} ({seconds:.0} s)",
-                epoch + 1
-            ));
-        }
-    })?;
+            TrainEvent::Resumed { epoch, step } => {
+                bar.println(format!(
+                    "resumed from {}: epoch {}, step {step}",
+                    checkpoints.dir.display(),
+                    epoch + 1
+                ));
+            }
+            TrainEvent::EpochDone {
+                epoch,
+                mean_loss,
+                seconds,
+            } => {
+                bar.println(format!(
+                    "epoch {}: mean loss {mean_loss:.4} ({seconds:.0} s)",
+                    epoch + 1
+                ));
+            }
+        },
+    )?;
     bar.finish_and_clear();
     match ctx.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),

@@ -7,9 +7,16 @@
 //! cached, so each epoch only back-propagates through the upper layers. Classes are balanced by
 //! weighting the loss with inverse label frequencies. After training, a softmax temperature is
 //! fitted on the held-out slice (grid search on the negative log-likelihood).
+//!
+//! Resumable: every `checkpoint_every` steps the trainable weights, the position in the run and
+//! the random generator's state are written to a checkpoint directory (atomically: a file is
+//! renamed into place). A run started again with the same data and configuration continues from
+//! the last checkpoint on the same batches and dropout masks; only AdamW's moment estimates start
+//! again from zero (candle keeps them private). A checkpoint of other data or another
+//! configuration is refused rather than overwritten.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, D};
@@ -19,7 +26,7 @@ use factually_core::Stance;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{self, Batch, Bottom, Top};
 use crate::{ArtifactMeta, BaseModel, StanceError};
@@ -48,6 +55,14 @@ pub struct TrainConfig {
     /// Fraction of the pairs held out for calibration and the reported held-out accuracy.
     pub held_out: f32,
     pub dropout: f32,
+}
+
+/// Where and how often a run saves its progress.
+#[derive(Debug, Clone)]
+pub struct Checkpoints {
+    pub dir: PathBuf,
+    /// Optimisation steps between two checkpoints.
+    pub every: usize,
 }
 
 impl Default for TrainConfig {
@@ -84,6 +99,11 @@ pub enum TrainEvent {
         mean_loss: f32,
         seconds: f64,
     },
+    /// A run picked up from its checkpoint at this step of this epoch.
+    Resumed {
+        epoch: usize,
+        step: usize,
+    },
 }
 
 /// What a run produced, written into the artifact's sidecar.
@@ -100,6 +120,125 @@ pub struct TrainSummary {
     pub temperature: f32,
     pub cache_seconds: f64,
     pub train_seconds: f64,
+    /// sha256 of the configuration and every pair, which a checkpoint must match.
+    pub data_sha256: String,
+    /// Times the run was resumed from a checkpoint.
+    pub resumed: usize,
+}
+
+/// Progress of an interrupted run, stored as `checkpoint.json` beside `checkpoint.safetensors`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CheckpointState {
+    data_sha256: String,
+    /// The epoch under way, and how many of its batches are done.
+    epoch: usize,
+    step_in_epoch: usize,
+    step_no: usize,
+    /// The generator's position at the start of the epoch (its batch order is drawn from
+    /// there) and now (the next dropout mask).
+    rng_epoch_start: u128,
+    rng_now: u128,
+    loss_sum: f32,
+    epoch_losses: Vec<f32>,
+    train_seconds: f64,
+    resumed: usize,
+}
+
+const CHECKPOINT_WEIGHTS: &str = "checkpoint.safetensors";
+const CHECKPOINT_STATE: &str = "checkpoint.json";
+
+/// One sha256 over the configuration and every pair in order: a checkpoint resumes only the run
+/// it was written by.
+fn data_fingerprint(config: &TrainConfig, pairs: &[TrainPair]) -> Result<String, StanceError> {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let config = serde_json::to_vec(config).map_err(|e| StanceError::Training(e.to_string()))?;
+    hash.update(&config);
+    for p in pairs {
+        for part in [p.claim.as_str(), p.evidence.as_str(), stance_name(p.label)] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+    }
+    Ok(hex::encode(hash.finalize()))
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> StanceError {
+    StanceError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StanceError> {
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+}
+
+fn save_checkpoint(
+    varmap: &VarMap,
+    dir: &Path,
+    state: &CheckpointState,
+) -> Result<(), StanceError> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let weights = {
+        let data = varmap.data().lock().unwrap_or_else(|p| p.into_inner());
+        let tensors: HashMap<String, Tensor> = data
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect();
+        let tmp = dir.join("checkpoint.safetensors.partial");
+        candle_core::safetensors::save(&tensors, &tmp)?;
+        tmp
+    };
+    // Weights first, then the state that refers to them: a kill between the two renames leaves
+    // new weights with the previous state, which at worst repeats the steps in between.
+    std::fs::rename(&weights, dir.join(CHECKPOINT_WEIGHTS))
+        .map_err(|e| io_error(&dir.join(CHECKPOINT_WEIGHTS), e))?;
+    let text =
+        serde_json::to_vec_pretty(state).map_err(|e| StanceError::Training(e.to_string()))?;
+    write_atomically(&dir.join(CHECKPOINT_STATE), &text)
+}
+
+/// The checkpoint in `dir`, if there is one; one written for other data is an error.
+fn load_checkpoint(
+    varmap: &VarMap,
+    dir: &Path,
+    data_sha256: &str,
+) -> Result<Option<CheckpointState>, StanceError> {
+    let state_path = dir.join(CHECKPOINT_STATE);
+    let text = match std::fs::read(&state_path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(&state_path, e)),
+    };
+    let state: CheckpointState = serde_json::from_slice(&text)
+        .map_err(|e| StanceError::Training(format!("checkpoint {}: {e}", state_path.display())))?;
+    if state.data_sha256 != data_sha256 {
+        return Err(StanceError::Training(format!(
+            "the checkpoint in {} belongs to a run with other data or settings (sha256 {} here, {} there); remove the directory to start over",
+            dir.display(),
+            data_sha256,
+            state.data_sha256
+        )));
+    }
+    let weights_path = dir.join(CHECKPOINT_WEIGHTS);
+    let saved = candle_core::safetensors::load(&weights_path, &Device::Cpu).map_err(|e| {
+        StanceError::Training(format!("checkpoint {}: {e}", weights_path.display()))
+    })?;
+    let data = varmap.data().lock().unwrap_or_else(|p| p.into_inner());
+    for (name, var) in data.iter() {
+        let tensor = saved.get(name).ok_or_else(|| {
+            StanceError::Training(format!(
+                "checkpoint {} lacks {name}",
+                weights_path.display()
+            ))
+        })?;
+        var.set(tensor)?;
+    }
+    Ok(Some(state))
 }
 
 fn label_index(s: Stance) -> u32 {
@@ -127,6 +266,7 @@ pub fn train(
     mut pairs: Vec<TrainPair>,
     config: &TrainConfig,
     out: &Path,
+    checkpoints: Option<&Checkpoints>,
     progress: &dyn Fn(TrainEvent),
 ) -> Result<TrainSummary, StanceError> {
     if pairs.len() < 20 {
@@ -151,6 +291,7 @@ pub fn train(
             .or_default() += 1;
     }
     pairs.shuffle(&mut rng);
+    let data_sha256 = data_fingerprint(config, &pairs)?;
     let n_held = ((pairs.len() as f32 * config.held_out).round() as usize).max(1);
     let held_out = pairs.split_off(pairs.len() - n_held);
 
@@ -219,14 +360,39 @@ pub fn train(
     let mut opt = adamw(body_vars, config.learning_rate)?;
     let mut head_opt = adamw(head_vars, config.head_learning_rate)?;
     let hidden_size = base.config.hidden_size;
-    let mut epoch_losses = Vec::new();
-    let mut step_no = 0usize;
+    let resume = match checkpoints {
+        Some(c) => load_checkpoint(&varmap, &c.dir, &data_sha256)?,
+        None => None,
+    };
+    let mut epoch_losses = resume
+        .as_ref()
+        .map(|r| r.epoch_losses.clone())
+        .unwrap_or_default();
+    let mut step_no = resume.as_ref().map_or(0, |r| r.step_no);
+    let resumed = resume.as_ref().map_or(0, |r| r.resumed + 1);
+    let seconds_before = resume.as_ref().map_or(0.0, |r| r.train_seconds);
+    let first_epoch = resume.as_ref().map_or(0, |r| r.epoch);
     let train_started = Instant::now();
-    for epoch in 0..config.epochs {
+    for epoch in first_epoch..config.epochs {
         let epoch_started = Instant::now();
+        let continuing = resume.as_ref().filter(|r| r.epoch == epoch);
+        if let Some(r) = continuing {
+            rng.set_word_pos(r.rng_epoch_start);
+        }
+        let rng_epoch_start = rng.get_word_pos();
         let batches = length_bucketed_batches(&train_set, config.batch_size, &mut rng);
         let mut loss_sum = 0.0f32;
-        for (i, batch) in batches.iter().enumerate() {
+        let mut first_step = 0;
+        if let Some(r) = continuing {
+            rng.set_word_pos(r.rng_now);
+            loss_sum = r.loss_sum;
+            first_step = r.step_in_epoch;
+            progress(TrainEvent::Resumed {
+                epoch,
+                step: first_step,
+            });
+        }
+        for (i, batch) in batches.iter().enumerate().skip(first_step) {
             let schedule = if step_no < warmup {
                 (step_no + 1) as f64 / warmup as f64
             } else {
@@ -263,6 +429,21 @@ pub fn train(
                 steps: batches.len(),
                 loss: l,
             });
+            if let Some(c) = checkpoints.filter(|c| c.every > 0 && step_no % c.every == 0) {
+                let state = CheckpointState {
+                    data_sha256: data_sha256.clone(),
+                    epoch,
+                    step_in_epoch: i + 1,
+                    step_no,
+                    rng_epoch_start,
+                    rng_now: rng.get_word_pos(),
+                    loss_sum,
+                    epoch_losses: epoch_losses.clone(),
+                    train_seconds: seconds_before + train_started.elapsed().as_secs_f64(),
+                    resumed,
+                };
+                save_checkpoint(&varmap, &c.dir, &state)?;
+            }
         }
         let mean_loss = loss_sum / batches.len().max(1) as f32;
         epoch_losses.push(mean_loss);
@@ -272,7 +453,7 @@ pub fn train(
             seconds: epoch_started.elapsed().as_secs_f64(),
         });
     }
-    let train_seconds = train_started.elapsed().as_secs_f64();
+    let train_seconds = seconds_before + train_started.elapsed().as_secs_f64();
 
     // Held-out logits, temperature, accuracy.
     let mut logits_all: Vec<[f32; 3]> = Vec::new();
@@ -307,8 +488,22 @@ pub fn train(
         temperature,
         cache_seconds,
         train_seconds,
+        data_sha256,
+        resumed,
     };
     save_artifact(&varmap, out, config, &summary)?;
+    if let Some(c) = checkpoints {
+        // The artifact holds everything now; a checkpoint left behind would only be resumed
+        // into a finished run.
+        for name in [CHECKPOINT_STATE, CHECKPOINT_WEIGHTS] {
+            match std::fs::remove_file(c.dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_error(&c.dir.join(name), e))
+                }
+                _ => {}
+            }
+        }
+    }
     Ok(summary)
 }
 
