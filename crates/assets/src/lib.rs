@@ -16,6 +16,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod hub;
+
 use fs2::FileExt;
 use sha2::{Digest, Sha256};
 
@@ -82,6 +84,8 @@ pub enum AssetError {
     BadWheel { wheel: String, message: String },
     #[error("cache I/O error at {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error("Hugging Face model {model}: {message}")]
+    Hub { model: String, message: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> AssetError + '_ {

@@ -51,9 +51,10 @@ pub struct PipelineArgs {
     #[arg(long, default_value_t = VerifyOptions::default().documents)]
     documents: usize,
     /// The stance model: `bundled` (default), a directory with a Hugging Face NLI
-    /// cross-encoder (BERT, RoBERTa, XLM-RoBERTa or DeBERTa-v2/v3), or an artifact from
-    /// `factually train stance`.
-    #[arg(long, value_name = "bundled|DIR|FILE")]
+    /// cross-encoder (BERT, RoBERTa, XLM-RoBERTa or DeBERTa-v2/v3), a Hugging Face hub id of
+    /// one (`owner/name[@revision]`, fetched once into the cache), `llm` (the language model
+    /// judges each pair), or an artifact from `factually train stance`.
+    #[arg(long, value_name = "bundled|DIR|HUB-ID|llm|FILE")]
     stance_model: Option<PathBuf>,
     /// Where evidence comes from: `kb` (the knowledge base), `web` (search and fetch), or
     /// both (`kb,web`). Default: `kb`, or only the given pages when `--url` is used.
@@ -66,6 +67,17 @@ pub struct PipelineArgs {
     /// Pages fetched from web search results.
     #[arg(long, default_value_t = 8, value_name = "N")]
     max_pages: usize,
+    #[command(flatten)]
+    llm: LlmArgs,
+    /// Several models that each analyse the sources and give a verdict, comma-separated:
+    /// `openai-compat:NAME` (on --llm-url), `gguf` or `gguf:FILE`. The first writes the prose.
+    #[arg(long, value_delimiter = ',', value_name = "MODELS")]
+    jury: Vec<String>,
+}
+
+/// The language model: for LLM mode, and for `--stance-model llm`.
+#[derive(Args, Debug, Clone)]
+pub struct LlmArgs {
     /// Write the summary and context with a language model (behind the grounding gate):
     /// `openai-compat` is any OpenAI-compatible server, `gguf` a GGUF file run in this
     /// process. On by default when FACTUALLY_LLM_URL is set. The API key comes from
@@ -79,10 +91,20 @@ pub struct PipelineArgs {
     /// from PyPI).
     #[arg(long, env = "FACTUALLY_LLM_MODEL", value_name = "NAME")]
     llm_model: Option<String>,
-    /// Several models that each analyse the sources and give a verdict, comma-separated:
-    /// `openai-compat:NAME` (on --llm-url), `gguf` or `gguf:FILE`. The first writes the prose.
-    #[arg(long, value_delimiter = ',', value_name = "MODELS")]
-    jury: Vec<String>,
+}
+
+impl LlmArgs {
+    pub fn flags<'a>(&'a self, jury: &'a [String]) -> LlmFlags<'a> {
+        LlmFlags {
+            provider: self.llm.map(|kind| match kind {
+                LlmKind::OpenaiCompat => LlmProvider::OpenaiCompat,
+                LlmKind::Gguf => LlmProvider::Gguf,
+            }),
+            url: self.llm_url.as_deref(),
+            model: self.llm_model.as_deref(),
+            jury,
+        }
+    }
 }
 
 /// Where the language model of LLM mode runs.
@@ -184,15 +206,7 @@ impl PipelineArgs {
         };
         // The config file is read once, before any work: a malformed one is refused up front.
         let config = crate::web::ConfigFile::read(ctx)?;
-        let llm = config.llm.resolve(LlmFlags {
-            provider: self.llm.map(|kind| match kind {
-                LlmKind::OpenaiCompat => LlmProvider::OpenaiCompat,
-                LlmKind::Gguf => LlmProvider::Gguf,
-            }),
-            url: self.llm_url.as_deref(),
-            model: self.llm_model.as_deref(),
-            jury: &self.jury,
-        })?;
+        let llm = config.llm.resolve(self.llm.flags(&self.jury))?;
         let settings = Settings {
             data: ctx.data.clone(),
             cache: ctx.cache.clone(),

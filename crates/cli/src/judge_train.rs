@@ -239,7 +239,8 @@ fn add_negations(ctx: &Context, scored: &mut Vec<Scored>) -> Result<(), Failure>
     if made.is_empty() {
         return Ok(());
     }
-    let stance = crate::verify_cmd::load_stance(ctx, None)?;
+    let stance =
+        factually_engine::load_stance(&ctx.cache, &factually_engine::StanceChoice::Bundled, None)?;
     let pairs: Vec<(&str, &str)> = made
         .iter()
         .map(|s| (s.claim.as_str(), s.sentence.as_str()))
@@ -379,7 +380,8 @@ fn score_examples(
     args: &JudgeArgs,
     inputs: &mut Vec<serde_json::Value>,
 ) -> Result<Vec<Scored>, Failure> {
-    let stance = crate::verify_cmd::load_stance(ctx, None)?;
+    let stance =
+        factually_engine::load_stance(&ctx.cache, &factually_engine::StanceChoice::Bundled, None)?;
     // The stance model alone, every sentence kept: the judge learns from its raw readings.
     let raw = Judge {
         model: JudgeModel::bundled()?,

@@ -28,14 +28,20 @@ pub struct VerifyArgs {
     documents: usize,
     /// The stance model: `bundled` (default), a directory with a Hugging Face NLI
     /// cross-encoder (BERT, RoBERTa, XLM-RoBERTa or DeBERTa-v2/v3: config.json,
-    /// tokenizer.json, model.safetensors), or an artifact from `factually train stance`.
-    #[arg(long, value_name = "bundled|DIR|FILE")]
+    /// tokenizer.json, model.safetensors), a Hugging Face hub id of one
+    /// (`owner/name[@revision]`, fetched once into the cache), `llm` (the language model of
+    /// `--llm`/`--llm-url`/`[llm]` judges each pair), or an artifact from `factually train
+    /// stance`.
+    #[arg(long, value_name = "bundled|DIR|HUB-ID|llm|FILE")]
     stance_model: Option<PathBuf>,
+    #[command(flatten)]
+    llm: crate::check_cmd::LlmArgs,
     /// Which parts of the judge run: `full` (relevance gate and the trained stance classifier),
     /// `relevance` (the gate, then the stance model's own probabilities) or `model` (the stance
-    /// model alone, every sentence counted: the judge before the relevance gate).
-    #[arg(long, default_value = "full")]
-    judge: factually_verify::JudgeMode,
+    /// model alone, every sentence counted: the judge before the relevance gate). Default:
+    /// `full`, or `relevance` with `--stance-model llm`.
+    #[arg(long)]
+    judge: Option<factually_verify::JudgeMode>,
     /// Use this judge artifact (from `factually train judge`) instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     judge_model: Option<PathBuf>,
@@ -56,14 +62,14 @@ fn read_claim(arg: &str) -> Result<String, Failure> {
 pub fn run_verify(ctx: &Context, args: VerifyArgs) -> CmdResult {
     let claim = read_claim(&args.claim)?;
     factually_verify::validate_claim(&claim)?;
-    let judge = load_judge(args.judge_model.as_deref(), args.judge)?;
-    let stance = load_stance(ctx, args.stance_model.as_deref())?;
+    let stance = load_stance(ctx, args.stance_model.as_deref(), &args.llm)?;
+    let judge = load_judge(args.judge_model.as_deref(), stance.judge_mode(args.judge))?;
     let name = KbName::parse(&args.kb)?;
     let kb = ctx.open_kb(&name)?;
     let verifier = Verifier {
         kb: &kb,
         embedder: ctx.embedder_for(&kb)?,
-        stance: &stance,
+        stance: &stance.model,
         judge: &judge,
         options: VerifyOptions {
             documents: args.documents.clamp(1, 50),
@@ -188,14 +194,20 @@ pub struct EvalArgs {
     predictions: Option<PathBuf>,
     /// The stance model: `bundled` (default), a directory with a Hugging Face NLI
     /// cross-encoder (BERT, RoBERTa, XLM-RoBERTa or DeBERTa-v2/v3: config.json,
-    /// tokenizer.json, model.safetensors), or an artifact from `factually train stance`.
-    #[arg(long, value_name = "bundled|DIR|FILE")]
+    /// tokenizer.json, model.safetensors), a Hugging Face hub id of one
+    /// (`owner/name[@revision]`, fetched once into the cache), `llm` (the language model of
+    /// `--llm`/`--llm-url`/`[llm]` judges each pair), or an artifact from `factually train
+    /// stance`.
+    #[arg(long, value_name = "bundled|DIR|HUB-ID|llm|FILE")]
     stance_model: Option<PathBuf>,
+    #[command(flatten)]
+    llm: crate::check_cmd::LlmArgs,
     /// Which parts of the judge run: `full` (relevance gate and the trained stance classifier),
     /// `relevance` (the gate, then the stance model's own probabilities) or `model` (the stance
-    /// model alone, every sentence counted: the judge before the relevance gate).
-    #[arg(long, default_value = "full")]
-    judge: factually_verify::JudgeMode,
+    /// model alone, every sentence counted: the judge before the relevance gate). Default:
+    /// `full`, or `relevance` with `--stance-model llm`.
+    #[arg(long)]
+    judge: Option<factually_verify::JudgeMode>,
     /// Use this judge artifact (from `factually train judge`) instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     judge_model: Option<PathBuf>,
@@ -213,14 +225,61 @@ pub fn load_judge(
     Ok(factually_engine::load_judge(artifact, mode)?)
 }
 
+/// A loaded stance model, with the runtime its calls run on when it is a language model
+/// (declared after the model: dropped after it).
+pub struct LoadedStance {
+    pub model: StanceModel,
+    choice: factually_engine::StanceChoice,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl LoadedStance {
+    /// The judge mode asked for, else the one that suits the stance model.
+    pub fn judge_mode(
+        &self,
+        asked: Option<factually_verify::JudgeMode>,
+    ) -> factually_verify::JudgeMode {
+        asked.unwrap_or_else(|| self.choice.judge_mode())
+    }
+}
+
 /// The stance model: the bundled one (no value, or `bundled`), a Hugging Face NLI
-/// cross-encoder in a directory, or an artifact file from `factually train stance`. A model
-/// that cannot be loaded is a usage error naming the file and the problem.
-pub fn load_stance(ctx: &Context, artifact: Option<&Path>) -> Result<StanceModel, Failure> {
-    Ok(factually_engine::load_stance(
-        &ctx.cache,
-        &factually_engine::StanceChoice::parse(artifact),
-    )?)
+/// cross-encoder in a directory or by hub id, the language model (`llm`), or an artifact file
+/// from `factually train stance`. A model that cannot be loaded is a usage error naming the
+/// file and the problem.
+pub fn load_stance(
+    ctx: &Context,
+    artifact: Option<&Path>,
+    llm: &crate::check_cmd::LlmArgs,
+) -> Result<LoadedStance, Failure> {
+    let choice = factually_engine::StanceChoice::parse(artifact);
+    if choice != factually_engine::StanceChoice::Llm {
+        let model = factually_engine::load_stance(&ctx.cache, &choice, None)?;
+        return Ok(LoadedStance {
+            model,
+            choice,
+            _runtime: None,
+        });
+    }
+    let config = crate::web::ConfigFile::read(ctx)?;
+    let settings = config.llm.resolve(llm.flags(&[]))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let context = settings
+        .as_ref()
+        .map(|settings| factually_engine::LlmJudgeContext {
+            settings,
+            call_cache: ctx.data.root().join(factually_engine::LLM_CALL_CACHE),
+            handle: runtime.handle().clone(),
+        });
+    let model = factually_engine::load_stance(&ctx.cache, &choice, context)?;
+    Ok(LoadedStance {
+        model,
+        choice,
+        _runtime: Some(runtime),
+    })
 }
 
 fn claims_file(args: &EvalArgs) -> Result<&Path, Failure> {
@@ -245,17 +304,18 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
         sentences_per_document: args.sentences_per_document.clamp(1, 50),
         ..VerifyOptions::default()
     };
-    let mut stance = load_stance(ctx, args.stance_model.as_deref())?;
+    let mut loaded = load_stance(ctx, args.stance_model.as_deref(), &args.llm)?;
+    let judge = load_judge(args.judge_model.as_deref(), loaded.judge_mode(args.judge))?;
     if let Some(path) = &args.stance_cache {
-        stance = stance.with_cache(path);
+        loaded.model = loaded.model.with_cache(path);
     }
-    let judge = load_judge(args.judge_model.as_deref(), args.judge)?;
+    let stance = &loaded.model;
     let bar = ProgressBar::new(0).with_style(bar_style("claims"));
     let tick = || bar.inc(1);
     let skipped: Vec<String>;
     let report: EvalReport = match args.dataset {
         Dataset::Qaqa | Dataset::Falseqa => {
-            return run_presupposition_eval(ctx, &args, &stance, &judge);
+            return run_presupposition_eval(ctx, &args, stance, &judge);
         }
         Dataset::CheckCovid => {
             let corpus_path = args
@@ -270,7 +330,7 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             let verifier = Verifier {
                 kb: &kb,
                 embedder: ctx.embedder_for(&kb)?,
-                stance: &stance,
+                stance,
                 judge: &judge,
                 options: verify_options,
             };
@@ -285,7 +345,7 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             let verifier = Verifier {
                 kb: &kb,
                 embedder: ctx.embedder_for(&kb)?,
-                stance: &stance,
+                stance,
                 judge: &judge,
                 options: verify_options,
             };
@@ -300,7 +360,7 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             let verifier = Verifier {
                 kb: &kb,
                 embedder: ctx.embedder_for(&kb)?,
-                stance: &stance,
+                stance,
                 judge: &judge,
                 options: verify_options,
             };
@@ -312,14 +372,14 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             bar.set_length(claims.len() as u64);
-            run::averitec(&claims, &stance, &judge, options, &tick)
+            run::averitec(&claims, stance, &judge, options, &tick)
         }
         Dataset::LiarPlus => {
             let loaded = datasets::liar_claims(claims_file(&args)?, args.skip_bad)?;
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             bar.set_length(claims.len() as u64);
-            run::liar_plus(&claims, &stance, &judge, options, &tick)
+            run::liar_plus(&claims, stance, &judge, options, &tick)
         }
     };
     bar.finish_and_clear();

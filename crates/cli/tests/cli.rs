@@ -618,6 +618,32 @@ fn a_judge_is_fitted_from_examples_and_broken_artifacts_are_refused() {
     }
 }
 
+/// A hub id that cannot be fetched stops the command with exit status 2 and says why; an id
+/// is told from a path that does not exist.
+#[test]
+fn an_unreachable_hub_model_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_factually"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "verify",
+            "The sky is blue.",
+            "--stance-model",
+            "acme/tiny-nli",
+        ])
+        .env("HF_ENDPOINT", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Hugging Face model acme/tiny-nli")
+            && stderr.contains("could not reach http://127.0.0.1:1"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn verify_refuses_empty_and_absurd_claims() {
     let data = tempfile::tempdir().unwrap();

@@ -81,7 +81,9 @@ const COUNCIL: &str = "The Harbour Bridge will not reopen next month, the city c
 /// something no source says, which the grounding gate must remove.
 async fn chat(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
     let prompt = body["messages"][1]["content"].as_str().unwrap_or_default();
-    let content = if prompt.contains("Analyse source") {
+    let content = if body["response_format"]["json_schema"]["name"] == "stance_judgements" {
+        judge_pairs(prompt)
+    } else if prompt.contains("Analyse source") {
         json!({"relevant": true, "stance": "refutes", "key_facts": [
             {"fact": "The council says the bridge stays closed.", "quote": COUNCIL},
             {"fact": "Invented.", "quote": "The mayor resigned over the bridge scandal on Monday."}
@@ -102,6 +104,31 @@ async fn chat(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}
     }))
+}
+
+/// A stance judge that reads the place a claim puts the Eiffel Tower: the evidence's "Paris"
+/// supports "Paris" and refutes any other city; evidence without "Paris" settles nothing.
+fn judge_pairs(prompt: &str) -> Value {
+    let mut judgements = Vec::new();
+    for (i, block) in prompt.split("Pair ").skip(1).enumerate() {
+        let claim = block
+            .split("Claim: ")
+            .nth(1)
+            .and_then(|r| r.lines().next())
+            .unwrap_or("");
+        let evidence = block
+            .split("Evidence: ")
+            .nth(1)
+            .and_then(|r| r.lines().next())
+            .unwrap_or("");
+        let label = match (evidence.contains("Paris"), claim.contains("Paris")) {
+            (true, true) => "supports",
+            (true, false) => "refutes",
+            _ => "not_enough_info",
+        };
+        judgements.push(json!({"pair": i + 1, "label": label}));
+    }
+    json!({ "judgements": judgements })
 }
 
 fn factually(data: &Path, addr: SocketAddr, args: &[&str]) -> Output {
@@ -403,4 +430,89 @@ fn llm_mode_keeps_only_grounded_statements() {
         .as_str()
         .unwrap()
         .contains("could not reach"));
+}
+
+/// `--stance-model llm`: the language model's labels decide the verdict and the quotes.
+#[test]
+fn a_language_model_judges_stance_when_asked() {
+    let addr = serve();
+    let data = tempfile::tempdir().unwrap();
+    let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
+    let out = factually(
+        data.path(),
+        addr,
+        &["kb", "add", "--kb", "facts", kb.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let llm_url = format!("http://{addr}/v1");
+    let verify = |claim: &str| {
+        ok_json(
+            data.path(),
+            addr,
+            &[
+                "verify",
+                claim,
+                "--kb",
+                "facts",
+                "--stance-model",
+                "llm",
+                "--llm-url",
+                &llm_url,
+                "--llm-model",
+                "fixture-model",
+            ],
+        )
+    };
+    for (claim, label, stance) in [
+        (
+            "The Eiffel Tower stands on the Champ de Mars in Berlin.",
+            "refuted",
+            "refute",
+        ),
+        (
+            "The Eiffel Tower stands on the Champ de Mars in Paris.",
+            "supported",
+            "support",
+        ),
+    ] {
+        let v = verify(claim);
+        assert_eq!(v["verdict"]["label"], label, "{claim}: {v:#}");
+        let decisive: Vec<&Value> = v["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["stance"] == stance)
+            .collect();
+        assert!(!decisive.is_empty(), "{v:#}");
+        assert!(
+            decisive
+                .iter()
+                .all(|e| e["quote"].as_str().unwrap().contains("Paris")),
+            "{v:#}"
+        );
+    }
+
+    // Without a language model configured, the choice is refused up front.
+    let out = factually(
+        data.path(),
+        addr,
+        &[
+            "verify",
+            "The Eiffel Tower is in Paris.",
+            "--kb",
+            "facts",
+            "--stance-model",
+            "llm",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--stance-model llm needs a language model"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

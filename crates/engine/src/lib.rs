@@ -20,6 +20,7 @@
 
 mod settings;
 pub mod snapshots;
+mod stance_llm;
 mod writer;
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -34,13 +35,16 @@ use factually_kb::default_kb::{ensure_default_kb, DEFAULT_KB};
 use factually_kb::{DataDir, DenseScope, KbError, KbName, KnowledgeBase};
 use factually_report::{Checker, OfferedSources, Progress, Report};
 use factually_stance::{StanceError, StanceModel};
-use factually_verify::{Judge, JudgeMode, Verifier, VerifyError, VerifyOptions};
+use factually_verify::{Judge, Verifier, VerifyError, VerifyOptions};
 use tokio::runtime::Handle;
 
 pub use settings::{
-    env, load_judge, load_stance, LimitsConfig, LlmConfig, LlmFlags, LlmProvider, LlmSettings,
-    Settings, StanceChoice, WebConfig,
+    env, load_judge, load_stance, LimitsConfig, LlmConfig, LlmFlags, LlmJudgeContext, LlmProvider,
+    LlmSettings, Settings, StanceChoice, WebConfig,
 };
+
+/// Where a data directory keeps the language models' call cache.
+pub const LLM_CALL_CACHE: &str = "llm-cache";
 pub use snapshots::{open_web_kb, QUERIES, WEB_KB};
 
 /// Why a session could not be built.
@@ -210,8 +214,16 @@ impl CheckSession {
     }
 
     fn build(settings: Settings, runtime: Runtime) -> Result<Self, SetupError> {
-        let stance = load_stance(&settings.cache, &settings.stance)?;
-        let judge = load_judge(settings.judge_model.as_deref(), JudgeMode::Full)?;
+        let llm_judge = settings.llm.as_ref().map(|llm| LlmJudgeContext {
+            settings: llm,
+            call_cache: settings.data.root().join(LLM_CALL_CACHE),
+            handle: runtime.handle().clone(),
+        });
+        let stance = load_stance(&settings.cache, &settings.stance, llm_judge)?;
+        let judge = load_judge(
+            settings.judge_model.as_deref(),
+            settings.stance.judge_mode(),
+        )?;
         let web = settings.web.sources(
             &settings.data,
             settings.allow_private_hosts,
@@ -390,7 +402,7 @@ impl CheckSession {
                 writer::StartedModels::start(
                     settings,
                     &self.cache,
-                    self.data.root().join("llm-cache"),
+                    self.data.root().join(LLM_CALL_CACHE),
                 )
             });
             // The cited documents are the offered ones or the searched KB's: read from what

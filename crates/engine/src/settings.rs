@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use factually_assets::hub::{Hub, HubModelId};
 use factually_assets::AssetCache;
 use factually_fetch::{
     api_client, Brave, Credibility, FetchConfig, Fetcher, SearchProvider, SearxNg, SnapshotCache,
@@ -57,29 +58,78 @@ pub enum StanceChoice {
     /// A directory with a Hugging Face NLI cross-encoder, or an artifact file from
     /// `factually train stance`.
     Path(PathBuf),
+    /// A Hugging Face NLI cross-encoder by hub id, fetched into the cache on first use.
+    Hub(HubModelId),
+    /// The configured language model (`[llm]`, `FACTUALLY_LLM_*`, `--llm-*`) judges each pair.
+    Llm,
 }
 
 impl StanceChoice {
-    /// `bundled`, or a path.
+    /// `bundled`, a path that exists, or else a hub id (`owner/name[@revision]`); anything else
+    /// is taken as a path, which loading then reports missing.
     pub fn parse(value: Option<&Path>) -> Self {
-        match value {
-            None => Self::Bundled,
-            Some(p) if p.as_os_str() == "bundled" => Self::Bundled,
-            Some(p) => Self::Path(p.to_path_buf()),
+        let Some(p) = value else {
+            return Self::Bundled;
+        };
+        if p.as_os_str() == "bundled" {
+            return Self::Bundled;
+        }
+        if p.as_os_str() == "llm" {
+            return Self::Llm;
+        }
+        if !p.exists() {
+            if let Some(id) = p.to_str().and_then(HubModelId::parse) {
+                return Self::Hub(id);
+            }
+        }
+        Self::Path(p.to_path_buf())
+    }
+
+    /// The judge that suits this stance model. A language model's labels are not the bundled
+    /// model's probabilities the stance classifier was fitted on, so for it the judge keeps the
+    /// relevance gate and takes the model's own stance.
+    pub fn judge_mode(&self) -> JudgeMode {
+        match self {
+            Self::Llm => JudgeMode::Relevance,
+            _ => JudgeMode::Full,
         }
     }
 }
 
+/// What `--stance-model llm` needs: the language model's settings, where its calls are
+/// cached, and the runtime its calls run on.
+pub struct LlmJudgeContext<'a> {
+    pub settings: &'a LlmSettings,
+    pub call_cache: PathBuf,
+    pub handle: tokio::runtime::Handle,
+}
+
 /// Loads a stance model; one that cannot be loaded is a setting error naming the file.
-pub fn load_stance(cache: &AssetCache, choice: &StanceChoice) -> Result<StanceModel, SetupError> {
+/// `llm`: the language model, for [`StanceChoice::Llm`] (its first model when a jury is set).
+pub fn load_stance(
+    cache: &AssetCache,
+    choice: &StanceChoice,
+    llm: Option<LlmJudgeContext<'_>>,
+) -> Result<StanceModel, SetupError> {
     let refused =
         |e: factually_stance::StanceError| SetupError::Invalid(format!("--stance-model: {e}"));
     match choice {
         StanceChoice::Bundled => StanceModel::bundled(cache).map_err(SetupError::Stance),
         StanceChoice::Path(p) if p.is_dir() => StanceModel::from_dir(p).map_err(refused),
         StanceChoice::Path(p) if p.is_file() => StanceModel::from_file(cache, p).map_err(refused),
+        StanceChoice::Hub(id) => StanceModel::from_hub(cache, &Hub::from_env(), id).map_err(refused),
+        StanceChoice::Llm => {
+            let missing = || SetupError::Invalid(
+                "--stance-model llm needs a language model: set FACTUALLY_LLM_URL and FACTUALLY_LLM_MODEL, an [llm] table in the config file, or (on check) --llm gguf".into(),
+            );
+            let context = llm.ok_or_else(missing)?;
+            let spec = context.settings.models.first().ok_or_else(missing)?;
+            let model = crate::writer::open(spec, cache, context.settings.threads, context.call_cache)
+                .map_err(|e| SetupError::Invalid(format!("--stance-model llm: {e}")))?;
+            Ok(crate::stance_llm::LlmStance::stance_model(model, context.handle))
+        }
         StanceChoice::Path(p) => Err(SetupError::Invalid(format!(
-            "--stance-model {}: no such file or directory (give `bundled`, a directory holding a Hugging Face NLI model's config.json, tokenizer.json and model.safetensors, or a file from `factually train stance`)",
+            "--stance-model {}: no such file or directory (give `bundled`, a directory holding a Hugging Face NLI model's config.json, tokenizer.json and model.safetensors, a hub id such as cross-encoder/nli-deberta-v3-small, or a file from `factually train stance`)",
             p.display()
         ))),
     }

@@ -40,7 +40,7 @@ impl StartedModels {
 }
 
 /// Starts one model with its call cache, or says why it cannot run.
-fn open(
+pub(crate) fn open(
     spec: &ModelSpec,
     cache: &AssetCache,
     threads: Option<usize>,

@@ -10,11 +10,16 @@ use std::path::Path;
 use candle_core::{DType, Device, Module};
 use candle_nn::{Linear, VarBuilder};
 use candle_transformers::models::{bert, debertav2, xlm_roberta};
+use factually_assets::hub::{Hub, HubModelId};
+use factually_assets::AssetCache;
 use factually_core::StanceProbs;
 use tokenizers::Tokenizer;
 
 use crate::model::{encode_pairs, pair_tokenizer, Batch};
 use crate::StanceError;
+
+/// What a model directory must hold.
+const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
 /// Longest tokenised pair given to an external model.
 const MAX_TOKENS: usize = 256;
@@ -23,6 +28,9 @@ const MAX_TOKENS: usize = 256;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ModelFiles {
     pub dir: String,
+    /// `owner/name@commit` when the model came from a Hugging Face hub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub: Option<String>,
     pub architecture: String,
     pub config_sha256: String,
     pub weights_sha256: String,
@@ -183,12 +191,22 @@ impl ExternalModel {
             device,
             files: ModelFiles {
                 dir: dir.display().to_string(),
+                hub: None,
                 architecture,
                 config_sha256: factually_core::sha256_hex(&config_bytes),
                 weights_sha256,
                 tokenizer_sha256: factually_core::sha256_hex(&tokenizer_bytes),
             },
         })
+    }
+
+    /// A model named by its Hugging Face hub id: its three files fetched into the cache on first
+    /// use (read from there afterwards, offline), then loaded as a directory.
+    pub fn from_hub(cache: &AssetCache, hub: &Hub, id: &HubModelId) -> Result<Self, StanceError> {
+        let snapshot = cache.hub_model(hub, id, &MODEL_FILES)?;
+        let mut model = Self::from_dir(&snapshot.dir)?;
+        model.files.hub = Some(format!("{}@{}", id.repo, snapshot.commit));
+        Ok(model)
     }
 
     /// Scores pairs: softmax over the model's labels, every label other than entailment and
@@ -242,6 +260,7 @@ impl ExternalModel {
 mod tests {
     use super::*;
     use candle_nn::VarMap;
+    use std::path::PathBuf;
 
     /// A tiny WordPiece tokenizer with BERT's pair template.
     fn tokenizer_json() -> String {
@@ -361,6 +380,127 @@ mod tests {
                 assert!((sum - 1.0).abs() < 1e-4, "{arch}: {p:?}");
             }
         }
+    }
+
+    /// A loopback stand-in for the Hugging Face hub: answers `GET /{repo}/resolve/{rev}/{file}`
+    /// from `root/{repo}/{file}` with the headers hf-hub reads (etag, commit, content range),
+    /// 404 for anything else. Returns the endpoint and a count of requests served.
+    fn fake_hub(root: PathBuf) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let served = std::sync::Arc::new(AtomicUsize::new(0));
+        let count = served.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                let mut range = None;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                        let (a, b) = v.trim().split_once('-').unwrap();
+                        range = Some((a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()));
+                    }
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let file = path.split_once("/resolve/").and_then(|(repo, rest)| {
+                    let (_rev, name) = rest.split_once('/')?;
+                    std::fs::read(root.join(repo.trim_start_matches('/')).join(name)).ok()
+                });
+                let reply = match file {
+                    Some(bytes) => {
+                        let (a, b) = range.unwrap_or((0, bytes.len().saturating_sub(1)));
+                        let b = b.min(bytes.len().saturating_sub(1));
+                        let body = &bytes[a..=b];
+                        let mut head = format!(
+                            "HTTP/1.1 206 Partial Content\r\netag: \"{}\"\r\nx-repo-commit: {}\r\ncontent-range: bytes {a}-{b}/{}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                            factually_core::sha256_hex(&bytes),
+                            "c0ffee0000000000000000000000000000000001",
+                            bytes.len(),
+                            body.len()
+                        )
+                        .into_bytes();
+                        head.extend_from_slice(body);
+                        head
+                    }
+                    None => {
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .to_vec()
+                    }
+                };
+                let _ = stream.write_all(&reply);
+            }
+        });
+        (endpoint, served)
+    }
+
+    #[test]
+    fn a_hub_model_is_fetched_once_then_loaded_from_the_cache() {
+        let hub_root = tempfile::tempdir().unwrap();
+        write_model(&hub_root.path().join("acme/tiny-nli"), "deberta-v2");
+        std::fs::create_dir_all(hub_root.path().join("acme/no-weights")).unwrap();
+        write_model(&hub_root.path().join("acme/no-weights"), "bert");
+        std::fs::remove_file(hub_root.path().join("acme/no-weights/model.safetensors")).unwrap();
+        let (endpoint, served) = fake_hub(hub_root.path().to_path_buf());
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = AssetCache::new(cache_dir.path());
+        let hub = Hub {
+            endpoint: endpoint.clone(),
+            token: None,
+        };
+        let id = HubModelId::parse("acme/tiny-nli").unwrap();
+
+        let m = ExternalModel::from_hub(&cache, &hub, &id).unwrap();
+        assert_eq!(m.files.architecture, "deberta-v2");
+        assert_eq!(
+            m.files.hub.as_deref(),
+            Some("acme/tiny-nli@c0ffee0000000000000000000000000000000001")
+        );
+        let direct = ExternalModel::from_dir(&hub_root.path().join("acme/tiny-nli")).unwrap();
+        assert_eq!(m.files.weights_sha256, direct.files.weights_sha256);
+        let pairs = [("Paris is in France.", "Paris is the capital of France.")];
+        assert_eq!(m.score(&pairs).unwrap(), direct.score(&pairs).unwrap());
+
+        // Second load: from the cache, with the hub gone.
+        let before = served.load(std::sync::atomic::Ordering::SeqCst);
+        let offline = Hub {
+            endpoint: "http://127.0.0.1:1".into(),
+            token: None,
+        };
+        let again = ExternalModel::from_hub(&cache, &offline, &id).unwrap();
+        assert_eq!(again.files.weights_sha256, m.files.weights_sha256);
+        assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), before);
+
+        let check = |hub: &Hub, id: &str, want: &[&str]| {
+            let id = HubModelId::parse(id).unwrap();
+            let err = ExternalModel::from_hub(&cache, hub, &id)
+                .err()
+                .expect("refused")
+                .to_string();
+            for w in want {
+                assert!(err.contains(w), "{w}: {err}");
+            }
+        };
+        check(
+            &hub,
+            "acme/missing",
+            &["acme/missing", "has no config.json"],
+        );
+        check(&hub, "acme/no-weights", &["has no model.safetensors"]);
+        check(
+            &offline,
+            "acme/other",
+            &["could not reach http://127.0.0.1:1", "HF_ENDPOINT"],
+        );
     }
 
     #[test]

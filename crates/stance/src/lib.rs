@@ -47,6 +47,8 @@ pub enum StanceError {
     Artifact(String),
     #[error("training: {0}")]
     Training(String),
+    #[error("stance judge: {0}")]
+    Judge(String),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -140,6 +142,16 @@ enum Backend {
     },
     /// A user's NLI cross-encoder ([`external`]).
     External(Box<external::ExternalModel>),
+    /// A judge that is not a network of this crate (a language model).
+    Judge(Box<dyn PairJudge>),
+}
+
+/// Scores (claim, evidence) pairs by other means than a cross-encoder loaded here: a language
+/// model behind the chat interface, say. Implemented where those means live, so this crate
+/// knows no HTTP. Calls may run at the same time from several threads.
+pub trait PairJudge: Send + Sync {
+    /// One distribution per pair, in input order.
+    fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<StanceProbs>, StanceError>;
 }
 
 impl StanceModel {
@@ -209,9 +221,38 @@ impl StanceModel {
     /// A Hugging Face NLI cross-encoder from a directory (see [`external`]). Its description
     /// stands in for an artifact's: the directory, architecture and the files' sha256s.
     pub fn from_dir(dir: &Path) -> Result<Self, StanceError> {
-        let model = external::ExternalModel::from_dir(dir)?;
+        Ok(Self::external(external::ExternalModel::from_dir(dir)?))
+    }
+
+    /// A Hugging Face NLI cross-encoder by hub id, fetched into `cache` on first use.
+    pub fn from_hub(
+        cache: &AssetCache,
+        hub: &factually_assets::hub::Hub,
+        id: &factually_assets::hub::HubModelId,
+    ) -> Result<Self, StanceError> {
+        Ok(Self::external(external::ExternalModel::from_hub(
+            cache, hub, id,
+        )?))
+    }
+
+    /// Another kind of judge; `meta` describes it (what it is, and in `weights_sha256` a key
+    /// that changes whenever its answers may: score caches are kept per key).
+    pub fn from_judge(judge: Box<dyn PairJudge>, meta: ArtifactMeta) -> Self {
+        Self {
+            backend: Backend::Judge(judge),
+            meta,
+            gate: Mutex::new(()),
+            cache: None,
+        }
+    }
+
+    fn external(model: external::ExternalModel) -> Self {
+        let source = match &model.files.hub {
+            Some(hub) => format!("hub {hub}"),
+            None => format!("directory {}", model.files.dir),
+        };
         let meta = ArtifactMeta {
-            base_package: format!("directory {}", model.files.dir),
+            base_package: source,
             base_version: model.files.architecture.clone(),
             frozen_layers: 0,
             max_tokens: 256,
@@ -219,12 +260,12 @@ impl StanceModel {
             weights_sha256: model.files.weights_sha256.clone(),
             training: serde_json::to_value(&model.files).unwrap_or_default(),
         };
-        Ok(Self {
+        Self {
             backend: Backend::External(Box::new(model)),
             meta,
             gate: Mutex::new(()),
             cache: None,
-        })
+        }
     }
 
     pub fn meta(&self) -> &ArtifactMeta {
@@ -331,6 +372,7 @@ impl StanceModel {
                 let _guard = self.gate.lock().unwrap_or_else(|p| p.into_inner());
                 return model.score(pairs);
             }
+            Backend::Judge(judge) => return judge.score(pairs),
         };
         let encodings = model::encode_pairs(tokenizer, pairs)?;
         let mut order: Vec<usize> = (0..pairs.len()).collect();
