@@ -134,6 +134,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> CmdResult {
 
     // 3. Retrieval quality and latency on Check-COVID.
     let embedder = ctx.embedder()?;
+    let embedder: &dyn Embedder = &*embedder;
     let cc = KnowledgeBase::open(&DataDir::new(&cc_data).kb_dir(&KbName::parse("check-covid")?))?;
     let doc_external = external_ids(&cc)?;
     let claims = read_claims(&claims)?;

@@ -215,6 +215,7 @@ impl PipelineArgs {
             search_web: sources.contains(&SourceKind::Web),
             documents: self.documents,
             stance: StanceChoice::parse(self.stance_model.as_deref()),
+            embedder: ctx.embedder_choice.clone(),
             judge_model: None,
             llm,
             web: config.web.with_env(),

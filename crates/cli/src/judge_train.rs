@@ -20,6 +20,7 @@
 //! The scored examples can be written out (`--examples-out`) and read back (`--examples`), so
 //! that fitting variants (ablations) costs seconds, not another pass of the stance model.
 
+use factually_embed::Embedder;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -405,9 +406,10 @@ fn score_examples(
         }));
         let claims = encyclopedia_swap_claims(&wiki, args.encyclopedia, &excluded);
         let kb = ctx.open_kb(&KbName::parse(factually_kb::default_kb::DEFAULT_KB)?)?;
+        let kb_embedder = ctx.embedder_for(&kb)?;
         let verifier = Verifier {
             kb: &kb,
-            embedder: ctx.embedder_for(&kb)?,
+            embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
             stance: &stance,
             judge: &raw,
             options: VerifyOptions::default(),
@@ -464,9 +466,10 @@ fn score_examples(
         let claims = datasets::check_covid_claims(claims_path, false)?.items;
         let corpus = datasets::check_covid_corpus(corpus_path)?;
         let kb: KnowledgeBase = crate::verify_cmd::corpus_kb(ctx, corpus_path)?;
+        let kb_embedder = ctx.embedder_for(&kb)?;
         let verifier = Verifier {
             kb: &kb,
-            embedder: ctx.embedder_for(&kb)?,
+            embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
             stance: &stance,
             judge: &raw,
             options: VerifyOptions::default(),

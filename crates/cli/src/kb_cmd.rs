@@ -99,21 +99,28 @@ fn add(ctx: &Context, paths: &[PathBuf], name: &KbName, no_dense: bool) -> CmdRe
     let kb = if name.as_str() == DEFAULT_KB || ctx.data.has_kb(name) {
         ctx.open_kb(name)?
     } else {
-        let (scope, embedder): (DenseScope, Option<&dyn Embedder>) = if no_dense {
-            (DenseScope::None, None)
+        let new_embedder = if no_dense {
+            None
         } else {
-            (DenseScope::AllPassages, Some(ctx.embedder()?))
+            Some(ctx.embedder()?)
+        };
+        let scope = if no_dense {
+            DenseScope::None
+        } else {
+            DenseScope::AllPassages
         };
         KnowledgeBase::create(
             &ctx.data.kb_dir(name),
-            KbConfig::new(scope, embedder, now_rfc3339()),
+            KbConfig::new(
+                scope,
+                new_embedder.as_deref().map(|e| e as &dyn Embedder),
+                now_rfc3339(),
+            ),
         )?
     };
-    let embedder: Option<&dyn Embedder> = if kb.config().dense == DenseScope::None {
-        None
-    } else {
-        Some(ctx.embedder()?)
-    };
+    // Documents added later are embedded with the model the knowledge base was built with.
+    let kb_embedder = ctx.embedder_for(&kb)?;
+    let embedder = kb_embedder.as_deref().map(|e| e as &dyn Embedder);
 
     let (files, mut failures) = factually_ingest::collect_files(paths);
     let bar = ProgressBar::new(files.len() as u64).with_style(bar_style("reading"));
@@ -194,6 +201,9 @@ fn stats(ctx: &Context, name: &KbName) -> CmdResult {
             let mut v = serde_json::to_value(&s)?;
             v["kb"] = json!(name.as_str());
             v["path"] = json!(kb.dir().display().to_string());
+            // How the model is loaded for every search: where it comes from, its pooling and
+            // prefixes (null for the bundled model).
+            v["embedder"] = json!(kb.config().embedder);
             print_json(&v)
         }
         Format::Text => {
@@ -290,11 +300,11 @@ pub fn run_search(ctx: &Context, mut args: SearchArgs) -> CmdResult {
     }
     let name = KbName::parse(&args.kb)?;
     let kb = ctx.open_kb(&name)?;
-    let embedder: Option<&dyn Embedder> = match args.mode {
+    let kb_embedder = match args.mode {
         Mode::Bm25 => None,
-        _ if kb.config().dense == DenseScope::None => None,
-        _ => Some(ctx.embedder()?),
+        _ => ctx.embedder_for(&kb)?,
     };
+    let embedder = kb_embedder.as_deref().map(|e| e as &dyn Embedder);
     let started = Instant::now();
     let opts = SearchOptions {
         k: args.k,

@@ -57,8 +57,51 @@ struct Cli {
     /// collectors.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// The sentence-embedding model of knowledge bases this command creates: `bundled`
+    /// (all-MiniLM-L6-v2), a directory, or a Hugging Face hub id of a BERT-architecture model
+    /// (BAAI/bge-small-en-v1.5, intfloat/e5-small-v2, thenlper/gte-small...). Existing
+    /// knowledge bases are always searched with the model they were built with; naming
+    /// another is refused.
+    #[arg(
+        long,
+        global = true,
+        env = "FACTUALLY_EMBEDDER",
+        value_name = "bundled|DIR|HUB-ID"
+    )]
+    embedder: Option<String>,
+    /// How that model pools token vectors (default: its `1_Pooling/config.json`, else what its
+    /// family uses: cls for bge, mean otherwise).
+    #[arg(long, global = true, value_name = "mean|cls", requires = "embedder")]
+    embedder_pooling: Option<factually_embed::Pooling>,
+    /// Text put before every search query (default: `query: ` for e5, bge's English
+    /// instruction for bge-*-en, none otherwise).
+    #[arg(long, global = true, value_name = "TEXT", requires = "embedder")]
+    embedder_query_prefix: Option<String>,
+    /// Text put before every stored passage (default: `passage: ` for e5, none otherwise).
+    #[arg(long, global = true, value_name = "TEXT", requires = "embedder")]
+    embedder_passage_prefix: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// `--embedder` and its settings; any setting given completes the rest from the guess.
+    fn embedder_choice(&self) -> factually_embed::EmbedderChoice {
+        let given = self.embedder_pooling.is_some()
+            || self.embedder_query_prefix.is_some()
+            || self.embedder_passage_prefix.is_some();
+        let spec = given.then(|| factually_embed::EncoderSpec {
+            pooling: self
+                .embedder_pooling
+                .unwrap_or(factually_embed::Pooling::Mean),
+            query_prefix: self.embedder_query_prefix.clone().unwrap_or_default(),
+            passage_prefix: self.embedder_passage_prefix.clone().unwrap_or_default(),
+        });
+        factually_embed::EmbedderChoice {
+            source: self.embedder.clone(),
+            spec,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -240,7 +283,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let ctx = runtime::Context::new(cli.data_dir, format);
+    let embedder = cli.embedder_choice();
+    let ctx = runtime::Context::new(cli.data_dir, format, embedder);
     let result = match cli.command {
         Command::Check(args) => check_cmd::run_check(&ctx, cli.format, args),
         Command::Analyze(args) => check_cmd::run_analyze(&ctx, args),

@@ -1,10 +1,10 @@
 //! What every command shares: locations, the clock, the embedding model, progress bars.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use factually_assets::AssetCache;
-use factually_embed::MiniLm;
+use factually_embed::{BertEmbedder, EmbedderChoice, Embedders};
 use factually_kb::default_kb::{ensure_default_kb, BuildProgress, DEFAULT_KB};
 use factually_kb::{DataDir, KbName, KnowledgeBase};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,38 +15,41 @@ pub struct Context {
     pub data: DataDir,
     pub cache: AssetCache,
     pub format: Format,
-    embedder: OnceLock<MiniLm>,
+    /// The embedding models, loaded (and on first use fetched) once per process.
+    embedders: Embedders,
+    /// What `--embedder` asked for (the models' own choice lives in `embedders`).
+    pub embedder_choice: EmbedderChoice,
 }
 
 impl Context {
-    pub fn new(data_dir: Option<PathBuf>, format: Format) -> Self {
+    pub fn new(data_dir: Option<PathBuf>, format: Format, embedder: EmbedderChoice) -> Self {
         let data = DataDir::new(data_dir.unwrap_or_else(DataDir::default_location));
+        let cache = AssetCache::from_env();
         Self {
             data,
-            cache: AssetCache::from_env(),
+            embedders: Embedders::new(cache.clone(), embedder.clone()),
+            cache,
             format,
-            embedder: OnceLock::new(),
+            embedder_choice: embedder,
         }
     }
 
-    /// The embedding model, loaded (and on first use fetched) once per process.
-    pub fn embedder(&self) -> anyhow::Result<&MiniLm> {
-        if let Some(e) = self.embedder.get() {
-            return Ok(e);
-        }
-        let model = MiniLm::from_cache(&self.cache)?;
-        Ok(self.embedder.get_or_init(|| model))
+    /// The embedding model new knowledge bases are built with.
+    pub fn embedder(&self) -> anyhow::Result<Arc<BertEmbedder>> {
+        Ok(self.embedders.for_new_kb()?)
     }
 
-    /// The embedder to query `kb` with: none when the KB has no dense vectors.
-    pub fn embedder_for(
-        &self,
-        kb: &KnowledgeBase,
-    ) -> anyhow::Result<Option<&dyn factually_embed::Embedder>> {
+    /// The model to query `kb` with (the one it was built with): none when the KB has no
+    /// dense vectors.
+    pub fn embedder_for(&self, kb: &KnowledgeBase) -> anyhow::Result<Option<Arc<BertEmbedder>>> {
         if kb.config().dense == factually_kb::DenseScope::None {
             return Ok(None);
         }
-        Ok(Some(self.embedder()?))
+        let name = kb.dir().display().to_string();
+        Ok(Some(
+            self.embedders
+                .for_kb(&name, kb.config().embedder.as_ref())?,
+        ))
     }
 
     /// Opens a knowledge base by name; the default one is built on first use.
@@ -63,7 +66,7 @@ impl Context {
         Ok(ensure_default_kb(
             &self.data,
             &self.cache,
-            embedder,
+            &*embedder,
             &now_rfc3339(),
             progress,
         )?)

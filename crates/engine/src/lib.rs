@@ -29,7 +29,7 @@ use std::time::Instant;
 use factually_analyze::{analyze, validate_input, InputError};
 use factually_assets::AssetCache;
 use factually_core::DocId;
-use factually_embed::{EmbedError, Embedder, MiniLm};
+use factually_embed::{BertEmbedder, EmbedError, Embedder, Embedders};
 use factually_fetch::{queries_for, WebSources};
 use factually_kb::default_kb::{ensure_default_kb, DEFAULT_KB};
 use factually_kb::{DataDir, DenseScope, KbError, KbName, KnowledgeBase};
@@ -176,7 +176,7 @@ pub struct CheckSession {
     budget: Option<std::time::Duration>,
     runtime: Runtime,
     build_progress: Option<Arc<dyn Fn(factually_kb::default_kb::BuildProgress) + Send + Sync>>,
-    embedder: OnceLock<MiniLm>,
+    embedders: Embedders,
     /// The searched knowledge base, kept open between checks (opening the default one reads
     /// its vectors, about a quarter of a second) and reopened when a commit changed it.
     searched: Mutex<Option<Arc<KnowledgeBase>>>,
@@ -232,7 +232,7 @@ impl CheckSession {
         )?;
         Ok(Self {
             data: settings.data,
-            cache: settings.cache,
+            cache: settings.cache.clone(),
             kb: settings.kb,
             search_kb: settings.search_kb,
             search_web: settings.search_web,
@@ -244,7 +244,7 @@ impl CheckSession {
             budget: settings.check_budget,
             runtime,
             build_progress: settings.build_progress,
-            embedder: OnceLock::new(),
+            embedders: Embedders::new(settings.cache.clone(), settings.embedder),
             searched: Mutex::new(None),
             web_kb: Mutex::new(None),
             models: OnceLock::new(),
@@ -271,19 +271,16 @@ impl CheckSession {
         &self.kb
     }
 
-    fn embedder(&self) -> Result<&MiniLm, EmbedError> {
-        if let Some(e) = self.embedder.get() {
-            return Ok(e);
-        }
-        let model = MiniLm::from_cache(&self.cache)?;
-        Ok(self.embedder.get_or_init(|| model))
-    }
-
-    fn embedder_for(&self, kb: &KnowledgeBase) -> Result<Option<&dyn Embedder>, EmbedError> {
+    /// The model `kb` was built with: none when it has no dense vectors (or is not searched).
+    fn embedder_for(&self, kb: &KnowledgeBase) -> Result<Option<Arc<BertEmbedder>>, EmbedError> {
         if !self.search_kb || kb.config().dense == DenseScope::None {
             return Ok(None);
         }
-        Ok(Some(self.embedder()?))
+        let name = kb.dir().display().to_string();
+        Ok(Some(
+            self.embedders
+                .for_kb(&name, kb.config().embedder.as_ref())?,
+        ))
     }
 
     /// A knowledge base view kept in `slot`, reopened when a commit has changed the base.
@@ -308,9 +305,9 @@ impl CheckSession {
             })?);
         }
         // The default KB is searched with dense vectors, so the embedder is needed either way.
-        let embedder = self.embedder()?;
+        let embedder = self.embedders.for_new_kb()?;
         Ok(Self::current(&self.searched, || {
-            ensure_default_kb(&self.data, &self.cache, embedder, &now_rfc3339(), |p| {
+            ensure_default_kb(&self.data, &self.cache, &*embedder, &now_rfc3339(), |p| {
                 if let Some(f) = &self.build_progress {
                     f(p);
                 }
@@ -376,10 +373,11 @@ impl CheckSession {
             (false, Some(web)) => web,
             _ => self.searched_kb()?,
         };
+        let embedder = self.embedder_for(&kb)?;
         let checker = Checker {
             verifier: Verifier {
                 kb: &kb,
-                embedder: self.embedder_for(&kb)?,
+                embedder: embedder.as_deref().map(|e| e as &dyn Embedder),
                 stance: &self.stance,
                 judge: &self.judge,
                 options: VerifyOptions {

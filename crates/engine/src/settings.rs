@@ -35,6 +35,8 @@ pub struct Settings {
     /// Documents taken from retrieval for each statement.
     pub documents: usize,
     pub stance: StanceChoice,
+    /// The embedding model asked for (`--embedder`); by default each knowledge base's own.
+    pub embedder: factually_embed::EmbedderChoice,
     /// The judge's classifier: `None` is the bundled one.
     pub judge_model: Option<PathBuf>,
     pub llm: Option<LlmSettings>,

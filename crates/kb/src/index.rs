@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use factually_core::{
     passage_windows, split_sentences, DocId, Document, DocumentMeta, FusionWeights, RankedLists,
 };
-use factually_embed::Embedder;
+use factually_embed::{Embedder, EmbedderRecipe};
 use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -67,15 +67,19 @@ pub struct KbConfig {
     pub dense: DenseScope,
     /// The embedding model the vectors come from; `None` when `dense` is `None`.
     pub model_id: Option<String>,
+    /// How to load that model again; `None` for the bundled one (and for KBs that predate
+    /// the field, all of which used it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedder: Option<EmbedderRecipe>,
     pub dim: usize,
     pub created_at: String,
 }
 
 impl KbConfig {
     pub fn new(dense: DenseScope, embedder: Option<&dyn Embedder>, created_at: String) -> Self {
-        let (model_id, dim) = match (dense, embedder) {
-            (DenseScope::None, _) | (_, None) => (None, 0),
-            (_, Some(e)) => (Some(e.model_id().to_string()), e.dim()),
+        let (model_id, dim, recipe) = match (dense, embedder) {
+            (DenseScope::None, _) | (_, None) => (None, 0, None),
+            (_, Some(e)) => (Some(e.model_id().to_string()), e.dim(), e.recipe()),
         };
         let dense = if model_id.is_none() {
             DenseScope::None
@@ -88,6 +92,7 @@ impl KbConfig {
             stride: 2,
             dense,
             model_id,
+            embedder: recipe,
             dim,
             created_at,
         }
@@ -544,11 +549,7 @@ impl KnowledgeBase {
                 self.check_model(e)?;
                 // The embedder truncates long input to its window; cap the bytes first so a
                 // huge query costs no more than a normal one.
-                let v = e
-                    .embed(&[truncate_at_char(query, 4096)])?
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
+                let v = e.embed_query(truncate_at_char(query, 4096))?;
                 self.dense(&v, depth)
             }
             None => Vec::new(),

@@ -2,13 +2,13 @@
 
 use factually_assets::AssetCache;
 use factually_core::{Document, NewDocument};
-use factually_embed::{Embedder, MiniLm};
+use factually_embed::{BertEmbedder, Embedder};
 use factually_kb::{DenseScope, KbConfig, KnowledgeBase, RetrievalMode, SearchOptions};
 use std::sync::OnceLock;
 
-fn embedder() -> &'static MiniLm {
-    static M: OnceLock<MiniLm> = OnceLock::new();
-    M.get_or_init(|| MiniLm::from_cache(&AssetCache::from_env()).expect("model"))
+fn embedder() -> &'static BertEmbedder {
+    static M: OnceLock<BertEmbedder> = OnceLock::new();
+    M.get_or_init(|| BertEmbedder::bundled(&AssetCache::from_env()).expect("model"))
 }
 
 fn doc(title: &str, text: &str, origin: &str) -> Document {
