@@ -50,6 +50,7 @@ fn session(dir: &tempfile::TempDir, budget: Option<Duration>) -> CheckSession {
         search_web: false,
         documents: 5,
         stance: StanceChoice::Bundled,
+        embedder: Default::default(),
         judge_model: None,
         llm: None,
         web: WebConfig::default(),
