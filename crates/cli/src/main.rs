@@ -213,6 +213,21 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             {
                 2
             }
+            // A wrong `--embedder`: another model than the KB's, a directory that is not a
+            // model, a hub id that cannot be fetched.
+            _ if matches!(
+                error.downcast_ref::<factually_embed::EmbedError>(),
+                Some(
+                    factually_embed::EmbedError::OtherModel { .. }
+                        | factually_embed::EmbedError::Model { .. }
+                        | factually_embed::EmbedError::Asset(
+                            factually_assets::AssetError::Hub { .. }
+                        )
+                )
+            ) =>
+            {
+                2
+            }
             _ if matches!(
                 error.downcast_ref::<factually_eval::datasets::DatasetError>(),
                 Some(factually_eval::datasets::DatasetError::Bad { .. })
