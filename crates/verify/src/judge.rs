@@ -70,6 +70,16 @@ fn relevance_feature(name: &str) -> bool {
     RELEVANCE_FEATURES.contains(&name)
 }
 
+/// Every relevance feature measures how much of the claim the sentence or its document shares,
+/// so none may lower relevance as it grows. Unconstrained, the fit gave `sentence_coverage` a
+/// negative weight (it overlaps `coverage`, which counts the title's words too), and a sentence
+/// naming the claim's subject ("The Eiffel Tower stands ... in Paris") came out less relevant
+/// than one that does not ("It was the tallest ..."), turning away the very sentence that
+/// refutes "The Eiffel Tower is in Berlin".
+fn relevance_non_decreasing(name: &str) -> bool {
+    relevance_feature(name)
+}
+
 /// The feature vector of one pair.
 pub fn features(p: &StanceProbs, c: &PairChecks) -> Vec<f32> {
     let b = |x: bool| if x { 1.0 } else { 0.0 };
@@ -416,20 +426,27 @@ pub fn fit(examples: &[Example], config: FitConfig, relevance_threshold: f32) ->
                 .iter()
                 .map(|f| relevance_feature(f))
                 .collect::<Vec<_>>(),
+            &FEATURES
+                .iter()
+                .map(|f| relevance_non_decreasing(f))
+                .collect::<Vec<_>>(),
             config,
         ),
-        stance: fit_linear(&stance_data, 3, &vec![true; n], config),
+        stance: fit_linear(&stance_data, 3, &vec![true; n], &vec![false; n], config),
         relevance_threshold,
         training: serde_json::Value::Null,
     }
 }
 
 /// Multinomial logistic regression with balanced class weights, Adam, L2; only the features
-/// `used` marks get weights (the others stay 0).
+/// `used` marks get weights (the others stay 0). For the features `increasing` marks, the
+/// last class's weight is kept at least every other class's (projected after each step): the
+/// feature can only raise that class's probability.
 fn fit_linear(
     data: &[(&[f32], usize, f32)],
     classes: usize,
     used: &[bool],
+    increasing: &[bool],
     config: FitConfig,
 ) -> Linear {
     let n = used.len();
@@ -492,6 +509,16 @@ fn fit_linear(
                 bias[c] -= delta;
             } else {
                 weights[c][j] -= delta;
+            }
+        }
+        let last = classes - 1;
+        for j in (0..n).filter(|&j| increasing[j]) {
+            for c in 0..last {
+                if weights[last][j] < weights[c][j] {
+                    let mid = (weights[last][j] + weights[c][j]) / 2.0;
+                    weights[last][j] = mid;
+                    weights[c][j] = mid;
+                }
             }
         }
     }
@@ -600,6 +627,48 @@ mod tests {
         // Deterministic.
         let again = toy_judge();
         assert_eq!(judge.model.stance, again.model.stance);
+    }
+
+    /// Training data where relevant sentences share the claim's words through the title more
+    /// than through the sentence itself: fitted freely, sentence coverage would count against
+    /// relevance. Constrained, no relevance feature lowers relevance as it grows.
+    #[test]
+    fn sharing_more_of_the_claim_never_lowers_relevance() {
+        let mut examples = Vec::new();
+        for i in 0..300 {
+            let cover = (i % 10) as f32 / 10.0;
+            let relevant = cover >= 0.5;
+            // Relevant examples match mostly through the title; irrelevant ones through the
+            // sentence (a sentence of another article repeating a common word).
+            let sentence = if relevant { cover * 0.3 } else { cover * 1.5 };
+            let checks = PairChecks {
+                coverage: cover,
+                sentence_coverage: sentence,
+                title_coverage: if relevant { cover } else { 0.0 },
+                name_coverage: cover,
+                ..PairChecks::default()
+            };
+            examples.push(Example {
+                features: features(&probs(0.3, 0.3), &checks),
+                stance: Stance::Neutral,
+                relevant,
+                weight: 1.0,
+            });
+        }
+        let model = fit(&examples, FitConfig::default(), 0.5);
+        for (j, name) in FEATURES.iter().enumerate() {
+            let gain = model.relevance.weights[1][j] - model.relevance.weights[0][j];
+            assert!(gain >= -1e-6, "{name}: {gain}");
+        }
+        let weight_of = |name: &str| {
+            let j = FEATURES.iter().position(|f| *f == name).unwrap();
+            model.relevance.weights[1][j] - model.relevance.weights[0][j]
+        };
+        assert!(
+            weight_of("coverage") > 0.1,
+            "the fit still learns from coverage"
+        );
+        assert_eq!(weight_of("log_p_refute"), 0.0);
     }
 
     #[test]
