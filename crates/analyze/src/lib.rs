@@ -8,6 +8,7 @@
 //!   factual statement at all (opinions and predictions are said to be so, not given verdicts).
 
 pub mod contrast;
+pub mod demonyms;
 pub mod loaded;
 pub mod presuppose;
 pub mod words;

@@ -43,6 +43,7 @@ pub const FEATURES: &[&str] = &[
     "hedged",
     "subject_in_title",
     "sentence_subject_in_claim",
+    "title_opens_claim",
     "coverage_x_support",
     "coverage_x_refute",
     "contradiction_x_coverage",
@@ -63,6 +64,7 @@ const RELEVANCE_FEATURES: &[&str] = &[
     "full_coverage",
     "subject_in_title",
     "sentence_subject_in_claim",
+    "title_opens_claim",
     "name_coverage_x_coverage",
 ];
 
@@ -108,6 +110,7 @@ pub fn features(p: &StanceProbs, c: &PairChecks) -> Vec<f32> {
         b(c.hedged),
         b(c.subject_in_title),
         b(c.sentence_subject_in_claim),
+        b(c.title_opens_claim),
         c.coverage * p.support,
         c.coverage * p.refute,
         b(contradiction) * c.coverage,

@@ -1,0 +1,187 @@
+//! Countries and regions with the adjectives of their people ("Germany" / "German").
+//!
+//! Encyclopedias say "a German-born physicist" and "a Swiss tennis player" where a claim says
+//! "born in Germany" and "from Switzerland"; without this table those claims share no name with
+//! the sentence that states them, and the judge reads the sentence as being about someone else.
+
+/// (adjective, place) pairs, lower-case; a place of several words is matched as a phrase. An
+/// adjective may belong to several places ("American": the United States, America).
+pub const DEMONYMS: &[(&str, &str)] = &[
+    ("afghan", "afghanistan"),
+    ("albanian", "albania"),
+    ("algerian", "algeria"),
+    ("american", "united states"),
+    ("american", "america"),
+    ("angolan", "angola"),
+    ("argentine", "argentina"),
+    ("argentinian", "argentina"),
+    ("armenian", "armenia"),
+    ("australian", "australia"),
+    ("austrian", "austria"),
+    ("azerbaijani", "azerbaijan"),
+    ("bangladeshi", "bangladesh"),
+    ("belarusian", "belarus"),
+    ("belgian", "belgium"),
+    ("bolivian", "bolivia"),
+    ("bosnian", "bosnia"),
+    ("brazilian", "brazil"),
+    ("british", "united kingdom"),
+    ("british", "britain"),
+    ("bulgarian", "bulgaria"),
+    ("burmese", "burma"),
+    ("cambodian", "cambodia"),
+    ("cameroonian", "cameroon"),
+    ("canadian", "canada"),
+    ("chilean", "chile"),
+    ("chinese", "china"),
+    ("colombian", "colombia"),
+    ("congolese", "congo"),
+    ("croatian", "croatia"),
+    ("cuban", "cuba"),
+    ("cypriot", "cyprus"),
+    ("czech", "czech republic"),
+    ("czech", "czechia"),
+    ("danish", "denmark"),
+    ("dutch", "netherlands"),
+    ("ecuadorian", "ecuador"),
+    ("egyptian", "egypt"),
+    ("english", "england"),
+    ("estonian", "estonia"),
+    ("ethiopian", "ethiopia"),
+    ("european", "europe"),
+    ("african", "africa"),
+    ("asian", "asia"),
+    ("filipino", "philippines"),
+    ("finnish", "finland"),
+    ("french", "france"),
+    ("georgian", "georgia"),
+    ("german", "germany"),
+    ("ghanaian", "ghana"),
+    ("greek", "greece"),
+    ("guatemalan", "guatemala"),
+    ("haitian", "haiti"),
+    ("hungarian", "hungary"),
+    ("icelandic", "iceland"),
+    ("indian", "india"),
+    ("indonesian", "indonesia"),
+    ("iranian", "iran"),
+    ("iraqi", "iraq"),
+    ("irish", "ireland"),
+    ("israeli", "israel"),
+    ("italian", "italy"),
+    ("jamaican", "jamaica"),
+    ("japanese", "japan"),
+    ("jordanian", "jordan"),
+    ("kazakh", "kazakhstan"),
+    ("kenyan", "kenya"),
+    ("korean", "korea"),
+    ("kuwaiti", "kuwait"),
+    ("latvian", "latvia"),
+    ("lebanese", "lebanon"),
+    ("libyan", "libya"),
+    ("lithuanian", "lithuania"),
+    ("malaysian", "malaysia"),
+    ("maltese", "malta"),
+    ("mexican", "mexico"),
+    ("mongolian", "mongolia"),
+    ("moroccan", "morocco"),
+    ("nepalese", "nepal"),
+    ("nepali", "nepal"),
+    ("nigerian", "nigeria"),
+    ("norwegian", "norway"),
+    ("pakistani", "pakistan"),
+    ("palestinian", "palestine"),
+    ("panamanian", "panama"),
+    ("paraguayan", "paraguay"),
+    ("persian", "persia"),
+    ("peruvian", "peru"),
+    ("polish", "poland"),
+    ("portuguese", "portugal"),
+    ("prussian", "prussia"),
+    ("roman", "rome"),
+    ("romanian", "romania"),
+    ("russian", "russia"),
+    ("rwandan", "rwanda"),
+    ("saudi", "saudi arabia"),
+    ("scottish", "scotland"),
+    ("senegalese", "senegal"),
+    ("serbian", "serbia"),
+    ("singaporean", "singapore"),
+    ("slovak", "slovakia"),
+    ("slovenian", "slovenia"),
+    ("somali", "somalia"),
+    ("soviet", "soviet union"),
+    ("spanish", "spain"),
+    ("sudanese", "sudan"),
+    ("swedish", "sweden"),
+    ("swiss", "switzerland"),
+    ("syrian", "syria"),
+    ("taiwanese", "taiwan"),
+    ("tanzanian", "tanzania"),
+    ("thai", "thailand"),
+    ("tibetan", "tibet"),
+    ("tunisian", "tunisia"),
+    ("turkish", "turkey"),
+    ("ugandan", "uganda"),
+    ("ukrainian", "ukraine"),
+    ("uruguayan", "uruguay"),
+    ("uzbek", "uzbekistan"),
+    ("venezuelan", "venezuela"),
+    ("vietnamese", "vietnam"),
+    ("welsh", "wales"),
+    ("yemeni", "yemen"),
+    ("zambian", "zambia"),
+    ("zimbabwean", "zimbabwe"),
+    ("south african", "south africa"),
+    ("north korean", "north korea"),
+    ("south korean", "south korea"),
+];
+
+/// The other forms under which the words of a text also count: the parts of a hyphenated word
+/// ("German-born": german, born), the place of a people's adjective and the adjective of a
+/// place named in the text, each as lower-case words.
+pub fn aliases(lower_words: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut forms: Vec<&str> = Vec::new();
+    for w in lower_words {
+        forms.push(w);
+        if w.contains('-') {
+            for part in w.split('-').filter(|p| !p.is_empty()) {
+                out.push(part.to_string());
+                forms.push(part);
+            }
+        }
+    }
+    let joined = format!(" {} ", forms.join(" "));
+    for (adjective, place) in DEMONYMS {
+        let plural = format!(" {adjective}s ");
+        if joined.contains(&format!(" {adjective} ")) || joined.contains(&plural) {
+            out.extend(place.split(' ').map(str::to_string));
+        }
+        if joined.contains(&format!(" {place} ")) {
+            out.extend(adjective.split(' ').map(str::to_string));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_and_their_peoples_adjectives() {
+        for (text, want) in [
+            ("german-born physicist", "german born germany"),
+            ("a swiss former tennis player", "switzerland"),
+            ("born in switzerland", "swiss"),
+            ("the united states of america", "american american"),
+            ("an american singer", "united states america"),
+            ("the germans", "germany"),
+            ("a large sandstone monolith", ""),
+        ] {
+            let words: Vec<&str> = text.split(' ').collect();
+            assert_eq!(aliases(&words).join(" "), want, "{text}");
+        }
+    }
+}
