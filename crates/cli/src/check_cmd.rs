@@ -7,9 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use factually_analyze::{analyze, validate_bytes, validate_input, Analysis};
-use factually_engine::{
-    CheckRequest, CheckSession, LlmFlags, LlmProvider, Settings, StanceChoice, WebConfig,
-};
+use factually_engine::{CheckRequest, CheckSession, LlmFlags, LlmProvider, Settings, WebConfig};
 use factually_kb::KbName;
 use factually_report::{render, report_schema, Report};
 use factually_verify::VerifyOptions;
@@ -214,7 +212,7 @@ impl PipelineArgs {
             search_kb: sources.contains(&SourceKind::Kb),
             search_web: sources.contains(&SourceKind::Web),
             documents: self.documents,
-            stance: StanceChoice::parse(self.stance_model.as_deref()),
+            stance: config.models.stance_choice(self.stance_model.as_deref()),
             embedder: ctx.embedder_choice.clone(),
             judge_model: None,
             llm,

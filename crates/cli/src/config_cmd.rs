@@ -76,7 +76,7 @@ fn check(ctx: &Context, args: CheckArgs) -> CmdResult {
     for (name, value) in &table {
         let Some(inner) = value.as_table() else {
             problems.push(format!(
-                "{name}: a top-level key; settings go in the [web], [llm], [site] or [limits] table"
+                "{name}: a top-level key; settings go in the [web], [llm], [site], [limits] or [models] table"
             ));
             continue;
         };
@@ -85,8 +85,9 @@ fn check(ctx: &Context, args: CheckArgs) -> CmdResult {
             "llm" => table_problems::<LlmConfig>(name, inner),
             "site" => table_problems::<factually_web::SiteConfig>(name, inner),
             "limits" => table_problems::<factually_engine::LimitsConfig>(name, inner),
+            "models" => table_problems::<factually_engine::ModelsConfig>(name, inner),
             other => vec![format!(
-                "[{other}]: unknown table; the tables are [web], [llm], [site] and [limits]"
+                "[{other}]: unknown table; the tables are [web], [llm], [site], [limits] and [models]"
             )],
         });
     }
@@ -99,6 +100,22 @@ fn check(ctx: &Context, args: CheckArgs) -> CmdResult {
         }
         if let Err(e) = config.web.sources(&ctx.data, false, true, 1) {
             problems.push(format!("[web]: {e}"));
+        }
+        if let factually_engine::StanceChoice::Path(p) = config.models.stance_choice(None) {
+            if !p.exists() {
+                problems.push(format!(
+                    "[models] stance: {}: no such file or directory, and not a hub id (owner/name)",
+                    p.display()
+                ));
+            }
+        }
+        if let Some(embedder) = &config.models.embedder {
+            let hub_id = factually_assets::hub::HubModelId::parse(embedder).is_some();
+            if embedder != "bundled" && !hub_id && !std::path::Path::new(embedder).is_dir() {
+                problems.push(format!(
+                    "[models] embedder: {embedder}: not a directory, and not a hub id (owner/name)"
+                ));
+            }
         }
         if let Some(token) = &config.site.admin_token {
             if token.chars().count() < 16 {

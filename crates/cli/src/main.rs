@@ -87,20 +87,12 @@ struct Cli {
 impl Cli {
     /// `--embedder` and its settings; any setting given completes the rest from the guess.
     fn embedder_choice(&self) -> factually_embed::EmbedderChoice {
-        let given = self.embedder_pooling.is_some()
-            || self.embedder_query_prefix.is_some()
-            || self.embedder_passage_prefix.is_some();
-        let spec = given.then(|| factually_embed::EncoderSpec {
-            pooling: self
-                .embedder_pooling
-                .unwrap_or(factually_embed::Pooling::Mean),
-            query_prefix: self.embedder_query_prefix.clone().unwrap_or_default(),
-            passage_prefix: self.embedder_passage_prefix.clone().unwrap_or_default(),
-        });
-        factually_embed::EmbedderChoice {
-            source: self.embedder.clone(),
-            spec,
-        }
+        factually_embed::EmbedderChoice::new(
+            self.embedder.clone(),
+            self.embedder_pooling,
+            self.embedder_query_prefix.clone(),
+            self.embedder_passage_prefix.clone(),
+        )
     }
 }
 
@@ -298,8 +290,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let embedder = cli.embedder_choice();
-    let ctx = runtime::Context::new(cli.data_dir, format, embedder);
+    let mut ctx = runtime::Context::new(cli.data_dir.clone(), format, cli.embedder_choice());
+    // Without `--embedder` (or FACTUALLY_EMBEDDER), the config file's `[models]` table may name
+    // one. `config check` reads a broken file itself, to list every problem in it.
+    if cli.embedder.is_none() && !matches!(cli.command, Command::Config { .. }) {
+        match web::ConfigFile::read(&ctx) {
+            Ok(config) if config.models.embedder.is_some() => {
+                ctx = runtime::Context::new(cli.data_dir, format, config.models.embedder_choice());
+            }
+            Ok(_) => {}
+            Err(f) => {
+                eprintln!("factually: error: {}", message(&f.error));
+                return ExitCode::from(f.code);
+            }
+        }
+    }
     let result = match cli.command {
         Command::Check(args) => check_cmd::run_check(&ctx, cli.format, args),
         Command::Analyze(args) => check_cmd::run_analyze(&ctx, args),

@@ -254,7 +254,8 @@ pub fn load_stance(
     artifact: Option<&Path>,
     llm: &crate::check_cmd::LlmArgs,
 ) -> Result<LoadedStance, Failure> {
-    let choice = factually_engine::StanceChoice::parse(artifact);
+    let config = crate::web::ConfigFile::read(ctx)?;
+    let choice = config.models.stance_choice(artifact);
     if choice != factually_engine::StanceChoice::Llm {
         let model = factually_engine::load_stance(&ctx.cache, &choice, None)?;
         return Ok(LoadedStance {
@@ -263,7 +264,6 @@ pub fn load_stance(
             _runtime: None,
         });
     }
-    let config = crate::web::ConfigFile::read(ctx)?;
     let settings = config.llm.resolve(llm.flags(&[]))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -1,10 +1,10 @@
 //! The config file (`$FACTUALLY_CONFIG`, or `<data dir>/config.toml`): its `[web]`, `[llm]`,
-//! `[site]` and `[limits]` tables, read once per command before any work.
+//! `[site]`, `[limits]` and `[models]` tables, read once per command before any work.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use factually_engine::{env, LimitsConfig, LlmConfig, WebConfig};
+use factually_engine::{env, LimitsConfig, LlmConfig, ModelsConfig, WebConfig};
 use serde::Deserialize;
 
 use crate::runtime::Context;
@@ -22,6 +22,8 @@ pub struct ConfigFile {
     pub site: factually_web::SiteConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub models: ModelsConfig,
 }
 
 impl ConfigFile {

@@ -642,6 +642,39 @@ fn an_unreachable_hub_model_is_a_clear_error() {
             && stderr.contains("could not reach http://127.0.0.1:1"),
         "{stderr}"
     );
+
+    // The same model named by the config file's [models] table, without the flag; the flag
+    // wins over the file.
+    std::fs::write(
+        data.path().join("config.toml"),
+        "[models]\nstance = \"acme/tiny-nli\"\n",
+    )
+    .unwrap();
+    let verify = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_factually"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["verify", "The sky is blue."])
+            .args(extra)
+            .env("HF_ENDPOINT", "http://127.0.0.1:1")
+            .env_remove("FACTUALLY_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Hugging Face model acme/tiny-nli"),
+        "{stderr}"
+    );
+    let out = verify(&["--stance-model", "/nonexistent/model"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/nonexistent/model") && !stderr.contains("acme/tiny-nli"),
+        "{stderr}"
+    );
 }
 
 /// `--embedder`: a knowledge base built with another sentence-embedding model records it, is
@@ -682,6 +715,33 @@ fn a_knowledge_base_keeps_the_embedder_it_was_built_with() {
     assert_eq!(stats["embedder"]["pooling"], "cls", "{stats:#}");
     assert_eq!(stats["embedder"]["query_prefix"], "query: ");
     assert!(stats["model"].as_str().unwrap().contains("cls pooling"));
+
+    // The config file's [models] table names the same, without any flag.
+    std::fs::write(
+        d.join("config.toml"),
+        format!("[models]\nembedder = \"{model}\"\nembedder_pooling = \"cls\"\n"),
+    )
+    .unwrap();
+    check(
+        d,
+        &[
+            "kb",
+            "add",
+            "--kb",
+            "configured",
+            articles.to_str().unwrap(),
+        ],
+        0,
+    );
+    let stats: serde_json::Value = serde_json::from_str(&check(
+        d,
+        &["kb", "stats", "--kb", "configured", "--format", "json"],
+        0,
+    ))
+    .unwrap();
+    assert_eq!(stats["embedder"]["pooling"], "cls", "{stats:#}");
+    assert_eq!(stats["embedder"]["query_prefix"], "");
+    std::fs::remove_file(d.join("config.toml")).unwrap();
 
     // Searched with its own model, no flag needed; a document added later is embedded with it.
     let hits = check(
@@ -806,11 +866,28 @@ fn config_check_names_every_problem() {
     ] {
         assert!(stderr.contains(named), "{named} in {stderr}");
     }
+    let (status, _, stderr) = run(
+        "[models]\nstance = \"/no/such/model\"\nembedder = \"/no/such/embedder\"\nembedder_pooling = \"max\"\n",
+    );
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("[models] embedder_pooling = \"max\": unknown variant"),
+        "{stderr}"
+    );
+    let (status, _, stderr) =
+        run("[models]\nstance = \"/no/such/model\"\nembedder = \"/no/such/embedder\"\n");
+    assert_eq!(status, Some(2), "{stderr}");
+    for named in [
+        "[models] stance: /no/such/model: no such file or directory",
+        "[models] embedder: /no/such/embedder: not a directory",
+    ] {
+        assert!(stderr.contains(named), "{named} in {stderr}");
+    }
     let (status, _, stderr) = run("not toml = = =\n");
     assert_eq!(status, Some(2));
     assert!(stderr.contains("not valid TOML"), "{stderr}");
     let (status, stdout, stderr) = run(
-        "[web]\nwikipedia = false\ncache_hours = 0\n[llm]\nurl = \"http://127.0.0.1:11434/v1\"\nmodel = \"qwen2.5:7b\"\n[site]\nworkers = 2\n",
+        "[web]\nwikipedia = false\ncache_hours = 0\n[llm]\nurl = \"http://127.0.0.1:11434/v1\"\nmodel = \"qwen2.5:7b\"\n[site]\nworkers = 2\n[models]\nstance = \"bundled\"\nembedder = \"BAAI/bge-small-en-v1.5\"\n",
     );
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stdout.ends_with(": ok\n"), "{stdout}");

@@ -448,6 +448,33 @@ fn sha256_file(path: &Path) -> Result<String, EmbedError> {
 pub struct EmbedderChoice {
     pub source: Option<String>,
     pub spec: Option<EncoderSpec>,
+    /// Named by the config file rather than a flag: the model for knowledge bases created
+    /// from now on, not a demand on existing ones (each is searched with its own model).
+    pub as_default: bool,
+}
+
+impl EmbedderChoice {
+    /// A model and its settings as a person gives them (flags, the config file): any setting
+    /// given fixes the whole spec, the ones left out at mean pooling and no prefixes; none
+    /// given leaves the spec to what the model's files and family say.
+    pub fn new(
+        source: Option<String>,
+        pooling: Option<Pooling>,
+        query_prefix: Option<String>,
+        passage_prefix: Option<String>,
+    ) -> Self {
+        let given = pooling.is_some() || query_prefix.is_some() || passage_prefix.is_some();
+        let spec = given.then(|| EncoderSpec {
+            pooling: pooling.unwrap_or(Pooling::Mean),
+            query_prefix: query_prefix.unwrap_or_default(),
+            passage_prefix: passage_prefix.unwrap_or_default(),
+        });
+        Self {
+            source,
+            spec,
+            as_default: false,
+        }
+    }
 }
 
 /// The embedding models a process has loaded, one per recipe, so every knowledge base is
@@ -500,7 +527,12 @@ impl Embedders {
         kb: &str,
         recipe: Option<&EmbedderRecipe>,
     ) -> Result<Arc<BertEmbedder>, EmbedError> {
-        if let Some(asked) = &self.choice.source {
+        if let Some(asked) = self
+            .choice
+            .source
+            .as_ref()
+            .filter(|_| !self.choice.as_default)
+        {
             let built = recipe.map_or(BUNDLED, |r| r.source.as_str());
             let same_source = asked == built
                 || (Path::new(asked).is_dir()
@@ -728,6 +760,7 @@ mod tests {
             EmbedderChoice {
                 source: Some(dir.display().to_string()),
                 spec: None,
+                as_default: false,
             },
         );
         assert_eq!(asked.for_new_kb().unwrap().recipe(), Some(recipe.clone()));
@@ -744,16 +777,33 @@ mod tests {
 
         // Asked for other pooling than the knowledge base's.
         let cls = Embedders::new(
-            cache,
+            cache.clone(),
             EmbedderChoice {
                 source: Some(dir.display().to_string()),
                 spec: Some(EncoderSpec {
                     pooling: Pooling::Cls,
                     ..EncoderSpec::PLAIN
                 }),
+                as_default: false,
             },
         );
         assert!(cls.for_kb("a", Some(&recipe)).is_err());
+
+        // Named as the default (the config file): new knowledge bases get it, existing ones
+        // keep their own.
+        let default = Embedders::new(
+            cache.clone(),
+            EmbedderChoice {
+                source: Some(dir.display().to_string()),
+                spec: None,
+                as_default: true,
+            },
+        );
+        assert_eq!(default.for_new_kb().unwrap().recipe(), Some(recipe.clone()));
+        assert_eq!(
+            default.for_kb("facts", None).unwrap().model_id(),
+            BUNDLED_MODEL_ID
+        );
         assert!(BertEmbedder::open(&AssetCache::from_env(), "no/such/dir/x", None).is_err());
     }
 }

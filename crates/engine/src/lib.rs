@@ -40,7 +40,7 @@ use tokio::runtime::Handle;
 
 pub use settings::{
     env, load_judge, load_stance, LimitsConfig, LlmConfig, LlmFlags, LlmJudgeContext, LlmProvider,
-    LlmSettings, Settings, StanceChoice, WebConfig,
+    LlmSettings, ModelsConfig, Settings, StanceChoice, WebConfig,
 };
 
 /// Where a data directory keeps the language models' call cache.

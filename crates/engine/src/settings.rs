@@ -312,6 +312,46 @@ impl LimitsConfig {
     }
 }
 
+/// The `[models]` table of the config file: the stance model and the embedding model used when
+/// no flag names one (`--stance-model`; `--embedder`, `FACTUALLY_EMBEDDER`). Flags win.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// `bundled`, a directory or Hugging Face hub id of an NLI cross-encoder, `llm`, or an
+    /// artifact of `factually train stance` (`--stance-model`).
+    pub stance: Option<String>,
+    /// `bundled`, a directory or hub id of a BERT-architecture sentence-embedding model, for
+    /// knowledge bases created from now on (`--embedder`).
+    pub embedder: Option<String>,
+    /// `mean` or `cls` (`--embedder-pooling`).
+    pub embedder_pooling: Option<factually_embed::Pooling>,
+    /// Text put before every search query (`--embedder-query-prefix`).
+    pub embedder_query_prefix: Option<String>,
+    /// Text put before every stored passage (`--embedder-passage-prefix`).
+    pub embedder_passage_prefix: Option<String>,
+}
+
+impl ModelsConfig {
+    /// The stance model: the flag's, else this table's, else the bundled one.
+    pub fn stance_choice(&self, flag: Option<&Path>) -> StanceChoice {
+        StanceChoice::parse(flag.or(self.stance.as_deref().map(Path::new)))
+    }
+
+    /// The embedding model this table names, with its settings: the model of knowledge bases
+    /// created from now on; existing ones keep theirs.
+    pub fn embedder_choice(&self) -> factually_embed::EmbedderChoice {
+        factually_embed::EmbedderChoice {
+            as_default: true,
+            ..factually_embed::EmbedderChoice::new(
+                self.embedder.clone(),
+                self.embedder_pooling,
+                self.embedder_query_prefix.clone(),
+                self.embedder_passage_prefix.clone(),
+            )
+        }
+    }
+}
+
 /// The `[llm]` table of the config file. Flags and environment variables win over it.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
