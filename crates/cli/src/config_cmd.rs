@@ -1,6 +1,7 @@
 //! `factually config check`: reads a config file the way every command does and names each
 //! problem in it (an unknown table or key, a value of the wrong type, a setting that cannot
-//! work), all at once, instead of stopping at the first.
+//! work), all at once, instead of stopping at the first. `factually config init` writes one
+//! with every key, commented out at its default.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,22 @@ use crate::{CmdResult, Failure};
 pub enum ConfigCommand {
     /// Check a config file: every unknown key, wrong value and unusable setting is named.
     Check(CheckArgs),
+    /// Write a config file with every key, commented out at its default.
+    Init(InitArgs),
 }
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write it (default: $FACTUALLY_CONFIG, else config.toml in the data directory).
+    #[arg(long, value_name = "FILE")]
+    path: Option<PathBuf>,
+    /// Replace a file that exists.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The file `config init` writes: every table, every key with its default and what it does.
+const TEMPLATE: &str = include_str!("../config-template.toml");
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -29,7 +45,34 @@ pub struct CheckArgs {
 pub fn run(ctx: &Context, command: ConfigCommand) -> CmdResult {
     match command {
         ConfigCommand::Check(args) => check(ctx, args),
+        ConfigCommand::Init(args) => init(ctx, args),
     }
+}
+
+fn config_path(ctx: &Context, given: Option<PathBuf>) -> PathBuf {
+    given
+        .or_else(|| factually_engine::env("FACTUALLY_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| ctx.data.root().join("config.toml"))
+}
+
+fn init(ctx: &Context, args: InitArgs) -> CmdResult {
+    let path = config_path(ctx, args.path);
+    if path.exists() && !args.force {
+        return Err(Failure::usage(format!(
+            "{}: exists; --force replaces it",
+            path.display()
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    }
+    // Written beside the target and renamed: an interrupted run leaves the old file whole.
+    let partial = path.with_extension("toml.partial");
+    std::fs::write(&partial, TEMPLATE)
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A value as the file wrote it, near enough for a message.
@@ -64,10 +107,7 @@ fn table_problems<T: DeserializeOwned>(name: &str, table: &toml::Table) -> Vec<S
 }
 
 fn check(ctx: &Context, args: CheckArgs) -> CmdResult {
-    let path = args
-        .path
-        .or_else(|| factually_engine::env("FACTUALLY_CONFIG").map(PathBuf::from))
-        .unwrap_or_else(|| ctx.data.root().join("config.toml"));
+    let path = config_path(ctx, args.path);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     let table: toml::Table = toml::from_str(&text)
@@ -135,4 +175,87 @@ fn check(ctx: &Context, args: CheckArgs) -> CmdResult {
         problems.len(),
         path.display()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys a table accepts, read from serde's message for an unknown one.
+    fn keys_of<T: DeserializeOwned>() -> Vec<String> {
+        let mut probe = toml::Table::new();
+        probe.insert("__probe".into(), toml::Value::Integer(1));
+        let error = toml::Value::Table(probe).try_into::<T>().err().unwrap();
+        let message = error.message().to_string();
+        let expected = message.split("expected").nth(1).unwrap_or_default();
+        expected
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The template with every commented setting and table header turned on.
+    fn uncommented() -> String {
+        TEMPLATE
+            .lines()
+            .filter_map(|line| {
+                if line.starts_with('[') {
+                    return Some(line.to_string());
+                }
+                let setting = line.strip_prefix("# ")?;
+                if setting.starts_with('[') {
+                    return Some(format!("{}]", setting.split(']').next()?));
+                }
+                let (key, rest) = setting.split_once(" = ")?;
+                if !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    return None;
+                }
+                let value = rest.split(" #").next()?.trim();
+                Some(format!("{key} = {value}"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_template_names_every_key_of_every_table() {
+        let tables = [
+            ("web", keys_of::<WebConfig>()),
+            ("llm", keys_of::<LlmConfig>()),
+            ("site", keys_of::<factually_web::SiteConfig>()),
+            (
+                "site.campaign",
+                keys_of::<factually_web::donate::Campaign>(),
+            ),
+            ("limits", keys_of::<factually_engine::LimitsConfig>()),
+            ("models", keys_of::<factually_engine::ModelsConfig>()),
+        ];
+        for (table, keys) in tables {
+            assert!(!keys.is_empty(), "[{table}]");
+            assert!(TEMPLATE.contains(&format!("[{table}]")), "[{table}]");
+            for key in keys {
+                assert!(
+                    TEMPLATE.contains(&format!("# {key} = "))
+                        || TEMPLATE.contains(&format!("[{table}.{key}]")),
+                    "[{table}] {key} is not in the template"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_template_as_written_and_with_every_setting_on_is_a_valid_config() {
+        toml::from_str::<ConfigFile>(TEMPLATE).unwrap();
+        let on = uncommented();
+        assert!(
+            on.contains("searxng_url = \"http://localhost:8888\""),
+            "{on}"
+        );
+        assert!(on.contains("goal = 5000"), "{on}");
+        let config: ConfigFile = toml::from_str(&on).unwrap_or_else(|e| panic!("{e}\n{on}"));
+        assert_eq!(config.limits.check_seconds, Some(300));
+        assert_eq!(config.models.stance.as_deref(), Some("bundled"));
+    }
 }

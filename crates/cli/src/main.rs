@@ -145,7 +145,7 @@ enum Command {
     /// Run checks from the site's queue (a shared database) without serving: any number of
     /// these, on any hosts, next to `serve --workers 0`.
     Worker(worker_cmd::WorkerArgs),
-    /// Check the config file: every unknown key, wrong value and unusable setting.
+    /// Write or check the config file (`config init`, `config check`).
     Config {
         #[command(subcommand)]
         command: config_cmd::ConfigCommand,
@@ -155,6 +155,13 @@ enum Command {
         #[command(subcommand)]
         command: train_cmd::TrainCommand,
     },
+    /// Print a shell completion script: `factually completions zsh > _factually`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `factually man > factually.1`.
+    Man,
 }
 
 /// An error with the exit status it maps to.
@@ -293,7 +300,11 @@ fn main() -> ExitCode {
     let mut ctx = runtime::Context::new(cli.data_dir.clone(), format, cli.embedder_choice());
     // Without `--embedder` (or FACTUALLY_EMBEDDER), the config file's `[models]` table may name
     // one. `config check` reads a broken file itself, to list every problem in it.
-    if cli.embedder.is_none() && !matches!(cli.command, Command::Config { .. }) {
+    let needs_config = !matches!(
+        cli.command,
+        Command::Config { .. } | Command::Completions { .. } | Command::Man
+    );
+    if cli.embedder.is_none() && needs_config {
         match web::ConfigFile::read(&ctx) {
             Ok(config) if config.models.embedder.is_some() => {
                 ctx = runtime::Context::new(cli.data_dir, format, config.models.embedder_choice());
@@ -319,6 +330,19 @@ fn main() -> ExitCode {
         Command::Config { command } => config_cmd::run(&ctx, command),
         Command::Serve(args) => serve_cmd::run_serve(ctx, args),
         Command::Worker(args) => worker_cmd::run_worker(ctx, args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "factually",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Failure::from),
     };
     match result {
         Ok(code) => code,

@@ -827,6 +827,59 @@ fn verify_refuses_empty_and_absurd_claims() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at most 2000 characters"));
 }
 
+/// `config init` writes a file with every key that `config check` passes, and does not
+/// overwrite one without `--force`.
+#[test]
+fn config_init_writes_a_file_config_check_passes() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let file = d.join("etc/factually/config.toml");
+    let path = file.to_str().unwrap();
+    let out = check(d, &["config", "init", "--path", path], 0);
+    assert!(out.contains("wrote"), "{out}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    for table in ["[web]", "[llm]", "[site]", "[limits]", "[models]"] {
+        assert!(text.contains(table), "{table}");
+    }
+    assert!(check(d, &["config", "check", "--path", path], 0).ends_with(": ok\n"));
+    std::fs::write(&file, "[limits]\ncheck_seconds = 60\n").unwrap();
+    let refused = factually(d, &["config", "init", "--path", path]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "[limits]\ncheck_seconds = 60\n",
+        "kept"
+    );
+    check(d, &["config", "init", "--path", path, "--force"], 0);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}
+
+/// Shell completions and the manual page come from the same definition as `--help`.
+#[test]
+fn completions_and_the_manual_page() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    for (shell, marker) in [
+        ("bash", "_factually()"),
+        ("zsh", "#compdef factually"),
+        ("fish", "complete -c factually"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let script = check(d, &["completions", shell], 0);
+        assert!(script.contains(marker), "{shell}: {script:.200}");
+        assert!(script.contains("verify"), "{shell}");
+    }
+    let refused = factually(d, &["completions", "tcsh"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let man = check(d, &["man"], 0);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH factually"),
+        "{man:.200}"
+    );
+    assert!(man.contains("check") && man.contains("verify"));
+}
+
 /// `config check` names every problem of a config file at once, and passes a good one.
 #[test]
 fn config_check_names_every_problem() {
