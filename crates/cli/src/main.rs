@@ -4,6 +4,7 @@
 mod bench;
 mod check_cmd;
 mod config_cmd;
+mod doctor_cmd;
 mod judge_train;
 mod kb_cmd;
 mod output;
@@ -162,6 +163,9 @@ enum Command {
     },
     /// Print the manual page (roff): `factually man > factually.1`.
     Man,
+    /// What is installed, configured and reachable: models, knowledge bases, the config file,
+    /// the language model, the database. Exit status 1 when something required is broken.
+    Doctor(doctor_cmd::DoctorArgs),
 }
 
 /// An error with the exit status it maps to.
@@ -302,7 +306,7 @@ fn main() -> ExitCode {
     // one. `config check` reads a broken file itself, to list every problem in it.
     let needs_config = !matches!(
         cli.command,
-        Command::Config { .. } | Command::Completions { .. } | Command::Man
+        Command::Config { .. } | Command::Completions { .. } | Command::Man | Command::Doctor(_)
     );
     if cli.embedder.is_none() && needs_config {
         match web::ConfigFile::read(&ctx) {
@@ -339,6 +343,7 @@ fn main() -> ExitCode {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Doctor(args) => doctor_cmd::run(&ctx, args),
         Command::Man => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
             .render(&mut std::io::stdout())
             .map(|()| ExitCode::SUCCESS)

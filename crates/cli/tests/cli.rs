@@ -855,6 +855,77 @@ fn config_init_writes_a_file_config_check_passes() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }
 
+/// `doctor` lists what is installed, configured and reachable, and exits 1 when something
+/// required is broken: the config file, a knowledge base, the configured language model.
+#[test]
+fn doctor_names_what_is_broken() {
+    // The stance model is checked only once its base model is in the cache.
+    factually_assets::AssetCache::from_env()
+        .ensure(&factually_assets::MINILM_L6_V2)
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let run = |args: &[&str]| {
+        let out = factually(d, &[&["doctor", "--format", "json"], args].concat());
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+    let status_of = |report: &serde_json::Value, area: &str| -> Vec<String> {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["area"] == area)
+            .map(|c| format!("{} {}", c["status"].as_str().unwrap(), c["detail"]))
+            .collect()
+    };
+    let db = d.join("site.db");
+    let (status, report) = run(&["--database-url", db.to_str().unwrap()]);
+    assert_eq!(status, Some(0), "{report:#}");
+    assert_eq!(report["ok"], true);
+    for area in [
+        "config",
+        "data directory",
+        "stance model",
+        "judge",
+        "database",
+    ] {
+        let found = status_of(&report, area);
+        assert!(
+            found.len() == 1 && found[0].starts_with("ok "),
+            "{area}: {found:?}"
+        );
+    }
+
+    // A knowledge base that does not open, and a language model that does not answer.
+    std::fs::create_dir_all(d.join("kb/broken")).unwrap();
+    std::fs::write(d.join("kb/broken/kb.json"), "not json").unwrap();
+    std::fs::write(
+        d.join("config.toml"),
+        "[llm]\nurl = \"http://127.0.0.1:1/v1\"\nmodel = \"nothing\"\n",
+    )
+    .unwrap();
+    let (status, report) = run(&[]);
+    assert_eq!(status, Some(1), "{report:#}");
+    assert_eq!(report["ok"], false);
+    let model = status_of(&report, "language model");
+    assert!(
+        model[0].starts_with("broken ") && model[0].contains("127.0.0.1:1"),
+        "{model:?}"
+    );
+
+    // A malformed config file is broken too (and does not stop the other checks).
+    std::fs::write(d.join("config.toml"), "[llm]\nbogus = 1\n").unwrap();
+    let (status, report) = run(&[]);
+    assert_eq!(status, Some(1));
+    assert!(
+        status_of(&report, "config")[0].starts_with("broken "),
+        "{report:#}"
+    );
+    assert!(status_of(&report, "judge")[0].starts_with("ok "));
+}
+
 /// Shell completions and the manual page come from the same definition as `--help`.
 #[test]
 fn completions_and_the_manual_page() {

@@ -417,6 +417,60 @@ impl LlmSettings {
     pub fn models(&self) -> usize {
         self.models.len()
     }
+
+    /// Asks each model for a one-word answer, uncached (`factually doctor`): its name and the
+    /// answer, or why it could not answer. A GGUF model is only looked for, not loaded.
+    pub async fn probe(&self) -> Vec<(String, Result<String, String>)> {
+        use factually_llm::{ChatModel, ChatRequest, Message};
+        let mut out = Vec::new();
+        for spec in &self.models {
+            match spec {
+                ModelSpec::OpenAi(config) => {
+                    let name = format!("{} at {}", config.model, config.base_url);
+                    let config = OpenAiConfig {
+                        max_retries: 0,
+                        timeout: Duration::from_secs(10),
+                        ..config.clone()
+                    };
+                    let answer = match factually_llm::openai::OpenAiCompat::new(config) {
+                        Ok(model) => {
+                            let mut request =
+                                ChatRequest::new(vec![Message::user("Answer with the word OK.")]);
+                            request.max_tokens = 4;
+                            model
+                                .chat(&request)
+                                .await
+                                .map(|r| r.text.trim().to_string())
+                                .map_err(|e| e.to_string())
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    out.push((name, answer));
+                }
+                ModelSpec::Gguf(path) => {
+                    let (name, found) = match path {
+                        Some(p) => (p.display().to_string(), p.is_file()),
+                        None => (
+                            format!(
+                                "{} (fetched on first use)",
+                                factually_assets::SMOLLM2_135M.name
+                            ),
+                            true,
+                        ),
+                    };
+                    let answer = if !cfg!(feature = "gguf") {
+                        Err("this build has no in-process GGUF support (the gguf feature)".into())
+                    } else if found {
+                        Ok("in-process model file present".to_string())
+                    } else {
+                        Err("no such file".to_string())
+                    };
+                    out.push((format!("gguf {name}"), answer));
+                }
+            }
+        }
+        out
+    }
 }
 
 fn expand_home(path: &str) -> PathBuf {
