@@ -7,6 +7,7 @@ mod config_cmd;
 mod doctor_cmd;
 mod judge_train;
 mod kb_cmd;
+mod mcp_cmd;
 mod output;
 mod runtime;
 mod serve_cmd;
@@ -163,6 +164,9 @@ enum Command {
     },
     /// Print the manual page (roff): `factually man > factually.1`.
     Man,
+    /// Serve the check engine to assistants over the Model Context Protocol (stdio): tools
+    /// check, verify, search_knowledge_base and show_source.
+    Mcp(mcp_cmd::McpArgs),
     /// What is installed, configured and reachable: models, knowledge bases, the config file,
     /// the language model, the database. Exit status 1 when something required is broken.
     Doctor(doctor_cmd::DoctorArgs),
@@ -344,6 +348,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor(args) => doctor_cmd::run(&ctx, args),
+        Command::Mcp(args) => mcp_cmd::run(&ctx, args),
         Command::Man => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
             .render(&mut std::io::stdout())
             .map(|()| ExitCode::SUCCESS)

@@ -425,6 +425,40 @@ impl CheckSession {
         Ok(report)
     }
 
+    /// One claim against the searched knowledge base: verdict and grounded evidence (what
+    /// `factually verify` prints), with this session's models and judge.
+    pub fn verify(&self, claim: &str) -> Result<factually_verify::Verification, CheckError> {
+        let kb = self.searched_kb()?;
+        let embedder = self.embedder_for(&kb)?;
+        Verifier {
+            kb: &kb,
+            embedder: embedder.as_deref().map(|e| e as &dyn Embedder),
+            stance: &self.stance,
+            judge: &self.judge,
+            options: VerifyOptions {
+                documents: self.documents,
+                ..VerifyOptions::default()
+            },
+        }
+        .verify(claim)
+        .map_err(CheckError::Unverified)
+    }
+
+    /// The `k` best passages of the searched knowledge base for a query (hybrid retrieval).
+    pub fn search(&self, query: &str, k: usize) -> Result<Vec<factually_kb::Hit>, CheckError> {
+        let kb = self.searched_kb()?;
+        let embedder = self.embedder_for(&kb)?;
+        let opts = factually_kb::SearchOptions {
+            k: k.clamp(1, 100),
+            ..factually_kb::SearchOptions::default()
+        };
+        Ok(kb.search(
+            query,
+            &opts,
+            embedder.as_deref().map(|e| e as &dyn Embedder),
+        )?)
+    }
+
     /// The stored copy of a cited source (title and text), for pages that show a quote in
     /// place; `None` when this data directory does not hold it.
     pub fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)> {
