@@ -2,7 +2,8 @@
 //! output, for assistants that call tools (protocol revision 2026-07-28 through rmcp 3.11,
 //! which also speaks the earlier revisions a client asks for).
 //!
-//! Tools: `check` (the full report), `verify` (one claim: verdict and evidence),
+//! Tools: `check` (the full report; each step of it is a progress notification when the
+//! client sends a progress token), `verify` (one claim: verdict and evidence),
 //! `search_knowledge_base` (ranked passages) and `show_source` (the stored text of a document,
 //! or the bytes a quote cites). Each result carries its JSON as structured content, in the
 //! shape of `factually check --format json` (docs/report.schema.json) and `verify --format
@@ -17,8 +18,14 @@ use std::sync::Arc;
 use clap::Args;
 use factually_engine::{CheckError, CheckRequest, CheckSession};
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, ServerHandler, ServiceExt};
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, RequestMetaObject,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::{
+    schemars, tool, tool_handler, tool_router, ErrorData, Peer, RoleServer, ServerHandler,
+    ServiceExt,
+};
 use serde::Deserialize;
 
 use crate::check_cmd::PipelineArgs;
@@ -136,6 +143,8 @@ impl Factually {
     async fn check(
         &self,
         Parameters(p): Parameters<CheckParams>,
+        meta: RequestMetaObject,
+        client: Peer<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let today = factually_engine::now_rfc3339()[..10].to_string();
         let checked_on = p.checked_on.unwrap_or(today);
@@ -145,6 +154,22 @@ impl Factually {
                 format!("checked_on {checked_on:?}: not a YYYY-MM-DD date"),
             ));
         }
+        // Each step of the check (analysed, searching, checking n of m, writing) becomes a
+        // progress notification when the client asked for them with a progress token.
+        let (steps, mut step_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let forward = meta.get_progress_token().map(|token| {
+            tokio::spawn(async move {
+                let mut n = 0.0;
+                while let Some(message) = step_rx.recv().await {
+                    n += 1.0;
+                    let note =
+                        ProgressNotificationParam::new(token.clone(), n).with_message(message);
+                    if client.notify_progress(note).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        });
         let outcome = self
             .blocking(move |s| {
                 s.check(
@@ -153,10 +178,16 @@ impl Factually {
                         checked_on: &checked_on,
                         urls: &[],
                     },
-                    &|_| {},
+                    &|step| {
+                        let _ = steps.send(step.message());
+                    },
                 )
             })
             .await?;
+        if let Some(forward) = forward {
+            // The sender is gone with the closure: the forwarder ends after the last step.
+            let _ = forward.await;
+        }
         Ok(match outcome {
             Ok(report) => {
                 let text = factually_report::render::to_text(&report, false);

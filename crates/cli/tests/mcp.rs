@@ -167,3 +167,78 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
     );
     client.cancel().await.unwrap();
 }
+
+/// A client that keeps the progress notifications it receives.
+#[derive(Clone, Default)]
+struct Watching {
+    steps: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl rmcp::ClientHandler for Watching {
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.steps
+            .lock()
+            .unwrap()
+            .push(params.message.unwrap_or_default());
+    }
+}
+
+/// Each step of a check reaches a client that sends a progress token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_reports_its_progress() {
+    let data = tempfile::tempdir().unwrap();
+    let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["kb", "add", "--kb", "fixture"])
+        .arg(&articles)
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_factually"));
+    command
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["mcp", "--kb", "fixture"])
+        .env_remove("FACTUALLY_CONFIG");
+    let watching = Watching::default();
+    let client = watching
+        .clone()
+        .serve(TokioChildProcess::new(command).unwrap())
+        .await
+        .unwrap();
+    let handle = client
+        .send_cancellable_request(
+            rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call(
+                "check",
+                json!({ "input": "Is the Eiffel Tower in Berlin?" }),
+            ))),
+            rmcp::service::PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    let response = handle.await_response().await.unwrap();
+    assert!(matches!(
+        response,
+        rmcp::model::ServerResult::CallToolResult(_)
+    ));
+    // The notifications are sent before the result; give the client's handler a moment.
+    let seen = |steps: &[String]| {
+        steps.iter().any(|s| s.starts_with("Analysed"))
+            && steps.iter().any(|s| s.starts_with("Checking 1 of"))
+    };
+    for _ in 0..50 {
+        if seen(&watching.steps.lock().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let steps = watching.steps.lock().unwrap().clone();
+    assert!(seen(&steps), "{steps:?}");
+    client.cancel().await.unwrap();
+}
