@@ -8,17 +8,12 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::ServiceExt;
 use serde_json::{json, Value};
 
-fn call(name: &'static str, arguments: Value) -> CallToolRequestParams {
-    CallToolRequestParams::new(name).with_arguments(arguments.as_object().unwrap().clone())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
-    let data = tempfile::tempdir().unwrap();
+/// `factually mcp` over a knowledge base of the report fixtures in `data`, ready to spawn.
+fn fixture_server(data: &Path) -> TokioChildProcess {
     let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
     let added = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
         .arg("--data-dir")
-        .arg(data.path())
+        .arg(data)
         .args(["kb", "add", "--kb", "fixture"])
         .arg(&articles)
         .output()
@@ -28,14 +23,23 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
-
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_factually"));
     command
         .arg("--data-dir")
-        .arg(data.path())
+        .arg(data)
         .args(["mcp", "--kb", "fixture"])
         .env_remove("FACTUALLY_CONFIG");
-    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    TokioChildProcess::new(command).unwrap()
+}
+
+fn call(name: &'static str, arguments: Value) -> CallToolRequestParams {
+    CallToolRequestParams::new(name).with_arguments(arguments.as_object().unwrap().clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
+    let data = tempfile::tempdir().unwrap();
+    let client = ().serve(fixture_server(data.path())).await.unwrap();
     let info = client.peer_info().expect("the server introduced itself");
     assert_eq!(info.server_info.as_ref().unwrap().name, "factually");
 
@@ -191,25 +195,10 @@ impl rmcp::ClientHandler for Watching {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_check_reports_its_progress() {
     let data = tempfile::tempdir().unwrap();
-    let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
-    let added = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["kb", "add", "--kb", "fixture"])
-        .arg(&articles)
-        .output()
-        .unwrap();
-    assert!(added.status.success());
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_factually"));
-    command
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["mcp", "--kb", "fixture"])
-        .env_remove("FACTUALLY_CONFIG");
     let watching = Watching::default();
     let client = watching
         .clone()
-        .serve(TokioChildProcess::new(command).unwrap())
+        .serve(fixture_server(data.path()))
         .await
         .unwrap();
     let handle = client

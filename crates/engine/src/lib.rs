@@ -375,16 +375,7 @@ impl CheckSession {
         };
         let embedder = self.embedder_for(&kb)?;
         let checker = Checker {
-            verifier: Verifier {
-                kb: &kb,
-                embedder: embedder.as_deref().map(|e| e as &dyn Embedder),
-                stance: &self.stance,
-                judge: &self.judge,
-                options: VerifyOptions {
-                    documents: self.documents,
-                    ..VerifyOptions::default()
-                },
-            },
+            verifier: self.verifier(&kb, embedder.as_deref()),
             kb_name: self.kb.to_string(),
             search_kb: self.search_kb,
             offered,
@@ -430,9 +421,20 @@ impl CheckSession {
     pub fn verify(&self, claim: &str) -> Result<factually_verify::Verification, CheckError> {
         let kb = self.searched_kb()?;
         let embedder = self.embedder_for(&kb)?;
+        self.verifier(&kb, embedder.as_deref())
+            .verify(claim)
+            .map_err(CheckError::Unverified)
+    }
+
+    /// The verify pipeline over `kb` with this session's models, judge and depth.
+    fn verifier<'s>(
+        &'s self,
+        kb: &'s KnowledgeBase,
+        embedder: Option<&'s BertEmbedder>,
+    ) -> Verifier<'s> {
         Verifier {
-            kb: &kb,
-            embedder: embedder.as_deref().map(|e| e as &dyn Embedder),
+            kb,
+            embedder: embedder.map(|e| e as &dyn Embedder),
             stance: &self.stance,
             judge: &self.judge,
             options: VerifyOptions {
@@ -440,8 +442,6 @@ impl CheckSession {
                 ..VerifyOptions::default()
             },
         }
-        .verify(claim)
-        .map_err(CheckError::Unverified)
     }
 
     /// The `k` best passages of the searched knowledge base for a query (hybrid retrieval).
