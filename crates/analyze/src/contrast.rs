@@ -96,9 +96,12 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     let cw = words(claim);
     let sw = words(sentence);
     let tw = words(title);
+    // The other forms of each text's words, computed once and added to each set below.
+    let (claim_aliases, sentence_aliases, title_aliases) =
+        (text_aliases(&cw), text_aliases(&sw), text_aliases(&tw));
     let claim_terms = content_terms(&cw);
-    let sentence_terms = with_aliases(content_terms(&sw), &sw, stem);
-    let title_terms = with_aliases(content_terms(&tw), &tw, stem);
+    let sentence_terms = with_aliases(content_terms(&sw), &sentence_aliases, stem);
+    let title_terms = with_aliases(content_terms(&tw), &title_aliases, stem);
     let share = |set: &dyn Fn(&String) -> bool| {
         if claim_terms.is_empty() {
             0.0
@@ -113,8 +116,12 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     let claim_names = names(claim, &cw);
     let sentence_names = names(sentence, &sw);
     let known = with_aliases(
-        with_aliases(sw.iter().chain(&tw).map(key).collect(), &sw, str::to_string),
-        &tw,
+        with_aliases(
+            sw.iter().chain(&tw).map(key).collect(),
+            &sentence_aliases,
+            str::to_string,
+        ),
+        &title_aliases,
         str::to_string,
     );
     let missing: Vec<&Name> = claim_names
@@ -126,7 +133,7 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     } else {
         1.0 - missing.len() as f32 / claim_names.len() as f32
     };
-    let claim_lower = with_aliases(cw.iter().map(key).collect(), &cw, str::to_string);
+    let claim_lower = with_aliases(cw.iter().map(key).collect(), &claim_aliases, str::to_string);
     let title_lower: HashSet<String> = tw.iter().map(key).collect();
     let novel: Vec<&Name> = sentence_names
         .iter()
@@ -210,20 +217,23 @@ fn content_terms(ws: &[Word<'_>]) -> HashSet<String> {
         .collect()
 }
 
-/// `set` with the other forms of the words of `ws` ([`aliases`]: the parts of "German-born",
-/// "Germany" for "German" and back), each normalised by `norm` as the set's own words were.
+/// The other forms of the words of `ws` that count as theirs ([`aliases`]: the parts of
+/// "German-born", "Germany" for "German" and back), function words left out.
+fn text_aliases(ws: &[Word<'_>]) -> Vec<String> {
+    let lower: Vec<&str> = ws.iter().map(|w| w.lower.as_str()).collect();
+    aliases(&lower)
+        .into_iter()
+        .filter(|a| !is_function_word(a))
+        .collect()
+}
+
+/// `set` with `aliases`, each normalised by `norm` as the set's own words were.
 fn with_aliases(
     mut set: HashSet<String>,
-    ws: &[Word<'_>],
+    aliases: &[String],
     norm: impl Fn(&str) -> String,
 ) -> HashSet<String> {
-    let lower: Vec<&str> = ws.iter().map(|w| w.lower.as_str()).collect();
-    set.extend(
-        aliases(&lower)
-            .iter()
-            .filter(|a| !is_function_word(a))
-            .map(|a| norm(a)),
-    );
+    set.extend(aliases.iter().map(|a| norm(a)));
     set
 }
 

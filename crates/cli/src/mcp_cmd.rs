@@ -122,6 +122,21 @@ fn structured(value: serde_json::Value, text: String) -> CallToolResult {
     result
 }
 
+/// The result of an engine call: its JSON as structured content and `text` of it for people,
+/// or the tool error its failure is.
+fn respond<T: serde::Serialize>(
+    outcome: Result<T, CheckError>,
+    text: impl FnOnce(&T) -> String,
+) -> CallToolResult {
+    match outcome {
+        Ok(value) => match serde_json::to_value(&value) {
+            Ok(json) => structured(json, text(&value)),
+            Err(e) => tool_error("failure", e.to_string()),
+        },
+        Err(e) => check_error(e),
+    }
+}
+
 impl Factually {
     /// Runs blocking engine work off the protocol's threads.
     async fn blocking<T: Send + 'static>(
@@ -188,16 +203,9 @@ impl Factually {
             // The sender is gone with the closure: the forwarder ends after the last step.
             let _ = forward.await;
         }
-        Ok(match outcome {
-            Ok(report) => {
-                let text = factually_report::render::to_text(&report, false);
-                match serde_json::to_value(&report) {
-                    Ok(value) => structured(value, text),
-                    Err(e) => tool_error("failure", e.to_string()),
-                }
-            }
-            Err(e) => check_error(e),
-        })
+        Ok(respond(outcome, |report| {
+            factually_report::render::to_text(report, false)
+        }))
     }
 
     #[tool(
@@ -208,21 +216,14 @@ impl Factually {
         Parameters(p): Parameters<VerifyParams>,
     ) -> Result<CallToolResult, ErrorData> {
         let outcome = self.blocking(move |s| s.verify(&p.claim)).await?;
-        Ok(match outcome {
-            Ok(v) => {
-                let text = format!(
-                    "{:?} (confidence {:.2}); {} evidence sentences",
-                    v.verdict.label,
-                    v.verdict.confidence,
-                    v.evidence.len()
-                );
-                match serde_json::to_value(&v) {
-                    Ok(value) => structured(value, text),
-                    Err(e) => tool_error("failure", e.to_string()),
-                }
-            }
-            Err(e) => check_error(e),
-        })
+        Ok(respond(outcome, |v| {
+            format!(
+                "{:?} (confidence {:.2}); {} evidence sentences",
+                v.verdict.label,
+                v.verdict.confidence,
+                v.evidence.len()
+            )
+        }))
     }
 
     #[tool(
