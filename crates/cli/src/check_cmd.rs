@@ -179,6 +179,7 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
             input: &input,
             checked_on: &checked_on,
             urls: &args.urls,
+            cancel: None,
         },
         &|_| {},
     )?;

@@ -1,8 +1,9 @@
 //! `factually doctor`: what is installed, configured and reachable, in one list, so that an
 //! operator sees why a check would fail before a user does. Nothing is fetched or built: a
-//! model that is not in the cache yet is reported as fetched on first use. Exit status 1 when
-//! something required is broken (the config file, the data directory, a knowledge base that
-//! does not open, a configured language model or database that does not answer).
+//! model that is not in the cache yet is reported as fetched on first use. The web search
+//! providers get one test query each (not with `--offline`). Exit status 1 when something
+//! required is broken (the config file, the data directory, a knowledge base that does not
+//! open, a configured language model, search provider or database that does not answer).
 
 use std::process::ExitCode;
 
@@ -22,6 +23,9 @@ pub struct DoctorArgs {
     /// directory's SQLite file when it exists.
     #[arg(long, env = "FACTUALLY_DATABASE_URL", value_name = "URL")]
     database_url: Option<String>,
+    /// Do not ask the web search providers a test query (an offline machine).
+    #[arg(long)]
+    offline: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,34 +205,49 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> CmdResult {
         }
     }
 
+    let runtime = crate::web::runtime()?;
     if let Some(config) = &config {
-        let web = &config.web;
-        let mut providers = Vec::new();
-        if web.wikipedia.unwrap_or(true) {
-            providers.push(format!(
-                "Wikipedia ({})",
-                web.wikipedia_url
-                    .as_deref()
-                    .unwrap_or("https://en.wikipedia.org")
-            ));
+        let web = config.web.clone().with_env();
+        if args.offline {
+            say(
+                "web search",
+                Status::Note,
+                "not contacted (--offline)".into(),
+            );
+        } else {
+            match runtime.block_on(web.probe()) {
+                Ok(probes) if probes.is_empty() => say(
+                    "web search",
+                    Status::Note,
+                    "no provider: --sources web searches nothing".into(),
+                ),
+                Ok(probes) => {
+                    for p in probes {
+                        match p.answer {
+                            Ok(n) => say(
+                                "web search",
+                                Status::Ok,
+                                format!("{}: answered a test query ({n} result(s))", p.name),
+                            ),
+                            // A provider that is only on by default is not required: a
+                            // machine without the internet still checks against its KBs.
+                            Err(e) => say(
+                                "web search",
+                                if p.configured {
+                                    Status::Broken
+                                } else {
+                                    Status::Note
+                                },
+                                format!("{}: {e} (needed only for --sources web)", p.name),
+                            ),
+                        }
+                    }
+                }
+                Err(e) => say("web search", Status::Broken, e.to_string()),
+            }
         }
-        if let Some(url) = &web.searxng_url {
-            providers.push(format!("SearxNG ({url})"));
-        }
-        if web.brave_api_key.is_some() {
-            providers.push("Brave Search".into());
-        }
-        say(
-            "web search",
-            Status::Ok,
-            format!(
-                "for --sources web: {} (not contacted)",
-                providers.join(", ")
-            ),
-        );
     }
 
-    let runtime = crate::web::runtime()?;
     match config
         .as_ref()
         .map(|c| c.llm.clone().resolve(LlmFlags::default()))

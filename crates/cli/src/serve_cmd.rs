@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// The site's public address, for permanent links, ClaimReview and the feed.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// Also serve MCP (streamable HTTP) at /mcp: the tools of `factually mcp`, and the site's
+    /// finished checks as resources `factually://checks/<id>`.
+    #[arg(long)]
+    mcp: bool,
     #[command(flatten)]
     pipeline: PipelineArgs,
 }
@@ -179,6 +183,7 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
     if args.base_url.is_some() {
         config.base_url = args.base_url.clone();
     }
+    config.mcp |= args.mcp;
     if let Some(secret) = env("FACTUALLY_STRIPE_WEBHOOK_SECRET") {
         config.stripe_webhook_secret = Some(secret);
     }
@@ -208,7 +213,12 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
             error: anyhow::anyhow!("cannot listen on {}: {e}", args.addr),
         })?;
     let listening = listener.local_addr().unwrap_or(args.addr);
-    let site = Site::new(store, Arc::new(session), config, listening, secret);
+    let session = Arc::new(session);
+    // MCP tool calls run in this process, at most as many at once as there are workers.
+    let mcp = config
+        .mcp
+        .then(|| factually_mcp::Factually::new(session.clone(), config.workers.max(1)));
+    let site = Site::new(store, session, config, listening, secret);
     let workers = (site.config.workers > 0).then(|| {
         factually_web::start_workers(
             site.workers(),
@@ -217,11 +227,13 @@ pub fn run_serve(ctx: Context, args: ServeArgs) -> CmdResult {
         )
     });
     eprintln!(
-        "factually: serving {} on http://{listening} ({} worker(s), database {database})",
-        site.base_url, site.config.workers
+        "factually: serving {} on http://{listening} ({} worker(s), database {database}{})",
+        site.base_url,
+        site.config.workers,
+        if mcp.is_some() { ", MCP at /mcp" } else { "" }
     );
     runtime
-        .block_on(factually_web::serve(site, listener, stop_signal()))
+        .block_on(factually_web::serve(site, listener, stop_signal(), mcp))
         .context("serving")?;
     if let Some(workers) = workers {
         let drained = workers.drain(args.queue.drain());

@@ -452,6 +452,7 @@ fn run_presupposition_eval(
                 search_kb: true,
                 offered: factually_report::OfferedSources::default(),
                 deadline: None,
+                cancelled: None,
             };
             let bar = ProgressBar::new(items.len() as u64).with_style(bar_style("questions"));
             let tick = || bar.inc(1);

@@ -856,7 +856,8 @@ fn config_init_writes_a_file_config_check_passes() {
 }
 
 /// `doctor` lists what is installed, configured and reachable, and exits 1 when something
-/// required is broken: the config file, a knowledge base, the configured language model.
+/// required is broken: the config file, a knowledge base, the configured language model and
+/// search provider.
 #[test]
 fn doctor_names_what_is_broken() {
     // The stance model is checked only once its base model is in the cache.
@@ -881,7 +882,7 @@ fn doctor_names_what_is_broken() {
             .collect()
     };
     let db = d.join("site.db");
-    let (status, report) = run(&["--database-url", db.to_str().unwrap()]);
+    let (status, report) = run(&["--database-url", db.to_str().unwrap(), "--offline"]);
     assert_eq!(status, Some(0), "{report:#}");
     assert_eq!(report["ok"], true);
     for area in [
@@ -903,7 +904,8 @@ fn doctor_names_what_is_broken() {
     std::fs::write(d.join("kb/broken/kb.json"), "not json").unwrap();
     std::fs::write(
         d.join("config.toml"),
-        "[llm]\nurl = \"http://127.0.0.1:1/v1\"\nmodel = \"nothing\"\n",
+        "[llm]\nurl = \"http://127.0.0.1:1/v1\"\nmodel = \"nothing\"\n\
+         [web]\nsearxng_url = \"http://127.0.0.1:1\"\nwikipedia = false\n",
     )
     .unwrap();
     let (status, report) = run(&[]);
@@ -914,10 +916,15 @@ fn doctor_names_what_is_broken() {
         model[0].starts_with("broken ") && model[0].contains("127.0.0.1:1"),
         "{model:?}"
     );
+    let search = status_of(&report, "web search");
+    assert!(
+        search.len() == 1 && search[0].starts_with("broken ") && search[0].contains("searxng"),
+        "{search:?}"
+    );
 
     // A malformed config file is broken too (and does not stop the other checks).
     std::fs::write(d.join("config.toml"), "[llm]\nbogus = 1\n").unwrap();
-    let (status, report) = run(&[]);
+    let (status, report) = run(&["--offline"]);
     assert_eq!(status, Some(1));
     assert!(
         status_of(&report, "config")[0].starts_with("broken "),

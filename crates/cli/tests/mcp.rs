@@ -1,7 +1,12 @@
-//! `factually mcp` end to end: rmcp's own client spawns the binary over stdio, against a
-//! knowledge base of the report fixtures, and uses every tool the way an assistant would.
+//! `factually mcp` and `factually serve --mcp` end to end: rmcp's own client spawns the binary
+//! over stdio, or speaks streamable HTTP to a running site, against a knowledge base of the
+//! report fixtures, and uses every tool (and, under `serve`, the reports as resources) the way
+//! an assistant would.
+
+mod common;
 
 use std::path::Path;
+use std::time::Duration;
 
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::TokioChildProcess;
@@ -10,6 +15,11 @@ use serde_json::{json, Value};
 
 /// `factually mcp` over a knowledge base of the report fixtures in `data`, ready to spawn.
 fn fixture_server(data: &Path) -> TokioChildProcess {
+    fixture_server_with(data, &[])
+}
+
+/// [`fixture_server`] with more arguments for `factually mcp`.
+fn fixture_server_with(data: &Path, extra: &[&str]) -> TokioChildProcess {
     let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
     let added = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
         .arg("--data-dir")
@@ -28,7 +38,10 @@ fn fixture_server(data: &Path) -> TokioChildProcess {
         .arg("--data-dir")
         .arg(data)
         .args(["mcp", "--kb", "fixture"])
-        .env_remove("FACTUALLY_CONFIG");
+        .args(extra)
+        .env_remove("FACTUALLY_CONFIG")
+        .env_remove("FACTUALLY_LLM_URL")
+        .env_remove("FACTUALLY_LLM_MODEL");
     TokioChildProcess::new(command).unwrap()
 }
 
@@ -230,4 +243,217 @@ async fn a_check_reports_its_progress() {
     let steps = watching.steps.lock().unwrap().clone();
     assert!(seen(&steps), "{steps:?}");
     client.cancel().await.unwrap();
+}
+
+/// A language-model server that never answers: it accepts each request and holds it until
+/// the caller gives up, then reports that the connection was dropped. Returns its `/v1` URL
+/// and the channels that hear of each request and each abandoned one.
+async fn model_that_never_answers() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<()>,
+    tokio::sync::mpsc::UnboundedReceiver<()>,
+) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let (asked, asked_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (dropped, dropped_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (asked, dropped) = (asked.clone(), dropped.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut heard = false;
+                loop {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if !heard => {
+                            heard = true;
+                            let _ = asked.send(());
+                        }
+                        Ok(_) => {}
+                    }
+                }
+                if heard {
+                    let _ = dropped.send(());
+                }
+            });
+        }
+    });
+    (url, asked_rx, dropped_rx)
+}
+
+/// A cancelled `check` stops: the language-model request it was waiting on is abandoned at
+/// once, and the server goes on answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_check_stops_and_the_server_goes_on() {
+    let data = tempfile::tempdir().unwrap();
+    let (llm_url, mut asked, mut dropped) = model_that_never_answers().await;
+    let server = fixture_server_with(
+        data.path(),
+        &[
+            "--llm",
+            "openai-compat",
+            "--llm-url",
+            &llm_url,
+            "--llm-model",
+            "silent",
+        ],
+    );
+    let client = ().serve(server).await.unwrap();
+    let handle = client
+        .send_cancellable_request(
+            rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call(
+                "check",
+                json!({ "input": "Is the Eiffel Tower in Berlin?" }),
+            ))),
+            rmcp::service::PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    // The check reached the model (after the knowledge base was searched and every statement
+    // verified) and waits on it.
+    tokio::time::timeout(Duration::from_secs(120), asked.recv())
+        .await
+        .expect("the check asks the language model")
+        .unwrap();
+    handle
+        .cancel(Some("the user changed their mind".into()))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), dropped.recv())
+        .await
+        .expect("cancelling the check abandons its language-model request within seconds")
+        .unwrap();
+    // Still serving, with a free place for the next call.
+    let verified = tokio::time::timeout(
+        Duration::from_secs(60),
+        client.call_tool(call(
+            "verify",
+            json!({ "claim": "The Eiffel Tower is in Paris." }),
+        )),
+    )
+    .await
+    .expect("the server answers after a cancelled check")
+    .unwrap();
+    assert_eq!(
+        verified.structured_content.unwrap()["verdict"]["label"],
+        "supported"
+    );
+    client.cancel().await.unwrap();
+}
+
+/// `serve --mcp`: the same tools over streamable HTTP at /mcp, and each finished check of the
+/// site a resource.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_serves_mcp_over_http_with_its_checks_as_resources() {
+    use rmcp::model::{ReadResourceRequestParams, ResourceContents};
+    use rmcp::transport::StreamableHttpClientTransport;
+
+    let data = common::data_dir_with_facts();
+    let server = tokio::task::spawn_blocking({
+        let data = data.path().to_path_buf();
+        move || common::Server::start_with(&data, 1, &["--mcp"])
+    })
+    .await
+    .unwrap();
+    let base = server.base_url();
+    let submitted = reqwest::Client::new()
+        .post(format!("{base}/api/checks"))
+        .json(&json!({ "input": common::QUESTIONS[3] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 202);
+    let id = submitted.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let check: Value = reqwest::get(format!("{base}/api/checks/{id}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if check["status"] == "done" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{check}\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let client = ()
+        .serve(StreamableHttpClientTransport::from_uri(format!(
+            "{base}/mcp"
+        )))
+        .await
+        .unwrap();
+    let mut names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["check", "search_knowledge_base", "show_source", "verify"]
+    );
+    let verified = client
+        .call_tool(call(
+            "verify",
+            json!({ "claim": "The Eiffel Tower is in Berlin." }),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        verified.structured_content.unwrap()["verdict"]["label"],
+        "refuted"
+    );
+
+    let uri = format!("factually://checks/{id}");
+    let resources = client.list_all_resources().await.unwrap();
+    let listed = resources
+        .iter()
+        .find(|r| r.uri == uri)
+        .unwrap_or_else(|| panic!("{uri} among {resources:?}"));
+    assert_eq!(listed.name, common::QUESTIONS[3]);
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .unwrap();
+    let texts: Vec<(Option<String>, String)> = read
+        .contents
+        .iter()
+        .map(|c| match c {
+            ResourceContents::TextResourceContents {
+                mime_type, text, ..
+            } => (mime_type.clone(), text.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts[0].0.as_deref(), Some("application/json"));
+    let report: Value = serde_json::from_str(&texts[0].1).unwrap();
+    assert_eq!(report["input"], common::QUESTIONS[3]);
+    assert_eq!(texts[1].0.as_deref(), Some("text/markdown"));
+    assert!(texts[1].1.contains("Eiffel"), "{}", texts[1].1);
+    // An unknown check is an error, not an empty resource.
+    assert!(client
+        .read_resource(ReadResourceRequestParams::new(
+            "factually://checks/0000000000000000"
+        ))
+        .await
+        .is_err());
+    client.cancel().await.unwrap();
+    drop(server);
 }

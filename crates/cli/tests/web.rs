@@ -516,3 +516,29 @@ fn a_language_model_judges_stance_when_asked() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `doctor` asks each search provider a test query: both fake providers answer.
+#[test]
+fn doctor_asks_the_search_providers() {
+    let addr = serve();
+    let data = tempfile::tempdir().unwrap();
+    let out = factually(data.path(), addr, &["doctor", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let search: Vec<String> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["area"] == "web search")
+        .map(|c| format!("{} {}", c["status"].as_str().unwrap(), c["detail"]))
+        .collect();
+    assert_eq!(search.len(), 2, "{report:#}");
+    assert!(
+        search[0].starts_with("ok ") && search[0].contains("searxng: answered"),
+        "{search:?}"
+    );
+    assert!(
+        search[1].starts_with("ok ") && search[1].contains("wikipedia: answered"),
+        "{search:?}"
+    );
+}

@@ -37,10 +37,12 @@ use factually_report::{Checker, OfferedSources, Progress, Report};
 use factually_stance::{StanceError, StanceModel};
 use factually_verify::{Judge, Verifier, VerifyError, VerifyOptions};
 use tokio::runtime::Handle;
+/// What a caller cancels a check with ([`CheckRequest::cancel`]).
+pub use tokio_util::sync::CancellationToken;
 
 pub use settings::{
     env, load_judge, load_stance, LimitsConfig, LlmConfig, LlmFlags, LlmJudgeContext, LlmProvider,
-    LlmSettings, ModelsConfig, Settings, StanceChoice, WebConfig,
+    LlmSettings, ModelsConfig, ProviderProbe, Settings, StanceChoice, WebConfig,
 };
 
 /// Where a data directory keeps the language models' call cache.
@@ -87,6 +89,9 @@ pub enum CheckError {
     Embed(#[from] EmbedError),
     #[error("the async runtime: {0}")]
     Runtime(String),
+    /// The caller cancelled the check ([`CheckRequest::cancel`]) before it finished.
+    #[error("the check was cancelled")]
+    Cancelled,
 }
 
 impl From<factually_report::CheckError> for CheckError {
@@ -94,6 +99,7 @@ impl From<factually_report::CheckError> for CheckError {
         match e {
             factually_report::CheckError::Input(e) => Self::Input(e),
             factually_report::CheckError::Verify(e) => Self::Unverified(e),
+            factually_report::CheckError::Cancelled => Self::Cancelled,
         }
     }
 }
@@ -119,15 +125,19 @@ impl CheckError {
         !self.is_input()
             && !matches!(
                 self,
-                Self::Kb(
-                    KbError::NotFound { .. }
-                        | KbError::BadName(_)
-                        | KbError::Outdated { .. }
-                        | KbError::Corrupt(_)
-                        | KbError::ModelMismatch { .. }
-                ) | Self::Unverified(VerifyError::Kb(
-                    KbError::Outdated { .. } | KbError::Corrupt(_) | KbError::ModelMismatch { .. }
-                ))
+                Self::Cancelled
+                    | Self::Kb(
+                        KbError::NotFound { .. }
+                            | KbError::BadName(_)
+                            | KbError::Outdated { .. }
+                            | KbError::Corrupt(_)
+                            | KbError::ModelMismatch { .. }
+                    )
+                    | Self::Unverified(VerifyError::Kb(
+                        KbError::Outdated { .. }
+                            | KbError::Corrupt(_)
+                            | KbError::ModelMismatch { .. }
+                    ))
             )
     }
 }
@@ -141,6 +151,9 @@ pub struct CheckRequest<'a> {
     pub checked_on: &'a str,
     /// Pages to use as sources besides any search.
     pub urls: &'a [String],
+    /// Stops the check when cancelled: between steps, and at once while it waits on the web
+    /// or a language model. The check then fails with [`CheckError::Cancelled`].
+    pub cancel: Option<&'a CancellationToken>,
 }
 
 /// The runtime a session's async work (web search and fetch, LLM calls) runs on.
@@ -325,6 +338,7 @@ impl CheckSession {
         &self,
         analysis: &factually_analyze::Analysis,
         urls: &[String],
+        cancel: Option<&CancellationToken>,
         progress: &dyn Fn(Progress),
     ) -> Result<(OfferedSources, Arc<KnowledgeBase>), CheckError> {
         let queries = if self.search_web {
@@ -337,10 +351,7 @@ impl CheckSession {
             Vec::new()
         };
         let started = Instant::now();
-        let gathered = self
-            .runtime
-            .handle()
-            .block_on(self.web.gather(&queries, urls));
+        let gathered = self.block_on_unless_cancelled(self.web.gather(&queries, urls), cancel)?;
         let kb = self.web_kb()?;
         let mut offered = snapshots::store(&kb, gathered);
         offered.gather_ms = ms(started);
@@ -357,12 +368,17 @@ impl CheckSession {
         progress: &dyn Fn(Progress),
     ) -> Result<Report, CheckError> {
         let input = validate_input(request.input)?;
+        let cancel = request.cancel;
+        let cancelled = || cancel.is_some_and(CancellationToken::is_cancelled);
         let t = Instant::now();
         let deadline = self.budget.map(|b| t + b);
         let analysis = analyze(input);
         let analyze_ms = ms(t);
+        if cancelled() {
+            return Err(CheckError::Cancelled);
+        }
         let (offered, web_kb) = if self.search_web || !request.urls.is_empty() {
-            let (offered, kb) = self.gather(&analysis, request.urls, progress)?;
+            let (offered, kb) = self.gather(&analysis, request.urls, cancel, progress)?;
             (offered, Some(kb))
         } else {
             (OfferedSources::default(), None)
@@ -380,6 +396,7 @@ impl CheckSession {
             search_kb: self.search_kb,
             offered,
             deadline,
+            cancelled: Some(&cancelled),
         };
         let mut report =
             checker.check_analysed(&analysis, analyze_ms, request.checked_on, progress)?;
@@ -405,15 +422,30 @@ impl CheckSession {
                     .map(|o| o.document.text.clone())
                     .or_else(|| kb.document(id).ok().flatten().map(|d| d.text))
             };
-            self.runtime.handle().block_on(writer::write(
-                &mut report,
-                started,
-                &self.stance,
-                settings,
-                text_of,
-            ));
+            self.block_on_unless_cancelled(
+                writer::write(&mut report, started, &self.stance, settings, text_of),
+                cancel,
+            )?;
         }
         Ok(report)
+    }
+
+    /// Runs `work` on the session's runtime until it is done or `cancel` is cancelled
+    /// (dropping it then: its requests are abandoned).
+    fn block_on_unless_cancelled<T>(
+        &self,
+        work: impl std::future::Future<Output = T>,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<T, CheckError> {
+        let Some(cancel) = cancel else {
+            return Ok(self.runtime.handle().block_on(work));
+        };
+        self.runtime.handle().block_on(async {
+            tokio::select! {
+                done = work => Ok(done),
+                () = cancel.cancelled() => Err(CheckError::Cancelled),
+            }
+        })
     }
 
     /// One claim against the searched knowledge base: verdict and grounded evidence (what

@@ -182,6 +182,16 @@ pub struct WebConfig {
     pub max_concurrent_fetches: Option<usize>,
 }
 
+/// What one search provider answered `factually doctor` ([`WebConfig::probe`]).
+#[derive(Debug, Clone)]
+pub struct ProviderProbe {
+    pub name: &'static str,
+    /// Set up by the operator (not just on by default).
+    pub configured: bool,
+    /// Results for the probe query, or why there were none.
+    pub answer: Result<usize, String>,
+}
+
 /// A non-empty environment variable.
 pub fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -257,6 +267,31 @@ impl WebConfig {
             providers.push(Box::new(Wikipedia::new(client, base)));
         }
         Ok(providers)
+    }
+
+    /// Asks each search provider one query (`factually doctor`): its name, whether the
+    /// operator configured it (Wikipedia is searched unless turned off; SearxNG and Brave only
+    /// when configured), and how many results it gave or why it gave none.
+    pub async fn probe(&self) -> Result<Vec<ProviderProbe>, SetupError> {
+        let mut out = Vec::new();
+        for provider in self.providers()? {
+            let name = provider.name();
+            let configured = match name {
+                "wikipedia" => self.wikipedia == Some(true) || self.wikipedia_url.is_some(),
+                _ => true,
+            };
+            let answer = provider
+                .search("Eiffel Tower", 1)
+                .await
+                .map(|hits| hits.len())
+                .map_err(|e| e.to_string());
+            out.push(ProviderProbe {
+                name,
+                configured,
+                answer,
+            });
+        }
+        Ok(out)
     }
 
     /// The web side, ready to gather: search providers only when `search` is wanted; fetched

@@ -1,12 +1,15 @@
 //! A check session over a small knowledge base: the time budget stops verification with an
-//! honest partial report, and errors classify themselves.
+//! honest partial report, a cancelled check stops, and errors classify themselves.
 
 use std::time::Duration;
 
 use factually_assets::AssetCache;
 use factually_core::{Document, NewDocument};
-use factually_engine::{CheckRequest, CheckSession, Settings, StanceChoice, WebConfig};
+use factually_engine::{
+    CancellationToken, CheckError, CheckRequest, CheckSession, Settings, StanceChoice, WebConfig,
+};
 use factually_kb::{DataDir, DenseScope, KbConfig, KbName, KnowledgeBase};
+use factually_report::Progress;
 
 const NOW: &str = "2026-12-06T00:00:00Z";
 
@@ -79,6 +82,7 @@ fn a_spent_time_budget_gives_a_partial_report_that_says_so() {
         input: QUESTION,
         checked_on: "2026-12-06",
         urls: &[],
+        cancel: None,
     };
     let whole = session(&dir, None).check(&request, &|_| {}).unwrap();
     assert_eq!(budget_warning(&whole), None);
@@ -105,9 +109,40 @@ fn a_missing_knowledge_base_is_not_worth_a_retry_and_bad_input_is_input() {
         input,
         checked_on: "2026-12-06",
         urls: &[],
+        cancel: None,
     };
     let missing = s.check(&request("Is the sky blue?"), &|_| {}).unwrap_err();
     assert!(!missing.is_input() && !missing.is_retryable(), "{missing}");
     let empty = s.check(&request("   "), &|_| {}).unwrap_err();
     assert!(empty.is_input() && !empty.is_retryable(), "{empty}");
+}
+
+#[test]
+fn a_cancelled_check_stops_between_steps() {
+    let dir = data_dir();
+    let s = session(&dir, None);
+    let cancel = CancellationToken::new();
+    let request = CheckRequest {
+        input: QUESTION,
+        checked_on: "2026-12-06",
+        urls: &[],
+        cancel: Some(&cancel),
+    };
+    // Cancelled while the first of several statements and assumptions is being checked: the
+    // next one is not started.
+    let checking = std::sync::atomic::AtomicUsize::new(0);
+    let stopped = s
+        .check(&request, &|p| {
+            if matches!(p, Progress::Checking { .. }) {
+                checking.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                cancel.cancel();
+            }
+        })
+        .unwrap_err();
+    assert!(matches!(stopped, CheckError::Cancelled), "{stopped}");
+    assert!(!stopped.is_input() && !stopped.is_retryable());
+    assert_eq!(checking.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Cancelled before it starts: nothing runs.
+    let again = s.check(&request, &|_| panic!("no step runs")).unwrap_err();
+    assert!(matches!(again, CheckError::Cancelled), "{again}");
 }

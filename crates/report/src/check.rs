@@ -25,6 +25,9 @@ pub enum CheckError {
     Input(#[from] InputError),
     #[error("nothing could be checked: {0}")]
     Verify(#[from] VerifyError),
+    /// The caller stopped the check (see [`Checker::cancelled`]).
+    #[error("the check was cancelled")]
+    Cancelled,
 }
 
 /// Runs checks against one knowledge base and the sources offered for the check.
@@ -38,6 +41,10 @@ pub struct Checker<'a> {
     /// When the check must stop verifying: statements and assumptions not reached by then are
     /// reported as not checked (the first is always checked). `None`: no limit.
     pub deadline: Option<Instant>,
+    /// Asked before each statement and assumption: once it says yes, the check stops with
+    /// [`CheckError::Cancelled`] (a client that went away, an assistant that cancelled).
+    /// `None`: never.
+    pub cancelled: Option<&'a (dyn Fn() -> bool + Sync)>,
 }
 
 /// Sources gathered for one check outside knowledge-base retrieval, and what happened while
@@ -178,6 +185,9 @@ impl Checker<'_> {
         let mut failed = 0;
         let mut out_of_time = 0;
         for (i, text) in texts.iter().enumerate() {
+            if self.cancelled.is_some_and(|cancelled| cancelled()) {
+                return Err(CheckError::Cancelled);
+            }
             if i > 0 && self.deadline.is_some_and(|d| Instant::now() >= d) {
                 results.insert(text, unchecked(text));
                 out_of_time += 1;

@@ -120,7 +120,12 @@ async fn run(store: Arc<dyn Store>, database: &str) {
         addr,
         b"benchmark secret, 32 bytes long!".to_vec(),
     );
-    tokio::spawn(factually_web::serve(site, listener, std::future::pending()));
+    tokio::spawn(factually_web::serve(
+        site,
+        listener,
+        std::future::pending(),
+        None,
+    ));
 
     let paths = Arc::new(paths);
     let measuring = Arc::new(AtomicBool::new(false));

@@ -18,6 +18,7 @@ pub mod admin;
 pub mod api;
 pub mod donate;
 pub mod guard;
+pub mod mcp;
 pub mod metrics;
 pub mod names;
 pub mod pages;
@@ -90,6 +91,7 @@ impl Engine for factually_engine::CheckSession {
             input,
             checked_on,
             urls: &[],
+            cancel: None,
         };
         self.check(&request, progress).map_err(|e| {
             let message = e.to_string();
@@ -141,6 +143,8 @@ pub struct SiteConfig {
     /// The token of `/admin/reports` (env `FACTUALLY_ADMIN_TOKEN`); without one that page
     /// does not exist.
     pub admin_token: Option<String>,
+    /// Also serve the check engine over MCP (streamable HTTP) at `/mcp`.
+    pub mcp: bool,
 }
 
 impl Default for SiteConfig {
@@ -155,6 +159,7 @@ impl Default for SiteConfig {
             campaign: None,
             stripe_webhook_secret: None,
             admin_token: None,
+            mcp: false,
         }
     }
 }
@@ -307,6 +312,11 @@ impl Site {
 
 /// The whole site: pages, API, feed and static files, behind the guards.
 pub fn router(site: Arc<Site>) -> Router {
+    app(site, Router::new())
+}
+
+/// The site with `extra` routes (the MCP endpoint) behind the same guards.
+fn app(site: Arc<Site>, extra: Router<Arc<Site>>) -> Router {
     let admin = if site.config.admin_token.is_some() {
         admin::routes()
     } else {
@@ -317,6 +327,7 @@ pub fn router(site: Arc<Site>) -> Router {
         .merge(api::routes())
         .merge(donate::routes())
         .merge(admin)
+        .merge(extra)
         .fallback(guard::not_found)
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -325,16 +336,31 @@ pub fn router(site: Arc<Site>) -> Router {
         .with_state(site)
 }
 
-/// Serves the site on `listener` until `shutdown` resolves.
+/// Serves the site on `listener` until `shutdown` resolves; with `mcp`, that MCP server too,
+/// at [`mcp::PATH`].
 pub async fn serve(
     site: Arc<Site>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    mcp: Option<factually_mcp::Factually>,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // MCP sessions hold event streams open: they end when the site stops, or the graceful
+    // shutdown would wait on them.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let extra = match mcp {
+        Some(server) => mcp::routes(&site, server, stop.clone()),
+        None => Router::new(),
+    };
+    let stopping = stop.clone();
+    let result = axum::serve(
         listener,
-        router(site).into_make_service_with_connect_info::<SocketAddr>(),
+        app(site, extra).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        stopping.cancel();
+    })
+    .await;
+    stop.cancel();
+    result
 }

@@ -1,0 +1,502 @@
+//! The check engine as a Model Context Protocol server, for assistants that call tools. The
+//! transport is the caller's: `factually mcp` serves it on standard input and output, and
+//! `factually serve --mcp` over streamable HTTP at `/mcp` (the web crate mounts it, as the
+//! only crate that speaks HTTP). Protocol revision 2026-07-28 through rmcp 3.11, which also
+//! speaks the earlier revisions a client asks for.
+//!
+//! Tools: `check` (the full report; each step of it is a progress notification when the
+//! client sends a progress token, and a cancelled request stops the check), `verify` (one
+//! claim: verdict and evidence), `search_knowledge_base` (ranked passages) and `show_source`
+//! (the stored text of a document, or the bytes a quote cites). Each result carries its JSON as
+//! structured content, in the shape of `factually check --format json`
+//! (docs/report.schema.json) and `verify --format json`, so a client can check every quote
+//! against `show_source`; the text content is a short rendering for people. Bad input is a
+//! tool error of kind `bad_input`; anything else that fails is a tool error of kind
+//! `failure`, the classification the CLI's exit statuses make (2 and 1).
+//!
+//! Resources: with an [`Archive`] (the site's database under `serve`), each finished check's
+//! report is the resource `factually://checks/<id>`, as JSON (the report schema) and Markdown.
+//!
+//! Why a crate of its own: the CLI (stdio) and the web site (HTTP) serve the same tools over
+//! one [`CheckSession`], so what an assistant sees does not depend on how it connects.
+
+use std::sync::Arc;
+
+use factually_engine::{CancellationToken, CheckError, CheckRequest, CheckSession};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, RequestMetaObject, Resource, ResourceContents,
+    ResourceTemplate, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, Peer, RoleServer, ServerHandler};
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+
+/// The scheme and path of a stored report: `factually://checks/<id>`.
+pub const CHECK_URI_PREFIX: &str = "factually://checks/";
+
+/// How many finished checks `resources/list` names (the newest first).
+const LISTED_CHECKS: u32 = 100;
+
+/// A finished check in the archive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivedCheck {
+    pub id: String,
+    /// The question or claim as asked.
+    pub input: String,
+    /// The verdict label of its latest report.
+    pub label: Option<String>,
+    /// When its latest report was written (RFC 3339).
+    pub checked_at: Option<String>,
+}
+
+/// Where stored reports come from (the site's database): what makes checks resources.
+#[async_trait::async_trait]
+pub trait Archive: Send + Sync {
+    /// The newest finished checks, at most `limit`.
+    async fn recent(&self, limit: u32) -> Result<Vec<ArchivedCheck>, String>;
+    /// The latest report of a check, as stored (report JSON); `None` when there is none.
+    async fn report(&self, id: &str) -> Result<Option<String>, String>;
+}
+
+/// The server: one check session shared by every request (the tools are routed by
+/// `Self::tool_router()`, which `#[tool_router]` writes). Cheap to clone: the HTTP transport
+/// makes one per connection.
+#[derive(Clone)]
+pub struct Factually {
+    session: Arc<CheckSession>,
+    archive: Option<Arc<dyn Archive>>,
+    /// Bounds the checks and verifications running at once (each holds a core for seconds);
+    /// more wait their turn.
+    running: Arc<Semaphore>,
+}
+
+impl Factually {
+    /// A server over `session` running at most `concurrent` checks at once (at least one).
+    pub fn new(session: Arc<CheckSession>, concurrent: usize) -> Self {
+        Self {
+            session,
+            archive: None,
+            running: Arc::new(Semaphore::new(concurrent.max(1))),
+        }
+    }
+
+    /// Also serves the archive's reports as resources.
+    pub fn with_archive(mut self, archive: Arc<dyn Archive>) -> Self {
+        self.archive = Some(archive);
+        self
+    }
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct CheckParams {
+    /// The question or claim to fact-check (at most 2,000 characters).
+    input: String,
+    /// The report's "Checked on" date, YYYY-MM-DD; today by default.
+    checked_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct VerifyParams {
+    /// One factual claim.
+    claim: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct SearchParams {
+    /// What to search for.
+    query: String,
+    /// How many passages (1 to 100, default 5).
+    k: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct ShowSourceParams {
+    /// The document id a report or search cites (16 hex digits).
+    doc_id: String,
+    /// The knowledge base it is in (a report's `sources[].kb`); the server's by default.
+    kb: Option<String>,
+    /// Byte offsets of a quote in the stored text (`evidence[].start` / `end`); the whole text
+    /// without them.
+    start: Option<usize>,
+    end: Option<usize>,
+}
+
+/// A tool error a client can act on: `bad_input` (asking again the same way fails the same
+/// way), `cancelled` or `failure`.
+fn tool_error(kind: &str, message: String) -> CallToolResult {
+    CallToolResult::structured_error(serde_json::json!({ "kind": kind, "message": message }))
+}
+
+fn check_error(e: CheckError) -> CallToolResult {
+    let kind = if e.is_input() {
+        "bad_input"
+    } else if matches!(e, CheckError::Cancelled) {
+        "cancelled"
+    } else {
+        "failure"
+    };
+    tool_error(kind, e.to_string())
+}
+
+fn structured(value: serde_json::Value, text: String) -> CallToolResult {
+    let mut result = CallToolResult::structured(value);
+    result.content = vec![ContentBlock::text(text)];
+    result
+}
+
+/// The result of an engine call: its JSON as structured content and `text` of it for people,
+/// or the tool error its failure is.
+fn respond<T: serde::Serialize>(
+    outcome: Result<T, CheckError>,
+    text: impl FnOnce(&T) -> String,
+) -> CallToolResult {
+    match outcome {
+        Ok(value) => match serde_json::to_value(&value) {
+            Ok(json) => structured(json, text(&value)),
+            Err(e) => tool_error("failure", e.to_string()),
+        },
+        Err(e) => check_error(e),
+    }
+}
+
+impl Factually {
+    /// Runs blocking engine work off the protocol's threads, once a place among the running
+    /// checks is free; a request cancelled while it waits never starts.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        cancel: &CancellationToken,
+        work: impl FnOnce(&CheckSession) -> T + Send + 'static,
+    ) -> Result<Result<T, CheckError>, ErrorData> {
+        let permit = tokio::select! {
+            permit = self.running.clone().acquire_owned() => permit
+                .map_err(|e| ErrorData::internal_error(format!("the server is stopping: {e}"), None))?,
+            () = cancel.cancelled() => return Ok(Err(CheckError::Cancelled)),
+        };
+        let session = self.session.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&session)
+        })
+        .await
+        .map(Ok)
+        .map_err(|e| ErrorData::internal_error(format!("the check stopped: {e}"), None))
+    }
+}
+
+#[tool_router]
+impl Factually {
+    #[tool(
+        description = "Fact-check a question or claim: a dated report with a verdict, the claim's statements and hidden assumptions each checked, missing context, follow-up questions and numbered sources whose quotes are byte ranges of stored documents (see show_source)."
+    )]
+    async fn check(
+        &self,
+        Parameters(p): Parameters<CheckParams>,
+        meta: RequestMetaObject,
+        client: Peer<RoleServer>,
+        cancel: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
+        let today = factually_engine::now_rfc3339()[..10].to_string();
+        let checked_on = p.checked_on.unwrap_or(today);
+        if !valid_date(&checked_on) {
+            return Ok(tool_error(
+                "bad_input",
+                format!("checked_on {checked_on:?}: not a YYYY-MM-DD date"),
+            ));
+        }
+        // Each step of the check (analysed, searching, checking n of m, writing) becomes a
+        // progress notification when the client asked for them with a progress token.
+        let (steps, mut step_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let forward = meta.get_progress_token().map(|token| {
+            tokio::spawn(async move {
+                let mut n = 0.0;
+                while let Some(message) = step_rx.recv().await {
+                    n += 1.0;
+                    let note =
+                        ProgressNotificationParam::new(token.clone(), n).with_message(message);
+                    if client.notify_progress(note).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        });
+        let stop = cancel.clone();
+        let outcome = self
+            .blocking(&cancel, move |s| {
+                s.check(
+                    &CheckRequest {
+                        input: &p.input,
+                        checked_on: &checked_on,
+                        urls: &[],
+                        cancel: Some(&stop),
+                    },
+                    &|step| {
+                        let _ = steps.send(step.message());
+                    },
+                )
+            })
+            .await?
+            .and_then(|outcome| outcome);
+        if let Some(forward) = forward {
+            // The sender is gone with the closure: the forwarder ends after the last step.
+            let _ = forward.await;
+        }
+        Ok(respond(outcome, |report| {
+            factually_report::render::to_text(report, false)
+        }))
+    }
+
+    #[tool(
+        description = "Check one factual claim against the knowledge base: verdict (supported, refuted, mixed, not_enough_evidence), confidence and the evidence sentences with their stance and byte offsets."
+    )]
+    async fn verify(
+        &self,
+        Parameters(p): Parameters<VerifyParams>,
+        cancel: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
+        let outcome = self
+            .blocking(&cancel, move |s| s.verify(&p.claim))
+            .await?
+            .and_then(|outcome| outcome);
+        Ok(respond(outcome, |v| {
+            format!(
+                "{:?} (confidence {:.2}); {} evidence sentences",
+                v.verdict.label,
+                v.verdict.confidence,
+                v.evidence.len()
+            )
+        }))
+    }
+
+    #[tool(
+        description = "Search the knowledge base: the best passages for a query, each with its document id, title, byte offsets and text."
+    )]
+    async fn search_knowledge_base(
+        &self,
+        Parameters(p): Parameters<SearchParams>,
+        cancel: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
+        if p.query.trim().is_empty() {
+            return Ok(tool_error("bad_input", "empty query".into()));
+        }
+        let k = p.k.unwrap_or(5);
+        let outcome = self
+            .blocking(&cancel, move |s| s.search(&p.query, k))
+            .await?
+            .and_then(|outcome| outcome);
+        Ok(match outcome {
+            Ok(hits) => {
+                let text = hits
+                    .iter()
+                    .map(|h| format!("{} [{}]: {}", h.title, h.doc_id, h.text))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                structured(serde_json::json!({ "hits": hits }), text)
+            }
+            Err(e) => check_error(e),
+        })
+    }
+
+    #[tool(
+        description = "The stored text of a document as it was when cited (byte for byte), or the bytes start..end of it: how a quote in a report is checked."
+    )]
+    async fn show_source(
+        &self,
+        Parameters(p): Parameters<ShowSourceParams>,
+        cancel: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
+        let kb =
+            p.kb.clone()
+                .unwrap_or_else(|| self.session.kb_name().to_string());
+        let (doc_id, kb_name) = (p.doc_id.clone(), kb.clone());
+        let stored = match self
+            .blocking(&cancel, move |s| s.stored_text(&kb_name, &doc_id))
+            .await?
+        {
+            Ok(stored) => stored,
+            Err(e) => return Ok(check_error(e)),
+        };
+        let Some((title, text)) = stored else {
+            return Ok(tool_error(
+                "bad_input",
+                format!("no document {} in knowledge base {kb}", p.doc_id),
+            ));
+        };
+        let (start, end) = (p.start.unwrap_or(0), p.end.unwrap_or(text.len()));
+        let Some(slice) = (start <= end).then(|| text.get(start..end)).flatten() else {
+            return Ok(tool_error(
+                "bad_input",
+                format!(
+                    "bytes {start}..{end} are not a range of the {}-byte text at character boundaries",
+                    text.len()
+                ),
+            ));
+        };
+        Ok(structured(
+            serde_json::json!({
+                "doc_id": p.doc_id,
+                "kb": kb,
+                "title": title,
+                "start": start,
+                "end": end,
+                "text": slice,
+                "sha256": factually_core::sha256_hex(text.as_bytes()),
+            }),
+            slice.to_string(),
+        ))
+    }
+}
+
+fn valid_date(s: &str) -> bool {
+    time::Date::parse(
+        s,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .is_ok()
+}
+
+impl Factually {
+    fn archive(&self) -> Result<&Arc<dyn Archive>, ErrorData> {
+        self.archive
+            .as_ref()
+            .ok_or_else(|| ErrorData::method_not_found::<rmcp::model::ListResourcesRequestMethod>())
+    }
+}
+
+/// The report resource's contents: the stored JSON as is, and the same report as Markdown.
+fn report_contents(uri: &str, json: String) -> Result<Vec<ResourceContents>, ErrorData> {
+    let report: factually_report::Report = serde_json::from_str(&json).map_err(|e| {
+        ErrorData::internal_error(format!("the stored report does not read: {e}"), None)
+    })?;
+    Ok(vec![
+        ResourceContents::text(json, uri).with_mime_type("application/json"),
+        ResourceContents::text(factually_report::render::to_markdown(&report), uri)
+            .with_mime_type("text/markdown"),
+    ])
+}
+
+#[tool_handler]
+impl ServerHandler for Factually {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = if self.archive.is_some() {
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build()
+        } else {
+            ServerCapabilities::builder().enable_tools().build()
+        };
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("factually", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Fact-checking with grounded quotes. Use `check` for a question or claim (a full \
+                 report), `verify` for one claim; every quote cites a document id and byte \
+                 offsets that `show_source` returns verbatim.",
+            )
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let checks = self
+            .archive()?
+            .recent(LISTED_CHECKS)
+            .await
+            .map_err(|e| ErrorData::internal_error(e, None))?;
+        Ok(ListResourcesResult::with_all_items(
+            checks
+                .into_iter()
+                .map(|c| {
+                    let about = match (&c.label, &c.checked_at) {
+                        (Some(label), Some(at)) => format!("{label}, checked {at}"),
+                        (Some(label), None) => label.clone(),
+                        _ => "a fact-check report".to_string(),
+                    };
+                    Resource::new(format!("{CHECK_URI_PREFIX}{}", c.id), c.input)
+                        .with_description(about)
+                        .with_mime_type("application/json")
+                })
+                .collect(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        self.archive()?;
+        Ok(
+            ListResourceTemplatesResult::with_all_items(vec![ResourceTemplate::new(
+                format!("{CHECK_URI_PREFIX}{{id}}"),
+                "check",
+            )
+            .with_description(
+                "The latest report of a fact-check: JSON (docs/report.schema.json) and Markdown",
+            )
+            .with_mime_type("application/json")]),
+        )
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let archive = self.archive()?;
+        let uri = request.uri;
+        let not_found = || {
+            ErrorData::resource_not_found(
+                format!("no report at {uri}"),
+                Some(serde_json::json!({ "uri": uri })),
+            )
+        };
+        let id = uri.strip_prefix(CHECK_URI_PREFIX).ok_or_else(not_found)?;
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(not_found());
+        }
+        let json = archive
+            .report(id)
+            .await
+            .map_err(|e| ErrorData::internal_error(e, None))?
+            .ok_or_else(not_found)?;
+        Ok(ReadResourceResult::new(report_contents(&uri, json)?).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_report_reads_as_json_and_markdown() {
+        let fixture = include_str!("../../web/tests/fixtures/great-wall.json");
+        let contents = report_contents("factually://checks/abc", fixture.to_string()).unwrap();
+        match &contents[1] {
+            ResourceContents::TextResourceContents { text, .. } => {
+                assert!(text.contains("Great Wall"), "{text}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let mimes: Vec<_> = contents
+            .iter()
+            .map(|c| match c {
+                ResourceContents::TextResourceContents { mime_type, .. } => mime_type.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            mimes,
+            [
+                Some("application/json".to_string()),
+                Some("text/markdown".to_string())
+            ]
+        );
+        assert!(report_contents("factually://checks/abc", "{".into()).is_err());
+    }
+}
