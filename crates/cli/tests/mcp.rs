@@ -18,8 +18,8 @@ fn fixture_server(data: &Path) -> TokioChildProcess {
     fixture_server_with(data, &[])
 }
 
-/// [`fixture_server`] with more arguments for `factually mcp`.
-fn fixture_server_with(data: &Path, extra: &[&str]) -> TokioChildProcess {
+/// The knowledge base `fixture` of the report fixtures, in `data`.
+fn fixture_kb(data: &Path) {
     let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
     let added = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
         .arg("--data-dir")
@@ -33,6 +33,11 @@ fn fixture_server_with(data: &Path, extra: &[&str]) -> TokioChildProcess {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
+}
+
+/// [`fixture_server`] with more arguments for `factually mcp`.
+fn fixture_server_with(data: &Path, extra: &[&str]) -> TokioChildProcess {
+    fixture_kb(data);
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_factually"));
     command
         .arg("--data-dir")
@@ -456,4 +461,167 @@ async fn the_site_serves_mcp_over_http_with_its_checks_as_resources() {
         .is_err());
     client.cancel().await.unwrap();
     drop(server);
+}
+
+/// `factually mcp` spoken to over raw standard input and output, as a misbehaving client.
+struct RawStdio {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl RawStdio {
+    fn start(data: &Path, extra: &[&str]) -> Self {
+        fixture_kb(data);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["mcp", "--kb", "fixture"])
+            .args(extra)
+            .env_remove("FACTUALLY_CONFIG")
+            .env_remove("FACTUALLY_LLM_URL")
+            .env_remove("FACTUALLY_LLM_MODEL")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Self {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The next message with this id.
+    fn answer(&self, id: u64) -> Value {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("an answer within a minute");
+            let message: Value = serde_json::from_str(&line).unwrap();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    fn initialize(&mut self) {
+        self.send(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "1"}}})
+            .to_string(),
+        );
+        let answer = self.answer(1);
+        assert_eq!(
+            answer["result"]["serverInfo"]["name"], "factually",
+            "{answer}"
+        );
+        self.send(r#"{"jsonrpc": "2.0", "method": "notifications/initialized"}"#);
+    }
+
+    /// Closes standard input and waits for the process to end, at most `limit`.
+    fn hang_up(mut self, limit: Duration) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("factually mcp still running {limit:?} after its client hung up");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A line that is not JSON, and a request of a method that does not exist, get JSON-RPC
+/// errors or are passed over; the server goes on answering, and ends cleanly when its client
+/// hangs up.
+#[test]
+fn malformed_messages_do_not_stop_the_server() {
+    let data = tempfile::tempdir().unwrap();
+    let mut raw = RawStdio::start(data.path(), &[]);
+    raw.initialize();
+    raw.send("this is not JSON-RPC");
+    raw.send(r#"{"jsonrpc": "2.0", "id": 2, "method": "no/such/method"}"#);
+    let unknown = raw.answer(2);
+    assert!(unknown["error"]["code"].is_i64(), "{unknown}");
+    raw.send(r#"{"jsonrpc": "2.0", "id": 3, "method": "tools/list"}"#);
+    let tools = raw.answer(3);
+    assert_eq!(
+        tools["result"]["tools"].as_array().unwrap().len(),
+        4,
+        "{tools}"
+    );
+    let status = raw.hang_up(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+}
+
+/// A client that hangs up in the middle of a check: the check stops (its language-model
+/// request is abandoned) and the process ends cleanly instead of waiting on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_hangs_up_mid_check_stops_it() {
+    let data = tempfile::tempdir().unwrap();
+    let (llm_url, mut asked, mut dropped) = model_that_never_answers().await;
+    let args = [
+        "--llm",
+        "openai-compat",
+        "--llm-url",
+        &llm_url,
+        "--llm-model",
+        "silent",
+    ];
+    let mut raw = {
+        let data = data.path().to_path_buf();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut raw = RawStdio::start(&data, &args);
+            raw.initialize();
+            raw
+        })
+        .await
+        .unwrap()
+    };
+    raw.send(
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "check", "arguments": {"input": "Is the Eiffel Tower in Berlin?"}}})
+        .to_string(),
+    );
+    tokio::time::timeout(Duration::from_secs(120), asked.recv())
+        .await
+        .expect("the check asks the language model")
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || raw.hang_up(Duration::from_secs(20)))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    tokio::time::timeout(Duration::from_secs(5), dropped.recv())
+        .await
+        .expect("the abandoned check's language-model request is dropped")
+        .unwrap();
 }
