@@ -431,16 +431,16 @@ impl ServerHandler for Factually {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         self.archive()?;
-        Ok(
-            ListResourceTemplatesResult::with_all_items(vec![ResourceTemplate::new(
+        Ok(ListResourceTemplatesResult::with_all_items(
+            vec![ResourceTemplate::new(
                 format!("{CHECK_URI_PREFIX}{{id}}"),
                 "check",
             )
             .with_description(
                 "The latest report of a fact-check: JSON (docs/report.schema.json) and Markdown",
             )
-            .with_mime_type("application/json")]),
-        )
+            .with_mime_type("application/json")],
+        ))
     }
 
     async fn read_resource(
