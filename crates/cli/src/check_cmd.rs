@@ -160,7 +160,7 @@ pub fn today() -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-fn valid_date(s: &str) -> Result<String, Failure> {
+pub(crate) fn valid_date(s: &str) -> Result<String, Failure> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, &format)
         .map(|_| s.to_string())

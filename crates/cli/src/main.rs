@@ -1,6 +1,7 @@
 //! `factually`: the command-line interface. A thin shell over the library crates: it parses
 //! arguments, picks the data directory and models, draws progress bars and prints results.
 
+mod batch_cmd;
 mod bench;
 mod check_cmd;
 mod config_cmd;
@@ -140,6 +141,9 @@ enum Command {
     },
     /// Check one claim against a knowledge base: verdict, confidence and grounded evidence.
     Verify(verify_cmd::VerifyArgs),
+    /// Check many claims from a JSONL or CSV file: one JSON line per claim appended to --out,
+    /// resumable (claims already there are skipped), with a progress bar and a summary.
+    Batch(batch_cmd::BatchArgs),
     /// Score the verify pipeline on a public benchmark (accuracy, macro-F1, calibration, speed).
     Eval(verify_cmd::EvalArgs),
     /// Serve the web site and JSON API, and run submitted checks in background workers.
@@ -333,6 +337,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => check_cmd::run_fetch(&ctx, args),
         Command::Bench { command } => bench::run(&ctx, command),
         Command::Verify(args) => verify_cmd::run_verify(&ctx, args),
+        Command::Batch(args) => batch_cmd::run(&ctx, args),
         Command::Eval(args) => verify_cmd::run_eval(&ctx, args),
         Command::Train { command } => train_cmd::run(&ctx, command),
         Command::Config { command } => config_cmd::run(&ctx, command),
