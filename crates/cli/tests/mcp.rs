@@ -54,14 +54,25 @@ fn call(name: &'static str, arguments: Value) -> CallToolRequestParams {
     CallToolRequestParams::new(name).with_arguments(arguments.as_object().unwrap().clone())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
-    let data = tempfile::tempdir().unwrap();
-    let client = ().serve(fixture_server(data.path())).await.unwrap();
-    let info = client.peer_info().expect("the server introduced itself");
-    assert_eq!(info.server_info.as_ref().unwrap().name, "factually");
+/// Starts a `check` of `input` whose request can be cancelled, or awaited.
+async fn start_check(
+    peer: &rmcp::Peer<rmcp::RoleClient>,
+    input: &str,
+) -> rmcp::service::RequestHandle<rmcp::RoleClient> {
+    peer.send_cancellable_request(
+        rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call(
+            "check",
+            json!({ "input": input }),
+        ))),
+        rmcp::service::PeerRequestOptions::no_options(),
+    )
+    .await
+    .unwrap()
+}
 
-    let mut names: Vec<String> = client
+/// The server lists exactly factually's four tools.
+async fn assert_every_tool_listed(peer: &rmcp::Peer<rmcp::RoleClient>) {
+    let mut names: Vec<String> = peer
         .list_all_tools()
         .await
         .unwrap()
@@ -73,6 +84,25 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
         names,
         ["check", "search_knowledge_base", "show_source", "verify"]
     );
+}
+
+/// The verdict label `verify` gives `claim`.
+async fn verify_label(peer: &rmcp::Peer<rmcp::RoleClient>, claim: &str) -> Value {
+    let verified = peer
+        .call_tool(call("verify", json!({ "claim": claim })))
+        .await
+        .unwrap();
+    verified.structured_content.unwrap()["verdict"]["label"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
+    let data = tempfile::tempdir().unwrap();
+    let client = ().serve(fixture_server(data.path())).await.unwrap();
+    let info = client.peer_info().expect("the server introduced itself");
+    assert_eq!(info.server_info.as_ref().unwrap().name, "factually");
+
+    assert_every_tool_listed(&client).await;
 
     // The report as structured content (the shape of `check --format json`), and every quote
     // in it is the stored bytes `show_source` returns.
@@ -106,15 +136,8 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
     }
     assert!(quotes > 0, "{report:#}");
 
-    let verified = client
-        .call_tool(call(
-            "verify",
-            json!({ "claim": "The Eiffel Tower is in Paris." }),
-        ))
-        .await
-        .unwrap();
     assert_eq!(
-        verified.structured_content.unwrap()["verdict"]["label"],
+        verify_label(&client, "The Eiffel Tower is in Paris.").await,
         "supported"
     );
     let found = client
@@ -176,15 +199,8 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
         "{refused:?}"
     );
     // Still serving.
-    let again = client
-        .call_tool(call(
-            "verify",
-            json!({ "claim": "The Eiffel Tower is in Berlin." }),
-        ))
-        .await
-        .unwrap();
     assert_eq!(
-        again.structured_content.unwrap()["verdict"]["label"],
+        verify_label(&client, "The Eiffel Tower is in Berlin.").await,
         "refuted"
     );
     client.cancel().await.unwrap();
@@ -219,16 +235,7 @@ async fn a_check_reports_its_progress() {
         .serve(fixture_server(data.path()))
         .await
         .unwrap();
-    let handle = client
-        .send_cancellable_request(
-            rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call(
-                "check",
-                json!({ "input": "Is the Eiffel Tower in Berlin?" }),
-            ))),
-            rmcp::service::PeerRequestOptions::no_options(),
-        )
-        .await
-        .unwrap();
+    let handle = start_check(&client, "Is the Eiffel Tower in Berlin?").await;
     let response = handle.await_response().await.unwrap();
     assert!(matches!(
         response,
@@ -309,16 +316,7 @@ async fn a_cancelled_check_stops_and_the_server_goes_on() {
         ],
     );
     let client = ().serve(server).await.unwrap();
-    let handle = client
-        .send_cancellable_request(
-            rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call(
-                "check",
-                json!({ "input": "Is the Eiffel Tower in Berlin?" }),
-            ))),
-            rmcp::service::PeerRequestOptions::no_options(),
-        )
-        .await
-        .unwrap();
+    let handle = start_check(&client, "Is the Eiffel Tower in Berlin?").await;
     // The check reached the model (after the knowledge base was searched and every statement
     // verified) and waits on it.
     tokio::time::timeout(Duration::from_secs(120), asked.recv())
@@ -336,18 +334,11 @@ async fn a_cancelled_check_stops_and_the_server_goes_on() {
     // Still serving, with a free place for the next call.
     let verified = tokio::time::timeout(
         Duration::from_secs(60),
-        client.call_tool(call(
-            "verify",
-            json!({ "claim": "The Eiffel Tower is in Paris." }),
-        )),
+        verify_label(&client, "The Eiffel Tower is in Paris."),
     )
     .await
-    .expect("the server answers after a cancelled check")
-    .unwrap();
-    assert_eq!(
-        verified.structured_content.unwrap()["verdict"]["label"],
-        "supported"
-    );
+    .expect("the server answers after a cancelled check");
+    assert_eq!(verified, "supported");
     client.cancel().await.unwrap();
 }
 
@@ -402,27 +393,9 @@ async fn the_site_serves_mcp_over_http_with_its_checks_as_resources() {
         )))
         .await
         .unwrap();
-    let mut names: Vec<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    names.sort();
+    assert_every_tool_listed(&client).await;
     assert_eq!(
-        names,
-        ["check", "search_knowledge_base", "show_source", "verify"]
-    );
-    let verified = client
-        .call_tool(call(
-            "verify",
-            json!({ "claim": "The Eiffel Tower is in Berlin." }),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        verified.structured_content.unwrap()["verdict"]["label"],
+        verify_label(&client, "The Eiffel Tower is in Berlin.").await,
         "refuted"
     );
 
