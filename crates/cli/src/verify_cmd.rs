@@ -1,6 +1,7 @@
 //! `factually verify` (claim in, verdict and evidence out) and `factually eval` (benchmarks).
 
 use factually_embed::Embedder;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use factually_eval::datasets;
 use factually_eval::run::{self, EvalOptions, EvalReport};
-use factually_kb::{DenseScope, KbConfig, KbName, KnowledgeBase};
+use factually_kb::{DenseScope, KbConfig, KbName, KnowledgeBase, SearchOptions};
 use factually_stance::StanceModel;
 use factually_verify::{Verification, Verifier, VerifyOptions};
 use indicatif::ProgressBar;
@@ -160,6 +161,9 @@ pub enum Dataset {
     Qaqa,
     /// FalseQA questions: end-to-end checks, how often false premises are flagged.
     Falseqa,
+    /// CLEF-2020 CheckThat! task 2: tweets (--queries) matched against verified claims
+    /// (--claims) by hybrid retrieval, scored against --qrels (MAP@1/3/5, recall@5/20).
+    ClaimRetrieval,
 }
 
 #[derive(Args, Debug)]
@@ -173,6 +177,12 @@ pub struct EvalArgs {
     /// check-covid: the abstracts (corpus.jsonl), ingested once into a cached knowledge base.
     #[arg(long, value_name = "FILE")]
     corpus: Option<PathBuf>,
+    /// claim-retrieval: the tweets (`*.tweets.queries.tsv`).
+    #[arg(long, value_name = "FILE")]
+    queries: Option<PathBuf>,
+    /// claim-retrieval: which verified claim each tweet repeats (`*.qrels`).
+    #[arg(long, value_name = "FILE")]
+    qrels: Option<PathBuf>,
     /// fever-wiki: the knowledge base to search.
     #[arg(long, default_value = factually_kb::default_kb::DEFAULT_KB)]
     kb: String,
@@ -319,6 +329,7 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
         Dataset::Qaqa | Dataset::Falseqa => {
             return run_presupposition_eval(ctx, &args, stance, &judge);
         }
+        Dataset::ClaimRetrieval => return run_claim_retrieval(ctx, &args),
         Dataset::CheckCovid => {
             let corpus_path = args
                 .corpus
@@ -410,6 +421,107 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             print_json(&value);
         }
         Format::Text => print_report(&report, &skipped),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `eval claim-retrieval`: the verified claims become a knowledge base (cached by content),
+/// each tweet is a hybrid search of it, and the claims of the first 20 distinct documents are
+/// its ranking.
+fn run_claim_retrieval(ctx: &Context, args: &EvalArgs) -> CmdResult {
+    use factually_eval::claim_retrieval as cr;
+    let need = |path: &Option<PathBuf>, what: &str| {
+        path.clone().ok_or_else(|| {
+            Failure::usage(format!(
+                "claim-retrieval needs --claims (verified_claims.docs.tsv), --queries and --qrels; {what} is missing"
+            ))
+        })
+    };
+    let claims = cr::read_verified_claims(&need(&args.claims, "--claims")?)?;
+    let queries = limited(
+        cr::read_queries(&need(&args.queries, "--queries")?)?,
+        args.limit,
+    );
+    let qrels = cr::read_qrels(&need(&args.qrels, "--qrels")?)?;
+    // The claims as ingestable records, written where the data dir keeps them: the knowledge
+    // base is cached by the records' hash, so a second run searches at once.
+    let records: String = claims
+        .iter()
+        .map(|c| {
+            serde_json::json!({ "id": c.id, "title": c.title, "text": c.claim }).to_string() + "\n"
+        })
+        .collect();
+    let dir = ctx.data.root().join("eval-records");
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!(
+        "claim-retrieval-{}.jsonl",
+        &factually_core::sha256_hex(records.as_bytes())[..12]
+    ));
+    std::fs::write(&path, &records).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let kb = corpus_kb(ctx, &path)?;
+    let embedder = ctx.embedder_for(&kb)?;
+    let started = std::time::Instant::now();
+    let mut claim_of: HashMap<factually_core::DocId, Option<String>> = HashMap::new();
+    let mut rankings = HashMap::new();
+    let bar = ProgressBar::new(queries.len() as u64).with_style(bar_style("tweets"));
+    for q in &queries {
+        let hits = kb.search(
+            &q.text,
+            &SearchOptions {
+                k: 40,
+                ..SearchOptions::default()
+            },
+            embedder.as_deref().map(|e| e as &dyn Embedder),
+        )?;
+        let mut ranked: Vec<String> = Vec::new();
+        for hit in hits {
+            let id = match claim_of.get(&hit.doc_id) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = kb.document(&hit.doc_id)?.and_then(|d| d.meta.external_id);
+                    claim_of.insert(hit.doc_id.clone(), id.clone());
+                    id
+                }
+            };
+            if let Some(id) = id.filter(|id| !ranked.contains(id)) {
+                ranked.push(id);
+            }
+            if ranked.len() == 20 {
+                break;
+            }
+        }
+        rankings.insert(q.id.clone(), ranked);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    // Only the queries read (with --limit, the first N) are scored.
+    let read: HashSet<&str> = queries.iter().map(|q| q.id.as_str()).collect();
+    let qrels: HashMap<String, HashSet<String>> = qrels
+        .into_iter()
+        .filter(|(q, _)| read.contains(q.as_str()))
+        .collect();
+    let scores = cr::score(&rankings, &qrels);
+    let ms_per_query = seconds * 1e3 / queries.len().max(1) as f64;
+    match ctx.format {
+        Format::Json => {
+            let mut value = serde_json::to_value(&scores)?;
+            value["dataset"] = "claim-retrieval".into();
+            value["verified_claims"] = claims.len().into();
+            value["ms_per_query"] = ms_per_query.into();
+            print_json(&value);
+        }
+        Format::Text => println!(
+            "claim-retrieval: {} tweets against {} verified claims: MAP@1 {:.3}  MAP@3 {:.3}  MAP@5 {:.3}  recall@5 {:.3}  recall@20 {:.3}  ({:.1} ms per tweet)",
+            scores.queries,
+            claims.len(),
+            scores.map_at_1,
+            scores.map_at_3,
+            scores.map_at_5,
+            scores.recall_at_5,
+            scores.recall_at_20,
+            ms_per_query
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

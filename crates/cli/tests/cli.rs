@@ -421,6 +421,34 @@ fn the_default_knowledge_base_is_built_on_first_use() {
     }
 }
 
+/// `eval claim-retrieval` on tiny task files written for this test: each tweet finds the
+/// claim it repeats first among five, and a missing file is a usage error.
+#[test]
+fn eval_claim_retrieval_ranks_the_repeated_claim_first() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let f = fixtures().join("claim-retrieval");
+    let path = |name: &str| f.join(name).to_str().unwrap().to_string();
+    let args = [
+        "eval",
+        "claim-retrieval",
+        "--claims",
+        &path("verified_claims.tsv"),
+        "--queries",
+        &path("tweets.tsv"),
+        "--qrels",
+        &path("tweets.qrels"),
+    ];
+    let scores = json(d, &args, 0);
+    assert_eq!(scores["queries"], 3, "{scores}");
+    assert_eq!(scores["verified_claims"], 5, "{scores}");
+    assert_eq!(scores["map_at_1"], 1.0, "{scores}");
+    assert_eq!(scores["map_at_5"], 1.0, "{scores}");
+    // The cached knowledge base serves the second run.
+    assert_eq!(json(d, &args, 0)["map_at_5"], 1.0);
+    check(d, &args[..args.len() - 2], 2);
+}
+
 /// `eval` on tiny fixture files: every dataset kind runs end to end and prints the documented
 /// JSON fields; a malformed line is named and fails with status 2 unless `--skip-bad`.
 #[test]
