@@ -465,8 +465,13 @@ fn run_claim_retrieval(ctx: &Context, args: &EvalArgs) -> CmdResult {
     let mut rankings = HashMap::new();
     let bar = ProgressBar::new(queries.len() as u64).with_style(bar_style("tweets"));
     for q in &queries {
+        let query = cr::tweet_query(&q.text);
         let hits = kb.search(
-            &q.text,
+            if query.trim().is_empty() {
+                &q.text
+            } else {
+                &query
+            },
             &SearchOptions {
                 k: 40,
                 ..SearchOptions::default()
