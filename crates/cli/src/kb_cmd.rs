@@ -124,7 +124,14 @@ fn add(ctx: &Context, paths: &[PathBuf], name: &KbName, no_dense: bool) -> CmdRe
 
     let (files, mut failures) = factually_ingest::collect_files(paths);
     let bar = ProgressBar::new(files.len() as u64).with_style(bar_style("reading"));
-    let mut writer = kb.writer()?;
+    // Another `kb add` (or `serve` storing web snapshots) may be writing: wait for it.
+    let mut writer = kb.writer_waiting(|| {
+        bar.suspend(|| {
+            eprintln!(
+                "factually: another process is writing to knowledge base {name}; waiting for it to finish"
+            )
+        })
+    })?;
     let mut totals = factually_kb::AddStats::default();
     let mut warnings = Vec::new();
     let retrieved_at = now_rfc3339();

@@ -1051,3 +1051,48 @@ fn config_check_names_every_problem() {
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stdout.ends_with(": ok\n"), "{stdout}");
 }
+
+/// Two `kb add` processes into one new knowledge base at once: the second waits for the
+/// first (and says so) instead of failing, and every document and vector of both is kept.
+#[test]
+fn two_kb_adds_at_once_take_turns_and_lose_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    for (folder, topic) in [("a", "river"), ("b", "mountain")] {
+        let dir = d.join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..120 {
+            std::fs::write(
+                dir.join(format!("{i}.txt")),
+                format!("The {topic} number {i} is near town {}. It is old.", i * 7),
+            )
+            .unwrap();
+        }
+    }
+    let add = |folder: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
+            .arg("--data-dir")
+            .arg(d)
+            .args(["kb", "add", "--kb", "both"])
+            .arg(d.join(folder))
+            .env_remove("FACTUALLY_CONFIG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (add("a"), add("b"));
+    for out in [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stats = json(d, &["kb", "stats", "--kb", "both"], 0);
+    assert_eq!(stats["documents"], 240, "{stats}");
+    assert_eq!(stats["vectors"], stats["passages"], "{stats}");
+}

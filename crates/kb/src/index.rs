@@ -287,8 +287,19 @@ impl KnowledgeBase {
         })
     }
 
-    /// Creates an empty knowledge base (the directory must not hold one yet).
+    /// Creates an empty knowledge base. Two processes creating the same one take turns: the
+    /// second waits for the first and then opens what it made (with the first one's
+    /// settings).
     pub fn create(dir: &Path, config: KbConfig) -> Result<Self, KbError> {
+        fs::create_dir_all(dir).map_err(|e| KbError::io(dir, e))?;
+        let lock_path = dir.join("write.lock");
+        let lock = File::create(&lock_path).map_err(|e| KbError::io(&lock_path, e))?;
+        lock.lock_exclusive()
+            .map_err(|e| KbError::io(&lock_path, e))?;
+        if Self::exists(dir) {
+            drop(lock);
+            return Self::open(dir);
+        }
         let index_dir = dir.join("index");
         fs::create_dir_all(&index_dir).map_err(|e| KbError::io(&index_dir, e))?;
         fs::create_dir_all(dir.join("vectors")).map_err(|e| KbError::io(dir, e))?;
@@ -309,6 +320,7 @@ impl KnowledgeBase {
                 .expect("serialisable")
                 .as_slice(),
         )?;
+        drop(lock);
         Self::open(dir)
     }
 
@@ -656,17 +668,60 @@ impl KnowledgeBase {
         }))
     }
 
-    /// Opens a writer. Only one process may write to a KB at a time.
+    /// Opens a writer. Only one process may write to a KB at a time: when another one is,
+    /// this fails with [`KbError::Busy`].
     pub fn writer(&self) -> Result<KbWriter<'_>, KbError> {
-        let lock_path = self.dir.join("write.lock");
-        let lock = File::create(&lock_path).map_err(|e| KbError::io(&lock_path, e))?;
+        let lock = self.write_lock()?;
         lock.try_lock_exclusive()
             .map_err(|_| KbError::Busy(self.dir.display().to_string()))?;
+        self.writer_holding(lock)
+    }
+
+    /// [`KnowledgeBase::writer`], but when another process is writing, `on_wait` is called and
+    /// this waits until it has finished.
+    pub fn writer_waiting(&self, on_wait: impl FnOnce()) -> Result<KbWriter<'_>, KbError> {
+        let lock = self.write_lock()?;
+        if lock.try_lock_exclusive().is_err() {
+            on_wait();
+            lock.lock_exclusive()
+                .map_err(|e| KbError::io(&self.dir.join("write.lock"), e))?;
+        }
+        self.writer_holding(lock)
+    }
+
+    fn write_lock(&self) -> Result<File, KbError> {
+        let lock_path = self.dir.join("write.lock");
+        File::create(&lock_path).map_err(|e| KbError::io(&lock_path, e))
+    }
+
+    /// A writer for the holder of the write lock. It starts from the last commit on disk, not
+    /// from this view: another process may have committed since the view was opened, and a
+    /// writer starting from the view's vectors would drop that process's vectors at commit.
+    fn writer_holding(&self, lock: File) -> Result<KbWriter<'_>, KbError> {
+        let vectors = if self.is_current() {
+            self.vectors.clone()
+        } else {
+            // What `add` reads (documents already there, passages to replace) must be current too.
+            self.reader.reload()?;
+            let payload: CommitPayload = self
+                .index
+                .load_metas()?
+                .payload
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| KbError::Corrupt(format!("commit payload: {e}")))?
+                .unwrap_or_default();
+            match &payload.vectors {
+                Some(file) => ExactIndex::load(&self.dir.join("vectors").join(file))?,
+                None => ExactIndex::new(self.config.dim),
+            }
+        };
         let writer: IndexWriter = self.index.writer_with_num_threads(1, 64_000_000)?;
         Ok(KbWriter {
             kb: self,
             writer,
-            vectors: self.vectors.clone(),
+            vectors,
             pending_ids: HashSet::new(),
             _lock: lock,
         })

@@ -255,3 +255,79 @@ fn document_bm25_statistics_count_documents_only() {
     let titles: Vec<&str> = hits.iter().map(|h| h.title.as_str()).collect();
     assert_eq!(titles.first(), Some(&"Trial"), "{titles:?}");
 }
+
+/// A writer opened from a view that another writer has committed past starts from the commit
+/// on disk: the other writer's documents and vectors are kept.
+#[test]
+fn a_writer_from_an_older_view_keeps_what_others_committed() {
+    let tmp = tempfile::tempdir().unwrap();
+    add_all(&new_kb(tmp.path()), corpus()[..1].to_vec());
+    let older = KnowledgeBase::open(tmp.path()).unwrap();
+    let other = KnowledgeBase::open(tmp.path()).unwrap();
+    {
+        let mut w = other.writer().unwrap();
+        w.add(corpus()[1..2].to_vec(), Some(embedder()), |_| {})
+            .unwrap();
+        w.commit().unwrap();
+    }
+    assert!(!older.is_current());
+    {
+        let mut w = older.writer().unwrap();
+        w.add(corpus()[2..].to_vec(), Some(embedder()), |_| {})
+            .unwrap();
+        w.commit().unwrap();
+    }
+    let s = KnowledgeBase::open(tmp.path()).unwrap().stats().unwrap();
+    assert_eq!(s.documents as usize, corpus().len());
+    assert_eq!(
+        s.vectors as u64, s.passages,
+        "every passage keeps its vector"
+    );
+}
+
+/// Two writers at once: the second waits for the first (and is told so), and both documents
+/// end up in the knowledge base. Two creators of one new knowledge base take turns too.
+#[test]
+fn a_waiting_writer_goes_after_the_first_and_creators_take_turns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kb");
+    // Both creators succeed (before they took turns, the second failed on tantivy's lock).
+    let creators: Vec<_> = (0..2)
+        .map(|_| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                new_kb(&dir);
+            })
+        })
+        .collect();
+    for creator in creators {
+        creator.join().expect("both creators get a knowledge base");
+    }
+    let kb = KnowledgeBase::open(&dir).unwrap();
+    let first = kb.writer().unwrap();
+    let waited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let second = {
+        let (dir, waited) = (dir.clone(), waited.clone());
+        std::thread::spawn(move || {
+            let kb = KnowledgeBase::open(&dir).unwrap();
+            let mut w = kb
+                .writer_waiting(|| waited.store(true, std::sync::atomic::Ordering::SeqCst))
+                .unwrap();
+            w.add(corpus()[1..2].to_vec(), Some(embedder()), |_| {})
+                .unwrap();
+            w.commit().unwrap();
+        })
+    };
+    let mut first = first;
+    first
+        .add(corpus()[..1].to_vec(), Some(embedder()), |_| {})
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    first.commit().unwrap();
+    drop(first);
+    second.join().unwrap();
+    assert!(waited.load(std::sync::atomic::Ordering::SeqCst));
+    let s = KnowledgeBase::open(&dir).unwrap().stats().unwrap();
+    assert_eq!(s.documents, 2);
+    assert_eq!(s.vectors as u64, s.passages);
+}
