@@ -206,6 +206,19 @@ fn bad_input_gets_a_clear_message_and_exit_status() {
     }
 }
 
+/// `factually kb add --kb t PATH` in the background, its standard error going to `stderr`.
+fn spawn_kb_add(d: &Path, path: &Path, stderr: std::process::Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_factually"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["kb", "add", "--kb", "t"])
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_killed_ingest_leaves_the_previous_index_readable() {
     let data = tempfile::tempdir().unwrap();
@@ -225,14 +238,7 @@ fn a_killed_ingest_leaves_the_previous_index_readable() {
     // outside this repository: 1,500 abstracts of 8 sentences of varied words.
     let corpus = d.join("large-corpus.jsonl");
     std::fs::write(&corpus, synthetic_corpus(1_500)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factually"))
-        .arg("--data-dir")
-        .arg(d)
-        .args(["kb", "add", "--kb", "t"])
-        .arg(&corpus)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_kb_add(d, &corpus, std::process::Stdio::null());
     std::thread::sleep(std::time::Duration::from_millis(2500));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -255,14 +261,7 @@ fn a_second_writer_of_a_knowledge_base_waits_and_a_killed_one_leaves_it_whole() 
     assert!(add(&article("eiffel.md")).status.success());
     let corpus = d.join("large-corpus.jsonl");
     std::fs::write(&corpus, synthetic_corpus(1_500)).unwrap();
-    let mut first = Command::new(env!("CARGO_BIN_EXE_factually"))
-        .arg("--data-dir")
-        .arg(d)
-        .args(["kb", "add", "--kb", "t"])
-        .arg(&corpus)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_kb_add(d, &corpus, std::process::Stdio::null());
     // Until the first takes the writer, a second add gets in and finishes (its one article);
     // once the first holds it, the second waits.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
@@ -270,15 +269,11 @@ fn a_second_writer_of_a_knowledge_base_waits_and_a_killed_one_leaves_it_whole() 
     let (second, log) = 'tries: loop {
         tries += 1;
         let log = d.join(format!("second-{tries}.log"));
-        let mut second = Command::new(env!("CARGO_BIN_EXE_factually"))
-            .arg("--data-dir")
-            .arg(d)
-            .args(["kb", "add", "--kb", "t"])
-            .arg(article("great-wall.txt"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
+        let mut second = spawn_kb_add(
+            d,
+            &article("great-wall.txt"),
+            std::fs::File::create(&log).unwrap().into(),
+        );
         loop {
             let said = std::fs::read_to_string(&log).unwrap_or_default();
             if said.contains("another process is writing to knowledge base t; waiting") {

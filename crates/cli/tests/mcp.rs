@@ -35,10 +35,11 @@ fn fixture_kb(data: &Path) {
     );
 }
 
-/// [`fixture_server`] with more arguments for `factually mcp`.
-fn fixture_server_with(data: &Path, extra: &[&str]) -> TokioChildProcess {
+/// `factually mcp` over the fixture knowledge base (made first) in `data`, with `extra`
+/// arguments, without the settings of the environment it runs in.
+fn mcp_command(data: &Path, extra: &[&str]) -> std::process::Command {
     fixture_kb(data);
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_factually"));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_factually"));
     command
         .arg("--data-dir")
         .arg(data)
@@ -47,7 +48,12 @@ fn fixture_server_with(data: &Path, extra: &[&str]) -> TokioChildProcess {
         .env_remove("FACTUALLY_CONFIG")
         .env_remove("FACTUALLY_LLM_URL")
         .env_remove("FACTUALLY_LLM_MODEL");
-    TokioChildProcess::new(command).unwrap()
+    command
+}
+
+/// [`fixture_server`] with more arguments for `factually mcp`.
+fn fixture_server_with(data: &Path, extra: &[&str]) -> TokioChildProcess {
+    TokioChildProcess::new(tokio::process::Command::from(mcp_command(data, extra))).unwrap()
 }
 
 fn call(name: &'static str, arguments: Value) -> CallToolRequestParams {
@@ -445,15 +451,7 @@ struct RawStdio {
 
 impl RawStdio {
     fn start(data: &Path, extra: &[&str]) -> Self {
-        fixture_kb(data);
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["mcp", "--kb", "fixture"])
-            .args(extra)
-            .env_remove("FACTUALLY_CONFIG")
-            .env_remove("FACTUALLY_LLM_URL")
-            .env_remove("FACTUALLY_LLM_MODEL")
+        let mut child = mcp_command(data, extra)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())

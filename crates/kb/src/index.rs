@@ -167,6 +167,28 @@ struct CommitPayload {
     vectors: Option<String>,
 }
 
+impl CommitPayload {
+    /// The payload of the last commit on disk (the default before the first one).
+    fn of(index: &Index) -> Result<Self, KbError> {
+        index
+            .load_metas()?
+            .payload
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| KbError::Corrupt(format!("commit payload: {e}")))
+            .map(Option::unwrap_or_default)
+    }
+
+    /// The vectors this commit names, in the knowledge base in `dir`.
+    fn vectors(&self, dir: &Path, dim: usize) -> Result<ExactIndex, KbError> {
+        match &self.vectors {
+            Some(file) => ExactIndex::load(&dir.join("vectors").join(file)),
+            None => Ok(ExactIndex::new(dim)),
+        }
+    }
+}
+
 /// A read-only view of one knowledge base: a snapshot of the last commit made before it was
 /// opened (commits made later are seen by opening it again).
 pub struct KnowledgeBase {
@@ -258,18 +280,8 @@ impl KnowledgeBase {
         let index = Index::open_in_dir(dir.join("index"))?;
         register_analyzer(&index);
         let (_, fields) = schema();
-        let payload: CommitPayload = index
-            .load_metas()?
-            .payload
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| KbError::Corrupt(format!("commit payload: {e}")))?
-            .unwrap_or_default();
-        let vectors = match &payload.vectors {
-            Some(file) => ExactIndex::load(&dir.join("vectors").join(file))?,
-            None => ExactIndex::new(config.dim),
-        };
+        let payload = CommitPayload::of(&index)?;
+        let vectors = payload.vectors(dir, config.dim)?;
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -703,19 +715,7 @@ impl KnowledgeBase {
         } else {
             // What `add` reads (documents already there, passages to replace) must be current too.
             self.reader.reload()?;
-            let payload: CommitPayload = self
-                .index
-                .load_metas()?
-                .payload
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(|e| KbError::Corrupt(format!("commit payload: {e}")))?
-                .unwrap_or_default();
-            match &payload.vectors {
-                Some(file) => ExactIndex::load(&self.dir.join("vectors").join(file))?,
-                None => ExactIndex::new(self.config.dim),
-            }
+            CommitPayload::of(&self.index)?.vectors(&self.dir, self.config.dim)?
         };
         let writer: IndexWriter = self.index.writer_with_num_threads(1, 64_000_000)?;
         Ok(KbWriter {

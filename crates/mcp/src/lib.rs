@@ -169,7 +169,7 @@ impl Factually {
     async fn blocking<T: Send + 'static>(
         &self,
         cancel: &CancellationToken,
-        work: impl FnOnce(&CheckSession) -> T + Send + 'static,
+        work: impl FnOnce(&CheckSession) -> Result<T, CheckError> + Send + 'static,
     ) -> Result<Result<T, CheckError>, ErrorData> {
         let permit = tokio::select! {
             permit = self.running.clone().acquire_owned() => permit
@@ -182,7 +182,6 @@ impl Factually {
             work(&session)
         })
         .await
-        .map(Ok)
         .map_err(|e| ErrorData::internal_error(format!("the check stopped: {e}"), None))
     }
 }
@@ -238,8 +237,7 @@ impl Factually {
                     },
                 )
             })
-            .await?
-            .and_then(|outcome| outcome);
+            .await?;
         if let Some(forward) = forward {
             // The sender is gone with the closure: the forwarder ends after the last step.
             let _ = forward.await;
@@ -257,10 +255,7 @@ impl Factually {
         Parameters(p): Parameters<VerifyParams>,
         cancel: CancellationToken,
     ) -> Result<CallToolResult, ErrorData> {
-        let outcome = self
-            .blocking(&cancel, move |s| s.verify(&p.claim))
-            .await?
-            .and_then(|outcome| outcome);
+        let outcome = self.blocking(&cancel, move |s| s.verify(&p.claim)).await?;
         Ok(respond(outcome, |v| {
             format!(
                 "{:?} (confidence {:.2}); {} evidence sentences",
@@ -285,8 +280,7 @@ impl Factually {
         let k = p.k.unwrap_or(5);
         let outcome = self
             .blocking(&cancel, move |s| s.search(&p.query, k))
-            .await?
-            .and_then(|outcome| outcome);
+            .await?;
         Ok(match outcome {
             Ok(hits) => {
                 let text = hits
@@ -313,7 +307,7 @@ impl Factually {
                 .unwrap_or_else(|| self.session.kb_name().to_string());
         let (doc_id, kb_name) = (p.doc_id.clone(), kb.clone());
         let stored = match self
-            .blocking(&cancel, move |s| s.stored_text(&kb_name, &doc_id))
+            .blocking(&cancel, move |s| Ok(s.stored_text(&kb_name, &doc_id)))
             .await?
         {
             Ok(stored) => stored,
