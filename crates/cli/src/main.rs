@@ -4,6 +4,7 @@
 mod batch_cmd;
 mod bench;
 mod check_cmd;
+mod claims_cmd;
 mod config_cmd;
 mod doctor_cmd;
 mod judge_train;
@@ -117,6 +118,9 @@ enum Command {
     /// Fact-check a question or claim: the full report with verdict, presuppositions, context,
     /// follow-up questions and cited sources.
     Check(check_cmd::CheckArgs),
+    /// The check-worthy claims of a text (file, page or standard input), ranked, each made to
+    /// stand alone, with the byte span of its sentence.
+    Claims(claims_cmd::ClaimsArgs),
     /// Analyse a question or claim without retrieval: its statements, presuppositions, loaded
     /// wording and whether it is checkable at all.
     Analyze(check_cmd::AnalyzeArgs),
@@ -331,6 +335,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check_cmd::run_check(&ctx, cli.format, args),
         Command::Analyze(args) => check_cmd::run_analyze(&ctx, args),
+        Command::Claims(args) => claims_cmd::run_claims(&ctx, args),
         Command::Schema { command } => check_cmd::run_schema(command),
         Command::Kb { command } => kb_cmd::run_kb(&ctx, command),
         Command::Search(args) => kb_cmd::run_search(&ctx, args),

@@ -1,4 +1,5 @@
 //! `factually train stance`: fine-tunes the stance cross-encoder (see `factually_stance::train`).
+//! `factually train checkworthy`: see `crate::claims_cmd`.
 //! `factually train judge`: fits the judge (`factually_verify::judge`) on what the pipeline
 //! retrieves and the stance model reads for training claims.
 
@@ -22,6 +23,9 @@ pub enum TrainCommand {
     /// Fit the judge (relevance gate and stance classifier) on training claims run through
     /// retrieval and the stance model (reproducible: deterministic data and fit).
     Judge(crate::judge_train::JudgeArgs),
+    /// Fit the check-worthiness classifier of `factually claims` on ClaimBuster's labelled
+    /// debate sentences (deterministic; a balanced fifth is held out and scored).
+    Checkworthy(crate::claims_cmd::TrainArgs),
 }
 
 #[derive(Args, Debug)]
@@ -92,6 +96,7 @@ pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
     let args = match command {
         TrainCommand::Stance(args) => args,
         TrainCommand::Judge(args) => return crate::judge_train::run(ctx, args),
+        TrainCommand::Checkworthy(args) => return crate::claims_cmd::run_train(ctx, args),
     };
     let data = TrainingData {
         check_covid_train: args.check_covid_train.clone(),

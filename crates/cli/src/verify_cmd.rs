@@ -164,6 +164,9 @@ pub enum Dataset {
     /// CLEF-2020 CheckThat! task 2: tweets (--queries) matched against verified claims
     /// (--claims) by hybrid retrieval, scored against --qrels (MAP@1/3/5, recall@5/20).
     ClaimRetrieval,
+    /// ClaimBuster (--claims train.json): F1 of the check-worthy class on a balanced held-out
+    /// fifth, the figure `factually claims` rests on.
+    Checkworthy,
 }
 
 #[derive(Args, Debug)]
@@ -227,6 +230,10 @@ pub struct EvalArgs {
     /// running the same claims again under another judge skips the model.
     #[arg(long, value_name = "FILE")]
     stance_cache: Option<PathBuf>,
+    /// checkworthy: a check-worthiness artifact (from `factually train checkworthy`) instead
+    /// of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    checkworthy_model: Option<PathBuf>,
 }
 
 /// The judge: the bundled artifact or one from `factually train judge`, in the given mode.
@@ -308,6 +315,19 @@ fn limited<T>(mut items: Vec<T>, limit: Option<usize>) -> Vec<T> {
 }
 
 pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
+    match args.dataset {
+        Dataset::ClaimRetrieval => return run_claim_retrieval(ctx, &args),
+        Dataset::Checkworthy => {
+            return crate::claims_cmd::run_eval(
+                ctx,
+                crate::claims_cmd::EvalArgs {
+                    claims: claims_file(&args)?.to_path_buf(),
+                    model: args.checkworthy_model.clone(),
+                },
+            )
+        }
+        _ => {}
+    }
     let options = EvalOptions {
         jobs: args.jobs.clamp(1, 16),
     };
@@ -329,7 +349,8 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
         Dataset::Qaqa | Dataset::Falseqa => {
             return run_presupposition_eval(ctx, &args, stance, &judge);
         }
-        Dataset::ClaimRetrieval => return run_claim_retrieval(ctx, &args),
+        // Neither runs the verify pipeline: dispatched before the stance model loads.
+        Dataset::ClaimRetrieval | Dataset::Checkworthy => return Ok(ExitCode::SUCCESS),
         Dataset::CheckCovid => {
             let corpus_path = args
                 .corpus

@@ -11,6 +11,7 @@
 
 pub mod document;
 pub mod fusion;
+pub mod learn;
 pub mod metrics;
 pub mod text;
 pub mod verdict;

@@ -17,6 +17,7 @@
 //! calibrated by construction, cheap (microseconds per pair), and its weights can be read.
 
 use factually_analyze::contrast::{compare, Contrast, PairChecks};
+use factually_core::learn::{fit_linear, Linear, Optimiser, Standardiser};
 use factually_core::{Stance, StanceProbs};
 use serde::{Deserialize, Serialize};
 
@@ -124,39 +125,14 @@ pub enum JudgeError {
     Artifact(String),
 }
 
-/// A multinomial logistic regression: `classes x features` weights and a bias per class.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Linear {
-    pub weights: Vec<Vec<f32>>,
-    pub bias: Vec<f32>,
-}
-
-impl Linear {
-    fn probabilities(&self, x: &[f32]) -> Vec<f32> {
-        let logits: Vec<f32> = self
-            .weights
-            .iter()
-            .zip(&self.bias)
-            .map(|(w, b)| w.iter().zip(x).map(|(w, x)| w * x).sum::<f32>() + b)
-            .collect();
-        softmax(&logits)
-    }
-}
-
-fn softmax(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
-    let sum: f32 = exp.iter().sum();
-    exp.iter().map(|e| e / sum).collect()
-}
-
 /// The trained judge: feature standardisation, the relevance classifier (classes: irrelevant,
 /// relevant) and the stance classifier (classes: support, refute, neutral).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JudgeModel {
     pub features: Vec<String>,
-    pub mean: Vec<f32>,
-    pub scale: Vec<f32>,
+    /// Feature means and scales (`mean`, `scale` in the artifact).
+    #[serde(flatten)]
+    pub standardiser: Standardiser,
     pub relevance: Linear,
     pub stance: Linear,
     /// A sentence is relevant when its relevance probability is at least this.
@@ -187,8 +163,8 @@ impl JudgeModel {
                 && l.bias.len() == classes
                 && l.weights.iter().all(|w| w.len() == n)
         };
-        if m.mean.len() != n
-            || m.scale.len() != n
+        if m.standardiser.mean.len() != n
+            || m.standardiser.scale.len() != n
             || !shape_ok(&m.relevance, 2)
             || !shape_ok(&m.stance, 3)
         {
@@ -197,9 +173,9 @@ impl JudgeModel {
             ));
         }
         let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
-        if !finite(&m.mean)
-            || !finite(&m.scale)
-            || m.scale.iter().any(|s| *s <= 0.0)
+        if !finite(&m.standardiser.mean)
+            || !finite(&m.standardiser.scale)
+            || m.standardiser.scale.iter().any(|s| *s <= 0.0)
             || ![&m.relevance, &m.stance]
                 .iter()
                 .all(|l| finite(&l.bias) && l.weights.iter().all(|w| finite(w)))
@@ -212,11 +188,7 @@ impl JudgeModel {
     }
 
     fn standardise(&self, x: &[f32]) -> Vec<f32> {
-        x.iter()
-            .zip(&self.mean)
-            .zip(&self.scale)
-            .map(|((x, m), s)| (x - m) / s)
-            .collect()
+        self.standardiser.apply(x)
     }
 
     /// Probability that the sentence addresses the claim.
@@ -359,6 +331,16 @@ pub struct FitConfig {
     pub l2: f32,
 }
 
+impl FitConfig {
+    fn optimiser(&self) -> Optimiser {
+        Optimiser {
+            iterations: self.iterations,
+            learning_rate: self.learning_rate,
+            l2: self.l2,
+        }
+    }
+}
+
 impl Default for FitConfig {
     fn default() -> Self {
         Self {
@@ -375,36 +357,27 @@ impl Default for FitConfig {
 /// reaches it).
 pub fn fit(examples: &[Example], config: FitConfig, relevance_threshold: f32) -> JudgeModel {
     let n = FEATURES.len();
-    let rows: Vec<&Vec<f32>> = examples.iter().map(|e| &e.features).collect();
-    let count = rows.len().max(1) as f32;
-    let mean: Vec<f32> = (0..n)
-        .map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / count)
-        .collect();
-    let scale: Vec<f32> = (0..n)
-        .map(|j| {
-            let var = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f32>() / count;
-            if var > 1e-12 {
-                var.sqrt()
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let standardised: Vec<Vec<f32>> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .zip(&mean)
-                .zip(&scale)
-                .map(|((x, m), s)| (x - m) / s)
-                .collect()
-        })
-        .collect();
+    let rows: Vec<&[f32]> = examples.iter().map(|e| e.features.as_slice()).collect();
+    let standardiser = Standardiser::fit(&rows, n);
+    let standardised: Vec<Vec<f32>> = rows.iter().map(|r| standardiser.apply(r)).collect();
     let relevance_data: Vec<(&[f32], usize, f32)> = examples
         .iter()
         .zip(&standardised)
         .map(|(e, x)| (x.as_slice(), usize::from(e.relevant), e.weight))
         .collect();
+    let relevance = fit_linear(
+        &relevance_data,
+        2,
+        &FEATURES
+            .iter()
+            .map(|f| relevance_feature(f))
+            .collect::<Vec<_>>(),
+        &FEATURES
+            .iter()
+            .map(|f| relevance_non_decreasing(f))
+            .collect::<Vec<_>>(),
+        config.optimiser(),
+    );
     let stance_data: Vec<(&[f32], usize, f32)> = examples
         .iter()
         .zip(&standardised)
@@ -418,114 +391,21 @@ pub fn fit(examples: &[Example], config: FitConfig, relevance_threshold: f32) ->
             (x.as_slice(), class, e.weight)
         })
         .collect();
+    let stance = fit_linear(
+        &stance_data,
+        3,
+        &vec![true; n],
+        &vec![false; n],
+        config.optimiser(),
+    );
     JudgeModel {
         features: FEATURES.iter().map(|s| s.to_string()).collect(),
-        mean,
-        scale,
-        relevance: fit_linear(
-            &relevance_data,
-            2,
-            &FEATURES
-                .iter()
-                .map(|f| relevance_feature(f))
-                .collect::<Vec<_>>(),
-            &FEATURES
-                .iter()
-                .map(|f| relevance_non_decreasing(f))
-                .collect::<Vec<_>>(),
-            config,
-        ),
-        stance: fit_linear(&stance_data, 3, &vec![true; n], &vec![false; n], config),
+        standardiser,
+        relevance,
+        stance,
         relevance_threshold,
         training: serde_json::Value::Null,
     }
-}
-
-/// Multinomial logistic regression with balanced class weights, Adam, L2; only the features
-/// `used` marks get weights (the others stay 0). For the features `increasing` marks, the
-/// last class's weight is kept at least every other class's (projected after each step): the
-/// feature can only raise that class's probability.
-fn fit_linear(
-    data: &[(&[f32], usize, f32)],
-    classes: usize,
-    used: &[bool],
-    increasing: &[bool],
-    config: FitConfig,
-) -> Linear {
-    let n = used.len();
-    let mut class_weight = vec![0.0f32; classes];
-    for (_, y, w) in data {
-        class_weight[*y] += w;
-    }
-    let total: f32 = class_weight.iter().sum();
-    let present = class_weight.iter().filter(|w| **w > 0.0).count().max(1) as f32;
-    for w in &mut class_weight {
-        *w = if *w > 0.0 {
-            total / (present * *w)
-        } else {
-            0.0
-        };
-    }
-    let mut weights = vec![vec![0.0f32; n]; classes];
-    let mut bias = vec![0.0f32; classes];
-    let params = classes * (n + 1);
-    let (mut m, mut v) = (vec![0.0f32; params], vec![0.0f32; params]);
-    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
-    let norm: f32 = data
-        .iter()
-        .map(|(_, y, w)| w * class_weight[*y])
-        .sum::<f32>()
-        .max(1e-6);
-    for step in 1..=config.iterations {
-        let mut grad = vec![0.0f32; params];
-        for (x, y, w) in data {
-            let logits: Vec<f32> = weights
-                .iter()
-                .zip(&bias)
-                .map(|(wc, b)| wc.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f32>() + b)
-                .collect();
-            let p = softmax(&logits);
-            let scale = w * class_weight[*y] / norm;
-            for (c, pc) in p.iter().enumerate() {
-                let g = (pc - if c == *y { 1.0 } else { 0.0 }) * scale;
-                let row = c * (n + 1);
-                for j in (0..n).filter(|&j| used[j]) {
-                    grad[row + j] += g * x[j];
-                }
-                grad[row + n] += g;
-            }
-        }
-        for (c, wc) in weights.iter().enumerate() {
-            let row = c * (n + 1);
-            for (j, w) in wc.iter().enumerate() {
-                grad[row + j] += config.l2 * w;
-            }
-        }
-        let lr = config.learning_rate * (1.0 - b2.powi(step as i32)).sqrt()
-            / (1.0 - b1.powi(step as i32));
-        for i in 0..params {
-            m[i] = b1 * m[i] + (1.0 - b1) * grad[i];
-            v[i] = b2 * v[i] + (1.0 - b2) * grad[i] * grad[i];
-            let delta = lr * m[i] / (v[i].sqrt() + eps);
-            let (c, j) = (i / (n + 1), i % (n + 1));
-            if j == n {
-                bias[c] -= delta;
-            } else {
-                weights[c][j] -= delta;
-            }
-        }
-        let last = classes - 1;
-        for j in (0..n).filter(|&j| increasing[j]) {
-            for c in 0..last {
-                if weights[last][j] < weights[c][j] {
-                    let mid = (weights[last][j] + weights[c][j]) / 2.0;
-                    weights[last][j] = mid;
-                    weights[c][j] = mid;
-                }
-            }
-        }
-    }
-    Linear { weights, bias }
 }
 
 #[cfg(test)]

@@ -1,0 +1,335 @@
+//! From a text to its ranked claims: candidate sentences, standalone wording, merging.
+
+use std::collections::HashSet;
+
+use factually_analyze::words::{tokens, words};
+use factually_core::split_sentences;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Sentences shorter than this many words are fragments ("Thank you."), not claims.
+const MIN_WORDS: usize = 4;
+/// Longer ones are run-ons or tables the sentence splitter could not cut.
+const MAX_WORDS: usize = 80;
+/// How far back a leading pronoun looks for the subject it stands for.
+const ANTECEDENT_WINDOW: usize = 3;
+/// Claims sharing at least this share of their words (Jaccard) are one claim said twice.
+const SAME_CLAIM: f64 = 0.8;
+
+/// A sentence of the text that could be a claim: its text and byte span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The sentences of `text` a claim could be: not headings, not fragments, not run-ons.
+pub fn candidates(text: &str) -> Vec<Candidate> {
+    split_sentences(text)
+        .into_iter()
+        .filter_map(|span| {
+            let sentence = &text[span.start..span.end];
+            let n = words(sentence).len();
+            let heading = sentence.trim_start().starts_with('#');
+            (!heading && (MIN_WORDS..=MAX_WORDS).contains(&n)).then(|| Candidate {
+                text: sentence.to_string(),
+                start: span.start,
+                end: span.end,
+            })
+        })
+        .collect()
+}
+
+/// One check-worthy claim of a text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Claim {
+    /// 1 for the most check-worthy.
+    pub rank: usize,
+    /// The claim as it stands alone (a leading pronoun replaced by what it stands for).
+    pub claim: String,
+    /// The sentence as the text has it.
+    pub sentence: String,
+    /// Byte span of the sentence in the text.
+    pub start: usize,
+    pub end: usize,
+    /// Probability that the sentence is a check-worthy factual claim.
+    pub score: f32,
+    /// Byte spans of other sentences saying the same thing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_at: Vec<[usize; 2]>,
+}
+
+/// The claims of `text`: every candidate scoring at least `threshold`, made to stand alone,
+/// repeats merged into the first-ranked, ranked by score (ties in text order).
+pub fn extract(text: &str, candidates: &[Candidate], scores: &[f32], threshold: f32) -> Vec<Claim> {
+    let sentences: Vec<&str> = split_sentences(text)
+        .into_iter()
+        .map(|s| &text[s.start..s.end])
+        .collect();
+    let sentence_starts: Vec<usize> = split_sentences(text).iter().map(|s| s.start).collect();
+    let mut chosen: Vec<(&Candidate, f32)> = candidates
+        .iter()
+        .zip(scores)
+        .filter(|(_, s)| **s >= threshold)
+        .map(|(c, s)| (c, *s))
+        .collect();
+    chosen.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.start.cmp(&b.0.start)));
+    let mut out: Vec<(Claim, HashSet<String>)> = Vec::new();
+    for (c, score) in chosen {
+        let before = sentence_starts.partition_point(|s| *s < c.start);
+        let earlier = &sentences[before.saturating_sub(ANTECEDENT_WINDOW)..before];
+        let claim = standalone(&c.text, earlier);
+        let words: HashSet<String> = tokens(&claim).into_iter().collect();
+        if let Some((first, _)) = out
+            .iter_mut()
+            .find(|(_, seen)| jaccard(seen, &words) >= SAME_CLAIM)
+        {
+            first.also_at.push([c.start, c.end]);
+            continue;
+        }
+        out.push((
+            Claim {
+                rank: out.len() + 1,
+                claim,
+                sentence: c.text.clone(),
+                start: c.start,
+                end: c.end,
+                score,
+                also_at: Vec::new(),
+            },
+            words,
+        ));
+    }
+    out.into_iter().map(|(c, _)| c).collect()
+}
+
+fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(b).count() as f64 / union as f64
+}
+
+/// Words that open a sentence without starting a name.
+const NOT_NAMES: &[&str] = &[
+    "in",
+    "on",
+    "at",
+    "after",
+    "before",
+    "but",
+    "and",
+    "or",
+    "so",
+    "however",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "there",
+    "here",
+    "when",
+    "while",
+    "if",
+    "although",
+    "since",
+    "today",
+    "yesterday",
+    "now",
+    "then",
+    "our",
+    "my",
+    "his",
+    "her",
+    "its",
+    "their",
+    "as",
+    "for",
+    "with",
+    "by",
+    "from",
+    "according",
+    "during",
+    "last",
+];
+
+/// The name a sentence opens with ("Barack Obama was ..." gives "Barack Obama", "The Eiffel
+/// Tower is ..." gives "The Eiffel Tower"), and whether it opens with an article.
+fn opening_name(sentence: &str) -> Option<(&str, bool)> {
+    let ws = words(sentence);
+    let first = ws.first()?;
+    let article = matches!(first.lower.as_str(), "the" | "a" | "an");
+    let start = usize::from(article);
+    let mut end = None;
+    let mut i = start;
+    while let Some(w) = ws.get(i) {
+        let joiner = matches!(
+            w.lower.as_str(),
+            "of" | "de" | "von" | "van" | "and" | "the"
+        );
+        if w.capitalised && !(i == 0 && NOT_NAMES.contains(&w.lower.as_str())) {
+            end = Some(w.end);
+        } else if !(joiner && end.is_some()) {
+            break;
+        }
+        i += 1;
+    }
+    // A joiner is never the name's last word: `end` only moves on a capitalised word.
+    end.map(|end| (&sentence[first.start..end], article))
+}
+
+/// `sentence` made to stand alone: a leading "He", "She", "It" or "They" ("His", "Her",
+/// "Its", "Their") becomes the name the nearest of the `earlier` sentences opens with. A
+/// person's pronoun only takes a name without an article. Unchanged when no earlier sentence
+/// opens with a name.
+pub fn standalone(sentence: &str, earlier: &[&str]) -> String {
+    let Some(first) = words(sentence).into_iter().next() else {
+        return sentence.to_string();
+    };
+    if sentence[..first.start].trim() != "" {
+        return sentence.to_string();
+    }
+    let (person, possessive) = match first.text {
+        "He" | "She" => (true, false),
+        "His" | "Her" => (true, true),
+        "It" | "They" => (false, false),
+        "Its" | "Their" => (false, true),
+        _ => return sentence.to_string(),
+    };
+    let name = earlier
+        .iter()
+        .rev()
+        .filter_map(|s| opening_name(s))
+        .find(|(_, article)| !(person && *article))
+        .map(|(name, _)| name);
+    let Some(name) = name else {
+        return sentence.to_string();
+    };
+    let replacement = match possessive {
+        false => name.to_string(),
+        true if name.ends_with('s') => format!("{name}'"),
+        true => format!("{name}'s"),
+    };
+    format!(
+        "{}{replacement}{}",
+        &sentence[..first.start],
+        &sentence[first.end..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(sentence: &str, earlier: &[&str], want: &str) {
+        assert_eq!(
+            standalone(sentence, earlier),
+            want,
+            "{sentence:?} after {earlier:?}"
+        );
+    }
+
+    #[test]
+    fn a_leading_pronoun_becomes_the_name_it_stands_for() {
+        let obama = "Barack Obama was elected in 2008.";
+        let tower = "The Eiffel Tower was finished in 1889.";
+        check(
+            "He cut taxes for 95% of families.",
+            &[obama],
+            "Barack Obama cut taxes for 95% of families.",
+        );
+        check(
+            "His plan cost $800 billion.",
+            &[obama],
+            "Barack Obama's plan cost $800 billion.",
+        );
+        check(
+            "It is 330 metres tall.",
+            &[tower],
+            "The Eiffel Tower is 330 metres tall.",
+        );
+        check(
+            "Its height grew by 6 metres.",
+            &[tower],
+            "The Eiffel Tower's height grew by 6 metres.",
+        );
+        // A person's pronoun skips a name with an article, and looks further back.
+        check(
+            "She won in 1990.",
+            &[obama, tower],
+            "Barack Obama won in 1990.",
+        );
+        // The nearest earlier name wins.
+        check(
+            "It rose.",
+            &[tower, "The Bank of England raised rates."],
+            "The Bank of England rose.",
+        );
+        // Nothing to stand for: unchanged.
+        check(
+            "He said so.",
+            &["In 2008 the economy shrank."],
+            "He said so.",
+        );
+        check("He said so.", &[], "He said so.");
+        check("Taxes rose by 4%.", &[obama], "Taxes rose by 4%.");
+        check("", &[obama], "");
+        check("Heat rose.", &[obama], "Heat rose.");
+        check(
+            "The United States of America grew.",
+            &[],
+            "The United States of America grew.",
+        );
+        check(
+            "It grew.",
+            &["The United States of America grew."],
+            "The United States of America grew.",
+        );
+    }
+
+    #[test]
+    fn candidates_skip_headings_fragments_and_run_ons() {
+        let long = format!("Word {}.", vec!["word"; 90].join(" "));
+        let text = format!(
+            "# Economy\n\nThank you. Unemployment fell to 4% last year. {long} Prices rose 3%."
+        );
+        let got: Vec<String> = candidates(&text).into_iter().map(|c| c.text).collect();
+        assert_eq!(got, vec!["Unemployment fell to 4% last year.".to_string()]);
+        for c in candidates(&text) {
+            assert_eq!(&text[c.start..c.end], c.text);
+        }
+        assert!(candidates("").is_empty());
+    }
+
+    #[test]
+    fn extract_ranks_merges_repeats_and_keeps_spans() {
+        let text = "Barack Obama took office in 2009. He cut taxes for 95% of families. \
+                    I think that is great. Obama cut taxes for 95% of families.";
+        let cands = candidates(text);
+        let texts: Vec<&str> = cands.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts.len(), 4, "{texts:?}");
+        let scores = [0.7, 0.9, 0.1, 0.8];
+        let claims = extract(text, &cands, &scores, 0.5);
+        assert_eq!(claims.len(), 2, "{claims:?}");
+        assert_eq!(claims[0].rank, 1);
+        assert_eq!(
+            claims[0].claim,
+            "Barack Obama cut taxes for 95% of families."
+        );
+        assert_eq!(claims[0].sentence, "He cut taxes for 95% of families.");
+        assert_eq!(&text[claims[0].start..claims[0].end], claims[0].sentence);
+        let [s, e] = claims[0].also_at[0];
+        assert_eq!(&text[s..e], "Obama cut taxes for 95% of families.");
+        assert_eq!(claims[1].claim, "Barack Obama took office in 2009.");
+        assert!(extract(text, &cands, &scores, 0.95).is_empty());
+    }
+}

@@ -1,0 +1,416 @@
+//! `factually claims` (the check-worthy claims of a text), `factually train checkworthy` and
+//! `factually eval checkworthy` (ClaimBuster).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use factually_claims::{candidates, extract, fit, lexical_features, CheckWorthiness, Example};
+use factually_core::learn::Optimiser;
+use factually_embed::{BertEmbedder, Embedder};
+use factually_eval::checkworthy::{balanced_held_out, read_claimbuster, score, training, Sentence};
+use indicatif::ProgressBar;
+
+use crate::output::print_json;
+use crate::runtime::{bar_style, now_rfc3339, Context};
+use crate::{CmdResult, Failure, Format};
+use factually_engine::WebConfig;
+
+/// Texts longer than this are refused: scoring every sentence of a book takes minutes, and a
+/// file this size is more often a mistake (a database dump, a binary) than an article.
+pub const MAX_TEXT_BYTES: usize = 5 << 20;
+
+#[derive(Args, Debug)]
+pub struct ClaimsArgs {
+    /// A text, Markdown, HTML or PDF file; `-` reads plain text from standard input.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
+    input: Option<PathBuf>,
+    /// A web page instead of a file, fetched through the same guarded fetcher as web sources.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// Let the fetcher reach loopback and private network addresses.
+    #[arg(long, env = "FACTUALLY_ALLOW_PRIVATE_HOSTS")]
+    allow_private_hosts: bool,
+    /// Show at most N claims (all that pass the threshold when not given).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Keep sentences whose check-worthiness is at least this (default: the model's own, 0.5).
+    #[arg(long, value_name = "P")]
+    threshold: Option<f32>,
+    /// A check-worthiness artifact from `factually train checkworthy` instead of the built-in.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// ClaimBuster's labelled sentences (`train.json`: `[{sentence_id, label, text}]`).
+    #[arg(long, value_name = "FILE")]
+    claimbuster: PathBuf,
+    /// Where to write the artifact.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "crates/claims/model/checkworthy.json"
+    )]
+    out: PathBuf,
+    /// Full-batch optimisation steps.
+    #[arg(long, default_value_t = 400)]
+    iterations: usize,
+    /// L2 penalty on the weights.
+    #[arg(long, default_value_t = 1e-2)]
+    l2: f32,
+    /// Adam's step size.
+    #[arg(long, default_value_t = 0.05)]
+    learning_rate: f32,
+    /// Keep the sentences' embeddings in FILE: read when it holds them for this data and
+    /// embedder, written otherwise (a refit then takes seconds instead of minutes).
+    #[arg(long, value_name = "FILE")]
+    embeddings: Option<PathBuf>,
+}
+
+/// Embeddings of a data file's sentences, as `--embeddings` keeps them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct EmbeddingCache {
+    embedder: String,
+    data_sha256: String,
+    /// By sentence id.
+    vectors: std::collections::HashMap<u64, Vec<f32>>,
+}
+
+/// What `factually eval checkworthy` reads.
+pub struct EvalArgs {
+    /// ClaimBuster's labelled sentences (`train.json`).
+    pub claims: PathBuf,
+    /// A check-worthiness artifact instead of the built-in one.
+    pub model: Option<PathBuf>,
+}
+
+fn load_model(path: Option<&Path>) -> Result<CheckWorthiness, Failure> {
+    match path {
+        None => Ok(CheckWorthiness::bundled().map_err(anyhow::Error::from)?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+            CheckWorthiness::from_json(&text)
+                .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+        }
+    }
+}
+
+/// The bundled sentence embedder: the check-worthiness classifier reads its embeddings,
+/// whichever embedder the knowledge bases use (`--embedder`).
+fn bundled_embedder(ctx: &Context) -> Result<BertEmbedder, Failure> {
+    Ok(BertEmbedder::bundled(&ctx.cache).map_err(anyhow::Error::from)?)
+}
+
+/// The text of the input: a file through the ingest readers, a page through the fetcher,
+/// or standard input; with its title (file name, page title) for the header.
+fn read_text(ctx: &Context, args: &ClaimsArgs) -> Result<(String, String), Failure> {
+    let (title, text) = match (&args.input, &args.url) {
+        (_, Some(url)) => {
+            let config: WebConfig = crate::web::ConfigFile::read(ctx)?.web.with_env();
+            let web = config.sources(&ctx.data, args.allow_private_hosts, false, 1)?;
+            let page = crate::web::runtime()?
+                .block_on(web.fetcher.fetch(url))
+                .map_err(|e| Failure::usage(format!("{url}: {e}")))?;
+            let doc = factually_fetch::to_document(&page)
+                .map_err(|e| Failure::usage(format!("{url}: {e}")))?;
+            (doc.title, doc.text)
+        }
+        (Some(path), None) if path.as_os_str() == "-" => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .take(MAX_TEXT_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| Failure::usage(format!("reading standard input: {e}")))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::usage("standard input is not UTF-8 text"))?;
+            ("standard input".to_string(), text)
+        }
+        (Some(path), None) => {
+            let outcome = factually_ingest::read_file(path, &now_rfc3339())
+                .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+            let mut documents = outcome.documents.into_iter();
+            match (documents.next(), documents.next()) {
+                (Some(doc), None) => (path.display().to_string(), doc.text),
+                (None, _) => {
+                    return Err(Failure::usage(format!("{}: no text in it", path.display())))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(Failure::usage(format!(
+                        "{}: a file of many records; give one text, Markdown, HTML or PDF file",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        (None, None) => return Err(Failure::usage("give a FILE, `-` or --url")),
+    };
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Failure::usage(format!(
+            "the text is {:.1} MB; claims reads at most {} MB",
+            text.len() as f64 / 1e6,
+            MAX_TEXT_BYTES >> 20
+        )));
+    }
+    if text.trim().is_empty() {
+        return Err(Failure::usage("the input has no text"));
+    }
+    Ok((title, text))
+}
+
+pub fn run_claims(ctx: &Context, args: ClaimsArgs) -> CmdResult {
+    let model = load_model(args.model.as_deref())?;
+    let threshold = args.threshold.unwrap_or(model.model.threshold);
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(Failure::usage("--threshold must be between 0 and 1"));
+    }
+    let (title, text) = read_text(ctx, &args)?;
+    let started = Instant::now();
+    let embedder = bundled_embedder(ctx)?;
+    let found = candidates(&text);
+    let sentences: Vec<&str> = found.iter().map(|c| c.text.as_str()).collect();
+    let scores = model
+        .score(&embedder, &sentences)
+        .map_err(anyhow::Error::from)?;
+    let mut claims = extract(&text, &found, &scores, threshold);
+    let total = claims.len();
+    if let Some(top) = args.top {
+        claims.truncate(top);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    match ctx.format {
+        Format::Json => print_json(&serde_json::json!({
+            "title": title,
+            "sentences": found.len(),
+            "threshold": threshold,
+            "claims_found": total,
+            "claims": claims,
+            "seconds": elapsed,
+        })),
+        Format::Text => {
+            let out = &mut std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "{title}: {total} check-worthy claims in {} sentences{}",
+                found.len(),
+                if claims.len() < total {
+                    format!(" (the first {} shown)", claims.len())
+                } else {
+                    String::new()
+                }
+            );
+            for c in &claims {
+                let _ = writeln!(out, "\n{:>2}. [{:.2}] {}", c.rank, c.score, c.claim);
+                if c.claim != c.sentence {
+                    let _ = writeln!(out, "    as written: {}", c.sentence);
+                }
+                let _ = write!(out, "    bytes {}..{}", c.start, c.end);
+                for [s, e] in &c.also_at {
+                    let _ = write!(out, ", also {s}..{e}");
+                }
+                let _ = writeln!(out);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Embeds the sentences in batches with a progress bar.
+fn embed_all(embedder: &dyn Embedder, sentences: &[&Sentence]) -> Result<Vec<Vec<f32>>, Failure> {
+    let bar = ProgressBar::new(sentences.len() as u64).with_style(bar_style("sentences"));
+    let mut out = Vec::with_capacity(sentences.len());
+    for chunk in sentences.chunks(64) {
+        let texts: Vec<&str> = chunk.iter().map(|s| s.text.as_str()).collect();
+        out.extend(embedder.embed(&texts).map_err(anyhow::Error::from)?);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+fn predictions(
+    model: &CheckWorthiness,
+    embeddings: &[Vec<f32>],
+    sentences: &[&Sentence],
+) -> Vec<bool> {
+    embeddings
+        .iter()
+        .zip(sentences)
+        .map(|(e, s)| {
+            model.model.probability(e, &lexical_features(&s.text)) >= model.model.threshold
+        })
+        .collect()
+}
+
+pub fn run_train(ctx: &Context, args: TrainArgs) -> CmdResult {
+    let bytes = std::fs::read(&args.claimbuster)
+        .map_err(|e| Failure::usage(format!("{}: {e}", args.claimbuster.display())))?;
+    let all = read_claimbuster(&args.claimbuster)?;
+    let train = training(&all);
+    let test = balanced_held_out(&all);
+    let embedder = bundled_embedder(ctx)?;
+    let data_sha256 = factually_core::sha256_hex(&bytes);
+    let started = Instant::now();
+    let cached = args
+        .embeddings
+        .as_deref()
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|b| serde_json::from_slice::<EmbeddingCache>(&b).ok())
+        .filter(|c| c.embedder == embedder.model_id() && c.data_sha256 == data_sha256);
+    let vectors = match cached {
+        Some(cache) => cache.vectors,
+        None => {
+            let used: Vec<&Sentence> = train.iter().chain(&test).copied().collect();
+            let vectors: std::collections::HashMap<u64, Vec<f32>> = used
+                .iter()
+                .map(|s| s.sentence_id)
+                .zip(embed_all(&embedder, &used)?)
+                .collect();
+            if let Some(path) = &args.embeddings {
+                let cache = EmbeddingCache {
+                    embedder: embedder.model_id().to_string(),
+                    data_sha256: data_sha256.clone(),
+                    vectors,
+                };
+                std::fs::write(
+                    path,
+                    serde_json::to_vec(&cache).map_err(anyhow::Error::from)?,
+                )
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                cache.vectors
+            } else {
+                vectors
+            }
+        }
+    };
+    let embedding_of = |s: &Sentence| {
+        vectors.get(&s.sentence_id).cloned().ok_or_else(|| {
+            Failure::usage(format!("sentence id {} has no embedding", s.sentence_id))
+        })
+    };
+    let train_embeddings = train
+        .iter()
+        .map(|s| embedding_of(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let test_embeddings = test
+        .iter()
+        .map(|s| embedding_of(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let embedding_seconds = started.elapsed().as_secs_f64();
+    let examples: Vec<Example> = train
+        .iter()
+        .zip(train_embeddings)
+        .map(|(s, embedding)| Example {
+            embedding,
+            lexical: lexical_features(&s.text),
+            check_worthy: s.check_worthy(),
+        })
+        .collect();
+    let optimiser = Optimiser {
+        iterations: args.iterations,
+        learning_rate: args.learning_rate,
+        l2: args.l2,
+    };
+    let mut model = fit(&examples, embedder.model_id(), optimiser, 0.5);
+    let fit_seconds = started.elapsed().as_secs_f64() - embedding_seconds;
+    let scorer = CheckWorthiness {
+        model: model.clone(),
+    };
+    let held_out = score(&test, &predictions(&scorer, &test_embeddings, &test));
+    let positives = train.iter().filter(|s| s.check_worthy()).count();
+    model.training = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "data": {
+            "file": args.claimbuster.display().to_string(),
+            "sha256": data_sha256,
+            "sentences": all.len(),
+        },
+        "train_sentences": train.len(),
+        "train_check_worthy": positives,
+        "held_out": held_out,
+        "held_out_note": "balanced: every held-out check-worthy sentence and as many others (sentence ids hashing to 0 mod 5 are never trained on)",
+        "fit": optimiser,
+        "embedding_seconds": embedding_seconds,
+        "fit_seconds": fit_seconds,
+        "trained_on": now_rfc3339(),
+    });
+    let text = serde_json::to_string(&model).map_err(anyhow::Error::from)?;
+    std::fs::write(&args.out, text + "\n")
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
+    match ctx.format {
+        Format::Json => print_json(&model.training),
+        Format::Text => {
+            println!("wrote {}", args.out.display());
+            println!(
+                "trained on {} sentences ({positives} check-worthy); held out (balanced, n={}): precision {:.3}, recall {:.3}, F1 {:.3}, accuracy {:.3}",
+                train.len(),
+                held_out.n,
+                held_out.precision,
+                held_out.recall,
+                held_out.f1,
+                held_out.accuracy
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
+    let model = load_model(args.model.as_deref())?;
+    let all = read_claimbuster(&args.claims)?;
+    let test = balanced_held_out(&all);
+    let everything: Vec<&Sentence> = all.iter().collect();
+    let embedder = bundled_embedder(ctx)?;
+    if embedder.model_id() != model.model.embedder {
+        return Err(Failure::usage(format!(
+            "the check-worthiness model was trained on embeddings of {}, not of {}",
+            model.model.embedder,
+            embedder.model_id()
+        )));
+    }
+    let started = Instant::now();
+    let embeddings = embed_all(&embedder, &everything)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let predicted = predictions(&model, &embeddings, &everything);
+    let held: std::collections::HashSet<u64> = test.iter().map(|s| s.sentence_id).collect();
+    let (test_predicted, test_sentences): (Vec<bool>, Vec<&Sentence>) = predicted
+        .iter()
+        .zip(&everything)
+        .filter(|(_, s)| held.contains(&s.sentence_id))
+        .map(|(p, s)| (*p, *s))
+        .unzip();
+    let held_out = score(&test_sentences, &test_predicted);
+    let all_scores = score(&everything, &predicted);
+    match ctx.format {
+        Format::Json => print_json(&serde_json::json!({
+            "dataset": "claimbuster",
+            "held_out_balanced": held_out,
+            "all_sentences": all_scores,
+            "all_sentences_note": "four fifths of these were trained on",
+            "sentences_per_second": everything.len() as f64 / seconds.max(1e-9),
+        })),
+        Format::Text => {
+            let line = |name: &str, s: &factually_eval::checkworthy::Scores| {
+                println!(
+                    "{name:<34} n={:<5} precision {:.3}  recall {:.3}  F1 {:.3}  accuracy {:.3}",
+                    s.n, s.precision, s.recall, s.f1, s.accuracy
+                )
+            };
+            line("held out, balanced (the figure)", &held_out);
+            line("all sentences (4/5 trained on)", &all_scores);
+            println!(
+                "{:.0} sentences/s (embedding and scoring)",
+                everything.len() as f64 / seconds.max(1e-9)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,260 @@
+//! `factually claims`, `train checkworthy` and `eval checkworthy` end to end.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn factually(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_factually"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a command, checks its exit status, returns (stdout, stderr).
+fn check(data: &Path, args: &[&str], stdin: Option<&[u8]>, status: i32) -> (String, String) {
+    let out = factually(data, args, stdin);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "factually {args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (stdout, stderr)
+}
+
+fn claims_json(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Value {
+    let mut all = vec!["--format", "json", "claims"];
+    all.extend(args);
+    serde_json::from_str(&check(data, &all, stdin, 0).0).expect("one JSON document")
+}
+
+#[test]
+fn claims_ranks_the_checkable_sentences_of_a_speech_with_their_spans() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let path = fixtures().join("claims/speech.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let out = claims_json(d, &[path.to_str().unwrap()], None);
+    let claims = out["claims"].as_array().unwrap();
+    let sentence_of = |c: &Value| c["sentence"].as_str().unwrap().to_string();
+    let found: Vec<String> = claims.iter().map(sentence_of).collect();
+    // Every claim is its sentence, byte for byte, at its span; ranks follow scores.
+    for (i, c) in claims.iter().enumerate() {
+        let (s, e) = (
+            c["start"].as_u64().unwrap() as usize,
+            c["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(text[s..e], sentence_of(c));
+        assert_eq!(c["rank"], i + 1);
+        if i > 0 {
+            assert!(c["score"].as_f64() <= claims[i - 1]["score"].as_f64());
+        }
+    }
+    // The figures are claims; thanks, opinions, promises and questions are not.
+    for want in [
+        "Unemployment in the state fell",
+        "She cut the state income tax",
+    ] {
+        assert!(
+            found.iter().any(|f| f.starts_with(want)),
+            "{want}: {found:#?}"
+        );
+    }
+    for not in [
+        "Thank you all",
+        "I think that was",
+        "What do you want",
+        "I believe we can",
+    ] {
+        assert!(
+            !found.iter().any(|f| f.starts_with(not)),
+            "{not}: {found:#?}"
+        );
+    }
+    // "She" stands alone as the governor; the sentence keeps its own words.
+    let tax = claims
+        .iter()
+        .find(|c| sentence_of(c).starts_with("She cut"))
+        .unwrap();
+    assert!(
+        tax["claim"]
+            .as_str()
+            .unwrap()
+            .starts_with("Governor Jane Miller cut the state income tax"),
+        "{tax}"
+    );
+    // The repeated unemployment figure is one claim, found twice.
+    let unemployment: Vec<&Value> = claims
+        .iter()
+        .filter(|c| c["claim"].as_str().unwrap().contains("3.8%"))
+        .collect();
+    assert_eq!(unemployment.len(), 1, "{unemployment:#?}");
+    let [s, e] = [0, 1].map(|i| unemployment[0]["also_at"][0][i].as_u64().unwrap() as usize);
+    assert!(text[s..e].starts_with("Unemployment fell from 7.2%"));
+
+    // --top; standard input gives the same claims as the file.
+    let top = claims_json(d, &["--top", "1", path.to_str().unwrap()], None);
+    assert_eq!(top["claims"].as_array().unwrap().len(), 1);
+    assert_eq!(top["claims_found"], out["claims_found"]);
+    let piped = claims_json(d, &["-"], Some(text.as_bytes()));
+    assert_eq!(piped["claims"], out["claims"]);
+    let (plain, _) = check(d, &["claims", path.to_str().unwrap()], None, 0);
+    assert!(plain.contains("check-worthy claims in"), "{plain}");
+    assert!(plain.contains("as written: She cut"), "{plain}");
+}
+
+#[test]
+fn claims_refuses_empty_binary_and_many_record_inputs_clearly() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let articles = fixtures().join("articles");
+    for (args, stdin, message) in [
+        (vec![articles.join("empty.txt")], None, "no text"),
+        (vec![articles.join("blob.txt")], None, "blob.txt"),
+        (vec![articles.join("vaccines.jsonl")], None, "many records"),
+        (
+            vec![PathBuf::from("/nonexistent/speech.txt")],
+            None,
+            "/nonexistent/speech.txt",
+        ),
+        (vec![PathBuf::from("-")], Some(&b"   \n"[..]), "no text"),
+        (
+            vec![PathBuf::from("-")],
+            Some(&b"\xff\xfe\x00binary"[..]),
+            "not UTF-8",
+        ),
+    ] {
+        let args: Vec<&str> = std::iter::once("claims")
+            .chain(args.iter().map(|p| p.to_str().unwrap()))
+            .collect();
+        let (_, stderr) = check(d, &args, stdin, 2);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    let speech = fixtures().join("claims/speech.txt");
+    let (_, stderr) = check(
+        d,
+        &["claims", "--threshold", "1.5", speech.to_str().unwrap()],
+        None,
+        2,
+    );
+    assert!(stderr.contains("--threshold"), "{stderr}");
+    let broken = d.join("broken.json");
+    std::fs::write(&broken, "{\"embedder\": 1}").unwrap();
+    let (_, stderr) = check(
+        d,
+        &[
+            "claims",
+            "--model",
+            broken.to_str().unwrap(),
+            speech.to_str().unwrap(),
+        ],
+        None,
+        2,
+    );
+    assert!(stderr.contains("broken.json"), "{stderr}");
+}
+
+#[test]
+fn a_checkworthiness_model_is_trained_evaluated_and_used() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let labelled = fixtures().join("claims/claimbuster.json");
+    let labelled = labelled.to_str().unwrap();
+    let model = d.join("checkworthy.json");
+    let cache = d.join("embeddings.json");
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "json",
+            "train",
+            "checkworthy",
+            "--claimbuster",
+            labelled,
+            "--out",
+            model.to_str().unwrap(),
+            "--embeddings",
+            cache.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let training: Value = serde_json::from_str(&check(d, &args, None, 0).0).unwrap();
+        training
+    };
+    let first = train(&[]);
+    assert_eq!(first["train_sentences"], 16);
+    assert_eq!(first["held_out"]["n"], 4);
+    assert!(cache.exists());
+    // The second fit reads the embeddings back and gives the same model.
+    let artifact = std::fs::read_to_string(&model).unwrap();
+    let second = train(&[]);
+    assert_eq!(first["held_out"], second["held_out"]);
+    let again = std::fs::read_to_string(&model).unwrap();
+    let weights = |text: &str| serde_json::from_str::<Value>(text).unwrap()["linear"].clone();
+    assert_eq!(weights(&artifact), weights(&again));
+
+    let eval: Value = serde_json::from_str(
+        &check(
+            d,
+            &[
+                "--format",
+                "json",
+                "eval",
+                "checkworthy",
+                "--claims",
+                labelled,
+                "--checkworthy-model",
+                model.to_str().unwrap(),
+            ],
+            None,
+            0,
+        )
+        .0,
+    )
+    .unwrap();
+    assert_eq!(eval["held_out_balanced"]["n"], 4);
+    assert_eq!(eval["held_out_balanced"], first["held_out"]);
+    assert_eq!(eval["all_sentences"]["n"], 20);
+
+    let speech = fixtures().join("claims/speech.txt");
+    let out = claims_json(
+        d,
+        &["--model", model.to_str().unwrap(), speech.to_str().unwrap()],
+        None,
+    );
+    assert!(out["claims"].as_array().is_some());
+
+    // A malformed data file names the record.
+    let bad = d.join("bad.json");
+    std::fs::write(&bad, r#"[{"sentence_id": 1, "label": 7, "text": "x"}]"#).unwrap();
+    let (_, stderr) = check(
+        d,
+        &[
+            "train",
+            "checkworthy",
+            "--claimbuster",
+            bad.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ],
+        None,
+        2,
+    );
+    assert!(stderr.contains("record 1"), "{stderr}");
+}
