@@ -96,28 +96,7 @@ pub fn run_kb(ctx: &Context, cmd: KbCommand) -> CmdResult {
 
 fn add(ctx: &Context, paths: &[PathBuf], name: &KbName, no_dense: bool) -> CmdResult {
     let started = Instant::now();
-    let kb = if name.as_str() == DEFAULT_KB || ctx.data.has_kb(name) {
-        ctx.open_kb(name)?
-    } else {
-        let new_embedder = if no_dense {
-            None
-        } else {
-            Some(ctx.embedder()?)
-        };
-        let scope = if no_dense {
-            DenseScope::None
-        } else {
-            DenseScope::AllPassages
-        };
-        KnowledgeBase::create(
-            &ctx.data.kb_dir(name),
-            KbConfig::new(
-                scope,
-                new_embedder.as_deref().map(|e| e as &dyn Embedder),
-                now_rfc3339(),
-            ),
-        )?
-    };
+    let kb = open_or_create(ctx, name, no_dense)?;
     // Documents added later are embedded with the model the knowledge base was built with.
     let kb_embedder = ctx.embedder_for(&kb)?;
     let embedder = kb_embedder.as_deref().map(|e| e as &dyn Embedder);
@@ -198,6 +177,37 @@ fn add(ctx: &Context, paths: &[PathBuf], name: &KbName, no_dense: bool) -> CmdRe
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The knowledge base `name`, created (with dense vectors of the chosen embedder unless
+/// `no_dense`) when it does not exist yet.
+pub fn open_or_create(
+    ctx: &Context,
+    name: &KbName,
+    no_dense: bool,
+) -> anyhow::Result<KnowledgeBase> {
+    Ok(if name.as_str() == DEFAULT_KB || ctx.data.has_kb(name) {
+        ctx.open_kb(name)?
+    } else {
+        let new_embedder = if no_dense {
+            None
+        } else {
+            Some(ctx.embedder()?)
+        };
+        let scope = if no_dense {
+            DenseScope::None
+        } else {
+            DenseScope::AllPassages
+        };
+        KnowledgeBase::create(
+            &ctx.data.kb_dir(name),
+            KbConfig::new(
+                scope,
+                new_embedder.as_deref().map(|e| e as &dyn Embedder),
+                now_rfc3339(),
+            ),
+        )?
+    })
 }
 
 fn stats(ctx: &Context, name: &KbName) -> CmdResult {

@@ -7,6 +7,7 @@ mod check_cmd;
 mod claims_cmd;
 mod config_cmd;
 mod doctor_cmd;
+mod factchecks_cmd;
 mod judge_train;
 mod kb_cmd;
 mod mcp_cmd;
@@ -121,6 +122,13 @@ enum Command {
     /// The check-worthy claims of a text (file, page or standard input), ranked, each made to
     /// stand alone, with the byte span of its sentence.
     Claims(claims_cmd::ClaimsArgs),
+    /// Published fact-checks (ClaimReview): `factchecks import` adds them from feeds and pages.
+    Factchecks {
+        #[command(subcommand)]
+        command: factchecks_cmd::FactchecksCommand,
+    },
+    /// Published fact-checks of a claim, best match first, with how similar each claim is.
+    Match(factchecks_cmd::MatchArgs),
     /// Analyse a question or claim without retrieval: its statements, presuppositions, loaded
     /// wording and whether it is checkable at all.
     Analyze(check_cmd::AnalyzeArgs),
@@ -336,6 +344,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check_cmd::run_check(&ctx, cli.format, args),
         Command::Analyze(args) => check_cmd::run_analyze(&ctx, args),
         Command::Claims(args) => claims_cmd::run_claims(&ctx, args),
+        Command::Factchecks { command } => factchecks_cmd::run(&ctx, command),
+        Command::Match(args) => factchecks_cmd::run_match(&ctx, args),
         Command::Schema { command } => check_cmd::run_schema(command),
         Command::Kb { command } => kb_cmd::run_kb(&ctx, command),
         Command::Search(args) => kb_cmd::run_search(&ctx, args),

@@ -22,6 +22,13 @@ pub enum IngestError {
     )]
     Unsupported { path: PathBuf, ext: String },
 
+    #[error(
+        "{}: fact-checks are read from .json, .jsonl, .ndjson, .html or .htm files, not {}",
+        path.display(),
+        if ext.is_empty() { "(no extension)".to_string() } else { format!(".{ext}") }
+    )]
+    NotFactChecks { path: PathBuf, ext: String },
+
     #[error("{}: no text to ingest (the file is empty or holds no readable text)", path.display())]
     Empty { path: PathBuf },
 
@@ -61,6 +68,7 @@ impl IngestError {
         match self {
             Self::Io { path, .. }
             | Self::Unsupported { path, .. }
+            | Self::NotFactChecks { path, .. }
             | Self::Empty { path }
             | Self::Binary { path }
             | Self::TooLarge { path, .. }

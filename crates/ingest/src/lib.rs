@@ -21,6 +21,7 @@
 //! file into documents, and [`parse_html`] / [`extract_pdf_text`] are reusable for content
 //! that did not come from a file (fetched web pages, downloaded PDFs).
 
+pub mod claimreview;
 mod collect;
 mod dates;
 mod error;
