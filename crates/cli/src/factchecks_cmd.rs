@@ -2,7 +2,6 @@
 //! (ClaimReview), kept as a knowledge base of its own, and the search that asks "has this been
 //! checked already?".
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,20 +9,17 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand};
 use factually_core::Document;
-use factually_embed::{dot, Embedder};
-use factually_engine::WebConfig;
+use factually_embed::Embedder;
+use factually_engine::{match_fact_checks, WebConfig, FACTCHECKS_KB};
 use factually_ingest::claimreview::{
     claim_reviews, claim_reviews_in_html, read_claim_reviews, FactCheck,
 };
-use factually_kb::{KbName, SearchOptions};
+use factually_kb::KbName;
 use serde_json::json;
 
 use crate::output::print_json;
 use crate::runtime::{now_rfc3339, Context};
 use crate::{CmdResult, Failure, Format};
-
-/// The knowledge base published fact-checks go to unless `--kb` says otherwise.
-pub const FACTCHECKS_KB: &str = "factchecks";
 
 #[derive(Subcommand, Debug)]
 pub enum FactchecksCommand {
@@ -195,97 +191,38 @@ fn import(
 
 pub fn run_match(ctx: &Context, args: MatchArgs) -> CmdResult {
     let claim = crate::kb_cmd::query_text(&args.claim)?;
-    if claim.trim().is_empty() {
-        return Err(Failure::usage("empty claim: give the claim to look for"));
-    }
-    if claim.len() > factually_analyze::MAX_INPUT_CHARS * 4 {
-        return Err(Failure::usage(
-            "the claim is too long: give one claim, not a document",
-        ));
-    }
     if !(1..=100).contains(&args.k) {
         return Err(Failure::usage("-k must be between 1 and 100"));
     }
     let name = KbName::parse(&args.kb)?;
-    if !ctx.data.has_kb(&name) {
+    let Some(matches) = match_fact_checks(&ctx.data, &ctx.embedders, &name, &claim, args.k)? else {
         return Err(Failure {
             code: 1,
             error: anyhow::anyhow!(
                 "no fact-checks in knowledge base {name} yet: add some with `factually factchecks import FILE`"
             ),
         });
-    }
-    let kb = ctx.open_kb(&name)?;
-    let embedder = ctx.embedder_for(&kb)?;
-    let hits = kb.search(
-        &claim,
-        &SearchOptions {
-            k: (args.k * 4).max(40),
-            ..SearchOptions::default()
-        },
-        embedder.as_deref().map(|e| e as &dyn Embedder),
-    )?;
-    let query = match &embedder {
-        Some(e) => Some(e.embed_query(&claim)?),
-        None => None,
     };
-    // Ranked as retrieval ranks them (hybrid BM25 and dense, fused, lists 40 deep), the order `eval
-    // claim-retrieval` measures (dev MAP@5 0.851 on CheckThat! 2020 task 2); the similarity
-    // is shown beside, not used to re-rank.
-    let mut seen = HashSet::new();
-    let mut matches = Vec::new();
-    for hit in hits {
-        if matches.len() == args.k {
-            break;
-        }
-        if !seen.insert(hit.doc_id.clone()) {
-            continue;
-        }
-        let Some(doc) = kb.document(&hit.doc_id)? else {
-            continue;
-        };
-        // Cosine similarity of the two claims: how close the published claim is to this one,
-        // on one scale for every query (the fused rank score is not).
-        let similarity = match (&query, &embedder) {
-            (Some(q), Some(e)) => e.embed(&[doc.text.as_str()])?.first().map(|v| dot(q, v)),
-            _ => None,
-        };
-        matches.push((doc, similarity, hit.score));
-    }
-    let items: Vec<serde_json::Value> = matches
-        .iter()
-        .map(|(doc, similarity, score)| {
-            json!({
-                "claim": doc.meta.title,
-                "rating": doc.meta.description,
-                "publisher": doc.meta.publisher,
-                "published": doc.meta.published,
-                "url": doc.meta.url,
-                "doc_id": doc.meta.id.as_str(),
-                "similarity": similarity,
-                "retrieval_score": score,
-            })
-        })
-        .collect();
     match ctx.format {
-        Format::Json => print_json(&json!({"claim": claim, "kb": name.as_str(), "matches": items})),
+        Format::Json => {
+            print_json(&json!({"claim": claim, "kb": name.as_str(), "matches": matches}))
+        }
         Format::Text => {
             let out = &mut std::io::stdout().lock();
-            if items.is_empty() {
+            if matches.is_empty() {
                 let _ = writeln!(out, "No published fact-check in {name} matches.");
             }
-            for (i, (doc, similarity, _)) in matches.iter().enumerate() {
-                let m = &doc.meta;
+            for (i, m) in matches.iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "{}. {}{}\n   {}: {}{}{}",
                     i + 1,
-                    m.title,
-                    similarity
+                    m.claim,
+                    m.similarity
                         .map(|s| format!(" (similarity {s:.2})"))
                         .unwrap_or_default(),
                     m.publisher.as_deref().unwrap_or("unknown publisher"),
-                    m.description.as_deref().unwrap_or("no rating"),
+                    m.rating.as_deref().unwrap_or("no rating"),
                     m.published
                         .as_deref()
                         .map(|d| format!(", {d}"))

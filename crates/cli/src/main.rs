@@ -181,7 +181,7 @@ enum Command {
     /// Print the manual page (roff): `factually man > factually.1`.
     Man,
     /// Serve the check engine to assistants over the Model Context Protocol (stdio): tools
-    /// check, verify, search_knowledge_base and show_source.
+    /// check, verify, search_knowledge_base, show_source and match_fact_checks.
     Mcp(mcp_cmd::McpArgs),
     /// What is installed, configured and reachable: models, knowledge bases, the config file,
     /// the language model, the database. Exit status 1 when something required is broken.

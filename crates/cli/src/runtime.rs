@@ -16,7 +16,7 @@ pub struct Context {
     pub cache: AssetCache,
     pub format: Format,
     /// The embedding models, loaded (and on first use fetched) once per process.
-    embedders: Embedders,
+    pub embedders: Embedders,
     /// What `--embedder` asked for (the models' own choice lives in `embedders`).
     pub embedder_choice: EmbedderChoice,
 }

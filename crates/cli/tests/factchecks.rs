@@ -138,7 +138,7 @@ fn bad_fact_check_files_are_named_and_the_rest_is_kept() {
     let (_, stderr) = json(d, &["factchecks", "import"], 2);
     assert!(stderr.contains("give fact-check files"), "{stderr}");
     let (_, stderr) = json(d, &["match", "  "], 2);
-    assert!(stderr.contains("empty claim"), "{stderr}");
+    assert!(stderr.contains("the input is empty"), "{stderr}");
     // The one good review of the mixed file is still there.
     let (found, _) = json(d, &["match", "Einstein failed maths"], 0);
     assert_eq!(found["matches"][0]["publisher"], "Snopes");

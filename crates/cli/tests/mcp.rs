@@ -76,7 +76,7 @@ async fn start_check(
     .unwrap()
 }
 
-/// The server lists exactly factually's four tools.
+/// The server lists exactly factually's five tools.
 async fn assert_every_tool_listed(peer: &rmcp::Peer<rmcp::RoleClient>) {
     let mut names: Vec<String> = peer
         .list_all_tools()
@@ -88,7 +88,13 @@ async fn assert_every_tool_listed(peer: &rmcp::Peer<rmcp::RoleClient>) {
     names.sort();
     assert_eq!(
         names,
-        ["check", "search_knowledge_base", "show_source", "verify"]
+        [
+            "check",
+            "match_fact_checks",
+            "search_knowledge_base",
+            "show_source",
+            "verify"
+        ]
     );
 }
 
@@ -159,6 +165,29 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
         "{hits:#}"
     );
 
+    // Published fact-checks: none before an import, then the imported ones.
+    let match_5g = || {
+        client.call_tool(call(
+            "match_fact_checks",
+            json!({ "claim": "Do 5G towers spread the coronavirus?", "k": 2 }),
+        ))
+    };
+    let none = match_5g().await.unwrap().structured_content.unwrap();
+    assert_eq!(none["imported"], false, "{none}");
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/factchecks/feed.json");
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_factually"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["factchecks", "import"])
+        .arg(&feed)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{imported:?}");
+    let found = match_5g().await.unwrap().structured_content.unwrap();
+    assert_eq!(found["imported"], true, "{found}");
+    assert_eq!(found["matches"][0]["publisher"], "Full Fact", "{found}");
+    assert_eq!(found["matches"].as_array().unwrap().len(), 2);
+
     // Bad input is a tool error of kind bad_input, a failure of kind failure; neither stops
     // the server.
     for (name, arguments, kind) in [
@@ -169,6 +198,7 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
             "bad_input",
         ),
         ("verify", json!({ "claim": "" }), "bad_input"),
+        ("match_fact_checks", json!({ "claim": " " }), "bad_input"),
         (
             "show_source",
             json!({ "doc_id": "0000000000000000" }),
@@ -545,7 +575,7 @@ fn malformed_messages_do_not_stop_the_server() {
     let tools = raw.answer(3);
     assert_eq!(
         tools["result"]["tools"].as_array().unwrap().len(),
-        4,
+        5,
         "{tools}"
     );
     let status = raw.hang_up(Duration::from_secs(10));

@@ -18,6 +18,7 @@
 //! exit status 2 in the CLI, no retry in a worker) and [`CheckError::is_retryable`] (a failure
 //! another attempt may get past) are decided here, once, instead of by each caller.
 
+pub mod factchecks;
 mod settings;
 pub mod snapshots;
 mod stance_llm;
@@ -47,6 +48,7 @@ pub use settings::{
 
 /// Where a data directory keeps the language models' call cache.
 pub const LLM_CALL_CACHE: &str = "llm-cache";
+pub use factchecks::{match_fact_checks, FactCheckMatch, FACTCHECKS_KB};
 pub use snapshots::{open_web_kb, QUERIES, WEB_KB};
 
 /// Why a session could not be built.
@@ -489,6 +491,17 @@ impl CheckSession {
             &opts,
             embedder.as_deref().map(|e| e as &dyn Embedder),
         )?)
+    }
+
+    /// The published fact-checks (knowledge base `factchecks`) that best match `claim`;
+    /// `None` when none were imported into this data directory.
+    pub fn match_fact_checks(
+        &self,
+        claim: &str,
+        k: usize,
+    ) -> Result<Option<Vec<FactCheckMatch>>, CheckError> {
+        let name = KbName::parse(FACTCHECKS_KB)?;
+        match_fact_checks(&self.data, &self.embedders, &name, claim, k)
     }
 
     /// The stored copy of a cited source (title and text), for pages that show a quote in

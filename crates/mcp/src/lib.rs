@@ -6,8 +6,9 @@
 //!
 //! Tools: `check` (the full report; each step of it is a progress notification when the
 //! client sends a progress token, and a cancelled request stops the check), `verify` (one
-//! claim: verdict and evidence), `search_knowledge_base` (ranked passages) and `show_source`
-//! (the stored text of a document, or the bytes a quote cites). Each result carries its JSON as
+//! claim: verdict and evidence), `search_knowledge_base` (ranked passages), `show_source`
+//! (the stored text of a document, or the bytes a quote cites) and `match_fact_checks`
+//! (published fact-checks of a claim, from `factually factchecks import`). Each result carries its JSON as
 //! structured content, in the shape of `factually check --format json`
 //! (docs/report.schema.json) and `verify --format json`, so a client can check every quote
 //! against `show_source`; the text content is a short rendering for people. Bad input is a
@@ -110,6 +111,14 @@ struct SearchParams {
     /// What to search for.
     query: String,
     /// How many passages (1 to 100, default 5).
+    k: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct MatchParams {
+    /// The claim to look for.
+    claim: String,
+    /// How many fact-checks (1 to 100, default 5).
     k: Option<usize>,
 }
 
@@ -289,6 +298,51 @@ impl Factually {
                     .collect::<Vec<_>>()
                     .join("\n");
                 structured(serde_json::json!({ "hits": hits }), text)
+            }
+            Err(e) => check_error(e),
+        })
+    }
+
+    #[tool(
+        description = "Published fact-checks of a claim (imported with `factually factchecks import`): the closest ones in retrieval order, each with the fact-checker, its rating, date, URL and similarity to the claim (0-1)."
+    )]
+    async fn match_fact_checks(
+        &self,
+        Parameters(p): Parameters<MatchParams>,
+        cancel: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
+        let k = p.k.unwrap_or(5);
+        let outcome = self
+            .blocking(&cancel, move |s| s.match_fact_checks(&p.claim, k))
+            .await?;
+        Ok(match outcome {
+            Ok(None) => structured(
+                serde_json::json!({ "matches": [], "imported": false }),
+                "No published fact-checks have been imported on this server (`factually factchecks import`).".into(),
+            ),
+            Ok(Some(matches)) => {
+                let text = if matches.is_empty() {
+                    "No published fact-check matches.".to_string()
+                } else {
+                    matches
+                        .iter()
+                        .map(|m| {
+                            format!(
+                                "{} ({}: {}{}){}",
+                                m.claim,
+                                m.publisher.as_deref().unwrap_or("unknown publisher"),
+                                m.rating.as_deref().unwrap_or("no rating"),
+                                m.published.as_deref().map(|d| format!(", {d}")).unwrap_or_default(),
+                                m.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                structured(
+                    serde_json::json!({ "matches": matches, "imported": true }),
+                    text,
+                )
             }
             Err(e) => check_error(e),
         })

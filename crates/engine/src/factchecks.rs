@@ -1,0 +1,106 @@
+//! Published fact-checks: "has this claim been checked already?"
+//!
+//! `factually factchecks import` keeps published fact-checks (schema.org ClaimReview, read by
+//! `factually_ingest::claimreview`) as documents of a knowledge base of their own: the claim
+//! is the text, the rating the description, the fact-checker the publisher. Matching a claim
+//! is a search of that base, ranked as retrieval ranks (the order `eval claim-retrieval`
+//! measures), with each match's similarity to the claim beside it.
+
+use std::collections::HashSet;
+
+use factually_embed::{dot, Embedder, Embedders};
+use factually_kb::{DataDir, DenseScope, KbName, SearchOptions};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::CheckError;
+
+/// The knowledge base published fact-checks go to unless told otherwise.
+pub const FACTCHECKS_KB: &str = "factchecks";
+
+/// How deep the fused retrieval lists are: as deep as `eval claim-retrieval` measured them.
+const SEARCH_DEPTH: usize = 40;
+
+/// One published fact-check that matches a claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FactCheckMatch {
+    /// The claim as the fact-checker wrote it.
+    pub claim: String,
+    /// The fact-checker's verdict in its own words (and who made the claim, when known).
+    pub rating: Option<String>,
+    /// Who checked it.
+    pub publisher: Option<String>,
+    /// When the fact-check was published.
+    pub published: Option<String>,
+    /// The fact-check's page.
+    pub url: Option<String>,
+    /// The document in the fact-check knowledge base.
+    pub doc_id: String,
+    /// Cosine similarity of the two claims' sentence vectors (0-1 in practice); absent when
+    /// the knowledge base has no dense vectors.
+    pub similarity: Option<f32>,
+}
+
+/// The `k` published fact-checks in knowledge base `kb` that best match `claim`, in retrieval
+/// order; `None` when `kb` does not exist (nothing was imported). The claim is validated as a
+/// check's input is (not empty, not a document, English, no instructions).
+pub fn match_fact_checks(
+    data: &DataDir,
+    embedders: &Embedders,
+    kb: &KbName,
+    claim: &str,
+    k: usize,
+) -> Result<Option<Vec<FactCheckMatch>>, CheckError> {
+    let claim = factually_analyze::validate_input(claim)?;
+    if !data.has_kb(kb) {
+        return Ok(None);
+    }
+    let base = data.open_kb(kb)?;
+    let embedder = match base.config().dense {
+        DenseScope::None => None,
+        _ => Some(embedders.for_kb(
+            &base.dir().display().to_string(),
+            base.config().embedder.as_ref(),
+        )?),
+    };
+    let k = k.clamp(1, 100);
+    let hits = base.search(
+        claim,
+        &SearchOptions {
+            k: (k * 4).max(SEARCH_DEPTH),
+            ..SearchOptions::default()
+        },
+        embedder.as_deref().map(|e| e as &dyn Embedder),
+    )?;
+    let query = match &embedder {
+        Some(e) => Some(e.embed_query(claim)?),
+        None => None,
+    };
+    let mut seen = HashSet::new();
+    let mut matches = Vec::new();
+    for hit in hits {
+        if matches.len() == k {
+            break;
+        }
+        if !seen.insert(hit.doc_id.clone()) {
+            continue;
+        }
+        let Some(doc) = base.document(&hit.doc_id)? else {
+            continue;
+        };
+        let similarity = match (&query, &embedder) {
+            (Some(q), Some(e)) => e.embed(&[doc.text.as_str()])?.first().map(|v| dot(q, v)),
+            _ => None,
+        };
+        matches.push(FactCheckMatch {
+            claim: doc.meta.title,
+            rating: doc.meta.description,
+            publisher: doc.meta.publisher,
+            published: doc.meta.published,
+            url: doc.meta.url,
+            doc_id: doc.meta.id.as_str().to_string(),
+            similarity,
+        });
+    }
+    Ok(Some(matches))
+}
