@@ -143,3 +143,51 @@ fn bad_fact_check_files_are_named_and_the_rest_is_kept() {
     let (found, _) = json(d, &["match", "Einstein failed maths"], 0);
     assert_eq!(found["matches"][0]["publisher"], "Snopes");
 }
+
+/// A check whose claim was checked already says so at the top of its report, in every
+/// format; an unrelated check does not.
+#[test]
+fn a_report_says_when_its_claim_was_checked_already() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
+    let out = factually(
+        d,
+        &["kb", "add", "--kb", "fixture", articles.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let claim = "The Great Wall of China is visible from the Moon.";
+    // Before any import the report has no such line and no field.
+    let (before, _) = json(d, &["check", claim, "--kb", "fixture"], 0);
+    assert!(before.get("already_checked").is_none(), "{before:#}");
+
+    json(d, &["factchecks", "import", &fixture("feed.json")], 0);
+    let (report, _) = json(d, &["check", claim, "--kb", "fixture"], 0);
+    let checked = report["already_checked"].as_array().unwrap();
+    assert_eq!(checked.len(), 1, "{checked:#?}");
+    assert_eq!(checked[0]["publisher"], "Snopes");
+    assert_eq!(checked[0]["rating"], "False");
+    assert_eq!(checked[0]["url"], "https://snopes.example/great-wall");
+    assert!(checked[0]["similarity"].as_f64().unwrap() >= 0.6);
+    for (format, want) in [
+        (
+            "text",
+            "Already checked by Snopes on January 15, 2019: False",
+        ),
+        (
+            "markdown",
+            "Already checked by Snopes on January 15, 2019: False",
+        ),
+        ("html", "Already checked by Snopes on January 15, 2019: False (<a href=\"https:"),
+    ] {
+        let out = factually(d, &["check", claim, "--kb", "fixture", "--format", format]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(want), "{format}: {text}");
+    }
+    let (unrelated, _) = json(
+        d,
+        &["check", "The Eiffel Tower is in Berlin.", "--kb", "fixture"],
+        0,
+    );
+    assert!(unrelated.get("already_checked").is_none(), "{unrelated:#}");
+}

@@ -429,7 +429,23 @@ impl CheckSession {
                 cancel,
             )?;
         }
+        self.add_published_checks(&mut report);
         Ok(report)
+    }
+
+    /// Published fact-checks of the input (imported with `factually factchecks import`) at the
+    /// top of the report: those whose claim is at least [`factchecks::ALREADY_CHECKED`]
+    /// similar to it. A collection that cannot be read is a warning, not a failed check.
+    fn add_published_checks(&self, report: &mut Report) {
+        match self.match_fact_checks(&report.input, 3) {
+            Ok(Some(matches)) => {
+                report.already_checked = factchecks::already_checked(matches);
+            }
+            Ok(None) => {}
+            Err(e) => report.warnings.push(format!(
+                "the published fact-checks could not be searched: {e}"
+            )),
+        }
     }
 
     /// Runs `work` on the session's runtime until it is done or `cancel` is cancelled

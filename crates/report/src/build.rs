@@ -380,6 +380,7 @@ pub fn build_report(input: ReportInput<'_>) -> Report {
         input: a.input.clone(),
         input_kind: a.input_kind,
         checked_on: input.checked_on,
+        already_checked: Vec::new(),
         verdict,
         check_worthy: a.check_worthy,
         checkability: a.checkability,

@@ -18,6 +18,10 @@ pub struct Report {
     pub input_kind: InputKind,
     /// The day of the check, `YYYY-MM-DD`.
     pub checked_on: String,
+    /// Published fact-checks of the same claim (from `factually factchecks import`), closest
+    /// first; absent when none is close enough or none were imported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub already_checked: Vec<PublishedCheck>,
     pub verdict: ReportVerdict,
     /// False for opinions and predictions, which get no true/false verdict.
     pub check_worthy: bool,
@@ -43,6 +47,38 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<crate::llm::LlmRecord>,
     pub timings_ms: ReportTimings,
+}
+
+/// A fact-check someone published of the claim being checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PublishedCheck {
+    /// The claim as the fact-checker wrote it.
+    pub claim: String,
+    /// The fact-checker's verdict in its own words.
+    pub rating: Option<String>,
+    /// Who checked it.
+    pub publisher: Option<String>,
+    /// When, `YYYY-MM-DD`.
+    pub published: Option<String>,
+    /// The fact-check's page.
+    pub url: Option<String>,
+    /// Cosine similarity of its claim and this input (sentence vectors), `0..=1`.
+    pub similarity: f32,
+}
+
+impl PublishedCheck {
+    /// "Already checked by Full Fact on 6 April 2020: False".
+    pub fn line(&self) -> String {
+        format!(
+            "Already checked by {}{}: {}",
+            self.publisher.as_deref().unwrap_or("a fact-checker"),
+            self.published
+                .as_deref()
+                .map(|d| format!(" on {}", crate::render::long_date(d)))
+                .unwrap_or_default(),
+            self.rating.as_deref().unwrap_or("no rating given"),
+        )
+    }
 }
 
 /// The verdict on a scale ClaimReview can carry.

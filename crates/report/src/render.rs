@@ -173,6 +173,12 @@ pub fn to_text(r: &Report, colour: bool) -> String {
     let mut out = String::new();
     out.push_str(&st.heading(&wrap(&format!("Fact check: {}", r.input), "", "  ")));
     out.push_str(&format!("Checked on {}\n", long_date(&r.checked_on)));
+    for c in &r.already_checked {
+        out.push_str(&wrap(&c.line(), "", "  "));
+        if let Some(url) = &c.url {
+            out.push_str(&format!("  {url}\n"));
+        }
+    }
     out.push_str(&format!(
         "Verdict: {} (confidence {:.2}, rating {}/5)\n",
         st.verdict(r.verdict.label, verdict_title(r.verdict.label)),
@@ -304,6 +310,13 @@ fn md_escape(s: &str) -> String {
 pub fn to_markdown(r: &Report) -> String {
     let mut out = format!("# Fact check: {}\n\n", md_escape(&r.input));
     out.push_str(&format!("Checked on {}\n\n", long_date(&r.checked_on)));
+    for c in &r.already_checked {
+        let line = md_escape(&c.line());
+        match &c.url {
+            Some(url) => out.push_str(&format!("{line} ([{}]({url}))\n\n", md_escape(url))),
+            None => out.push_str(&format!("{line}\n\n")),
+        }
+    }
     out.push_str(&format!(
         "**Verdict: {}** (confidence {:.2}, rating {}/5)\n",
         verdict_title(r.verdict.label),
@@ -412,7 +425,8 @@ a{color:#0b57d0}.note{font-size:.9rem;color:#444;border-top:1px solid #ccc;margi
 /// `{stored_base}/{kb}/{doc_id}?start=..&end=..`, the stored copy of its source.
 pub const REPORT_BODY_TEMPLATE: &str = r##"<h1>Fact check: {{ r.input }}</h1>
 <p class="meta">Checked on <time datetime="{{ r.checked_on }}">{{ checked_on_long }}</time></p>
-<p><span class="verdict {{ r.verdict.label }}">{{ verdict_title }}</span>
+{% for c in already_checked %}<p class="meta already-checked">{{ c.line }}{% if c.url %} (<a href="{{ c.url }}" rel="nofollow noopener">{{ c.url }}</a>){% endif %}</p>
+{% endfor %}<p><span class="verdict {{ r.verdict.label }}">{{ verdict_title }}</span>
  <span class="meta">confidence {{ "%.2f"|format(r.verdict.confidence) }}, rating {{ r.verdict.rating }}/5</span></p>
 {% for line in origins %}<p class="meta">{{ line }}</p>
 {% endfor %}{% for section in sections %}
@@ -521,6 +535,11 @@ pub fn html_context(r: &Report, url: Option<&str>) -> minijinja::Value {
         })
         .collect();
     let origins: Vec<String> = r.statements.iter().map(origins_line).collect();
+    let already_checked: Vec<minijinja::Value> = r
+        .already_checked
+        .iter()
+        .map(|c| minijinja::context! { line => c.line(), url => safe_url(c.url.as_deref()) })
+        .collect();
     minijinja::context! {
         r => minijinja::Value::from_serialize(r),
         claim_review => claim_review(r, url),
@@ -529,6 +548,7 @@ pub fn html_context(r: &Report, url: Option<&str>) -> minijinja::Value {
         sections => sections,
         sources => sources,
         origins => origins,
+        already_checked => already_checked,
         llm_line => llm_line(r),
     }
 }
