@@ -1,19 +1,16 @@
 //! `factually claims`, `train checkworthy` and `eval checkworthy` end to end.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
+use common::fixtures;
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
 fn factually(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factually"))
-        .arg("--data-dir")
-        .arg(data)
+    let mut child = common::factually(data)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,18 +1,18 @@
 //! `factually factchecks import` and `factually match` end to end.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/factchecks")
+    common::fixtures().join("factchecks")
 }
 
 fn factually(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_factually"))
-        .arg("--data-dir")
-        .arg(data)
+    common::factually(data)
         .args(args)
         .output()
         .expect("the binary runs")
@@ -150,7 +150,7 @@ fn bad_fact_check_files_are_named_and_the_rest_is_kept() {
 fn a_report_says_when_its_claim_was_checked_already() {
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
-    let articles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-kb");
+    let articles = common::fixtures().join("report-kb");
     let out = factually(
         d,
         &["kb", "add", "--kb", "fixture", articles.to_str().unwrap()],
@@ -178,7 +178,10 @@ fn a_report_says_when_its_claim_was_checked_already() {
             "markdown",
             "Already checked by Snopes on January 15, 2019: False",
         ),
-        ("html", "Already checked by Snopes on January 15, 2019: False (<a href=\"https:"),
+        (
+            "html",
+            "Already checked by Snopes on January 15, 2019: False (<a href=\"https:",
+        ),
     ] {
         let out = factually(d, &["check", claim, "--kb", "fixture", "--format", format]);
         let text = String::from_utf8_lossy(&out.stdout);
