@@ -151,9 +151,19 @@ fn csv_claims_with_verdicts_only() {
         assert!(r["verification"]["verdict"]["label"].is_string(), "{r:#}");
         assert!(r.get("report").is_none());
     }
+    // The quoted comma stays inside the claim. Lines are written as checks finish, so their
+    // order is not the input's.
+    let mut claims: Vec<&str> = results
+        .iter()
+        .map(|r| r["claim"].as_str().unwrap())
+        .collect();
+    claims.sort_unstable();
     assert_eq!(
-        results[0]["claim"],
-        "The Eiffel Tower, in Berlin, is a tower."
+        claims,
+        [
+            "Einstein developed the theory of relativity.",
+            "The Eiffel Tower, in Berlin, is a tower."
+        ]
     );
 }
 
