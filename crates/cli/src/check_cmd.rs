@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use factually_analyze::{analyze, validate_bytes, validate_input, Analysis};
-use factually_engine::{CheckRequest, CheckSession, LlmFlags, LlmProvider, Settings, WebConfig};
+use factually_engine::{CheckRequest, CheckSession, LlmFlags, LlmProvider, Settings};
 use factually_kb::KbName;
 use factually_report::{render, report_schema, Report};
 use factually_verify::VerifyOptions;
@@ -315,15 +315,14 @@ pub fn run_schema(command: SchemaCommand) -> CmdResult {
 
 /// `factually fetch URL`: what the fetcher makes of one page, without storing it.
 pub fn run_fetch(ctx: &Context, args: FetchArgs) -> CmdResult {
-    let config: WebConfig = crate::web::ConfigFile::read(ctx)?.web.with_env();
-    let web = config.sources(&ctx.data, args.allow_private_hosts, false, 1)?;
-    let page = crate::web::runtime()?
-        .block_on(web.fetcher.fetch(&args.url))
+    let pages = crate::web::PageFetcher::new(ctx, args.allow_private_hosts)?;
+    let page = pages
+        .fetch(&args.url)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.url))?;
     let doc =
         factually_fetch::to_document(&page).map_err(|e| anyhow::anyhow!("{}: {e}", page.url))?;
     let host = page.url.host_str().unwrap_or_default().to_string();
-    let (credibility, credibility_source) = web.credibility.score(&host);
+    let (credibility, credibility_source) = pages.web.credibility.score(&host);
     let words = doc.text.split_whitespace().count();
     match ctx.format {
         crate::Format::Json => print_json(&serde_json::json!({

@@ -16,7 +16,6 @@ use indicatif::ProgressBar;
 use crate::output::print_json;
 use crate::runtime::{bar_style, now_rfc3339, Context};
 use crate::{CmdResult, Failure, Format};
-use factually_engine::WebConfig;
 
 /// Texts longer than this are refused: scoring every sentence of a book takes minutes, and a
 /// file this size is more often a mistake (a database dump, a binary) than an article.
@@ -115,10 +114,8 @@ fn bundled_embedder(ctx: &Context) -> Result<BertEmbedder, Failure> {
 fn read_text(ctx: &Context, args: &ClaimsArgs) -> Result<(String, String), Failure> {
     let (title, text) = match (&args.input, &args.url) {
         (_, Some(url)) => {
-            let config: WebConfig = crate::web::ConfigFile::read(ctx)?.web.with_env();
-            let web = config.sources(&ctx.data, args.allow_private_hosts, false, 1)?;
-            let page = crate::web::runtime()?
-                .block_on(web.fetcher.fetch(url))
+            let page = crate::web::PageFetcher::new(ctx, args.allow_private_hosts)?
+                .fetch(url)
                 .map_err(|e| Failure::usage(format!("{url}: {e}")))?;
             let doc = factually_fetch::to_document(&page)
                 .map_err(|e| Failure::usage(format!("{url}: {e}")))?;

@@ -10,7 +10,7 @@ use std::time::Instant;
 use clap::{Args, Subcommand};
 use factually_core::Document;
 use factually_embed::Embedder;
-use factually_engine::{match_fact_checks, WebConfig, FACTCHECKS_KB};
+use factually_engine::{match_fact_checks, FACTCHECKS_KB};
 use factually_ingest::claimreview::{
     claim_reviews, claim_reviews_in_html, read_claim_reviews, FactCheck,
 };
@@ -100,11 +100,9 @@ fn import(
         }
     }
     if !urls.is_empty() {
-        let config: WebConfig = crate::web::ConfigFile::read(ctx)?.web.with_env();
-        let web = config.sources(&ctx.data, allow_private_hosts, false, 1)?;
-        let runtime = crate::web::runtime()?;
+        let pages = crate::web::PageFetcher::new(ctx, allow_private_hosts)?;
         for url in urls {
-            match runtime.block_on(web.fetcher.fetch(url)) {
+            match pages.fetch(url) {
                 Ok(page) => {
                     let (checks, more) = if page.media_type.contains("json") {
                         match serde_json::from_slice(&page.body) {

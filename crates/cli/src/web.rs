@@ -45,6 +45,31 @@ impl ConfigFile {
     }
 }
 
+/// The web sources of the config file (and environment) with a runtime to drive them: how
+/// `fetch`, `claims --url` and `factchecks import --url` fetch pages (robots.txt, size and
+/// type limits, no private addresses unless allowed).
+pub struct PageFetcher {
+    pub web: factually_fetch::WebSources,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl PageFetcher {
+    pub fn new(ctx: &Context, allow_private_hosts: bool) -> Result<Self, Failure> {
+        let config: WebConfig = ConfigFile::read(ctx)?.web.with_env();
+        Ok(Self {
+            web: config.sources(&ctx.data, allow_private_hosts, false, 1)?,
+            runtime: runtime()?,
+        })
+    }
+
+    pub fn fetch(
+        &self,
+        url: &str,
+    ) -> Result<factually_fetch::Fetched, factually_fetch::FetchError> {
+        self.runtime.block_on(self.web.fetcher.fetch(url))
+    }
+}
+
 /// A small runtime for a command's one round of async work (`fetch`).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use factually_embed::{dot, Embedder, Embedders};
-use factually_kb::{DataDir, DenseScope, KbName, SearchOptions};
+use factually_kb::{DataDir, DenseScope, KbName, KnowledgeBase, SearchOptions};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -83,7 +83,16 @@ pub fn match_fact_checks(
     if !data.has_kb(kb) {
         return Ok(None);
     }
-    let base = data.open_kb(kb)?;
+    Ok(Some(matches_in(&data.open_kb(kb)?, embedders, claim, k)?))
+}
+
+/// The `k` fact-checks of an open knowledge base that best match a validated `claim`.
+pub(crate) fn matches_in(
+    base: &KnowledgeBase,
+    embedders: &Embedders,
+    claim: &str,
+    k: usize,
+) -> Result<Vec<FactCheckMatch>, CheckError> {
     let embedder = match base.config().dense {
         DenseScope::None => None,
         _ => Some(embedders.for_kb(
@@ -100,27 +109,32 @@ pub fn match_fact_checks(
         },
         embedder.as_deref().map(|e| e as &dyn Embedder),
     )?;
-    let query = match &embedder {
-        Some(e) => Some(e.embed_query(claim)?),
-        None => None,
-    };
     let mut seen = HashSet::new();
-    let mut matches = Vec::new();
+    let mut docs = Vec::new();
     for hit in hits {
-        if matches.len() == k {
+        if docs.len() == k {
             break;
         }
-        if !seen.insert(hit.doc_id.clone()) {
-            continue;
+        if seen.insert(hit.doc_id.clone()) {
+            docs.extend(base.document(&hit.doc_id)?);
         }
-        let Some(doc) = base.document(&hit.doc_id)? else {
-            continue;
-        };
-        let similarity = match (&query, &embedder) {
-            (Some(q), Some(e)) => e.embed(&[doc.text.as_str()])?.first().map(|v| dot(q, v)),
-            _ => None,
-        };
-        matches.push(FactCheckMatch {
+    }
+    // Cosine similarity of each published claim and this one, the matches embedded at once.
+    let similarities: Vec<Option<f32>> = match &embedder {
+        Some(e) if !docs.is_empty() => {
+            let query = e.embed_query(claim)?;
+            let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+            e.embed(&texts)?
+                .iter()
+                .map(|v| Some(dot(&query, v)))
+                .collect()
+        }
+        _ => vec![None; docs.len()],
+    };
+    Ok(docs
+        .into_iter()
+        .zip(similarities)
+        .map(|(doc, similarity)| FactCheckMatch {
             claim: doc.meta.title,
             rating: doc.meta.description,
             publisher: doc.meta.publisher,
@@ -128,7 +142,6 @@ pub fn match_fact_checks(
             url: doc.meta.url,
             doc_id: doc.meta.id.as_str().to_string(),
             similarity,
-        });
-    }
-    Ok(Some(matches))
+        })
+        .collect())
 }

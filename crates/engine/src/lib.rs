@@ -196,6 +196,8 @@ pub struct CheckSession {
     /// its vectors, about a quarter of a second) and reopened when a commit changed it.
     searched: Mutex<Option<Arc<KnowledgeBase>>>,
     web_kb: Mutex<Option<Arc<KnowledgeBase>>>,
+    /// The published fact-checks (`factchecks`), consulted by every check once imported.
+    factchecks_kb: Mutex<Option<Arc<KnowledgeBase>>>,
     /// Started on the first check in LLM mode, then kept.
     models: OnceLock<writer::StartedModels>,
 }
@@ -262,6 +264,7 @@ impl CheckSession {
             embedders: Embedders::new(settings.cache.clone(), settings.embedder),
             searched: Mutex::new(None),
             web_kb: Mutex::new(None),
+            factchecks_kb: Mutex::new(None),
             models: OnceLock::new(),
         })
     }
@@ -516,8 +519,19 @@ impl CheckSession {
         claim: &str,
         k: usize,
     ) -> Result<Option<Vec<FactCheckMatch>>, CheckError> {
+        let claim = validate_input(claim)?;
         let name = KbName::parse(FACTCHECKS_KB)?;
-        match_fact_checks(&self.data, &self.embedders, &name, claim, k)
+        if !self.data.has_kb(&name) {
+            return Ok(None);
+        }
+        // Kept open between checks like the searched KB: every check consults it.
+        let base = Self::current(&self.factchecks_kb, || self.data.open_kb(&name))?;
+        Ok(Some(factchecks::matches_in(
+            &base,
+            &self.embedders,
+            claim,
+            k,
+        )?))
     }
 
     /// The stored copy of a cited source (title and text), for pages that show a quote in
