@@ -29,6 +29,19 @@ pub use model::{
     fit, lexical_features, CheckWorthiness, Example, WorthinessModel, LEXICAL_FEATURES,
 };
 
+/// Texts longer than this are refused: scoring every sentence of a book takes minutes, and a
+/// file this size is more often a mistake (a database dump, a binary) than an article.
+pub const MAX_TEXT_BYTES: usize = 5 << 20;
+
+/// The claims a text holds, as [`CheckWorthiness::find`] gives them.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Sentences scored (the text's [`candidates`]).
+    pub sentences: usize,
+    /// Those at or above the threshold, made to stand alone, merged and ranked.
+    pub claims: Vec<Claim>,
+}
+
 /// What can go wrong scoring a text.
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimsError {

@@ -228,6 +228,23 @@ impl CheckWorthiness {
         Ok(Self { model })
     }
 
+    /// The check-worthy claims of `text`: its candidate sentences scored, those at or above
+    /// `threshold` made to stand alone, merged and ranked (the three steps of the crate docs).
+    pub fn find(
+        &self,
+        embedder: &dyn Embedder,
+        text: &str,
+        threshold: f32,
+    ) -> Result<crate::Found, ClaimsError> {
+        let found = crate::candidates(text);
+        let sentences: Vec<&str> = found.iter().map(|c| c.text.as_str()).collect();
+        let scores = self.score(embedder, &sentences)?;
+        Ok(crate::Found {
+            sentences: found.len(),
+            claims: crate::extract(text, &found, &scores, threshold),
+        })
+    }
+
     /// The probability that each sentence is check-worthy, in order.
     pub fn score(
         &self,

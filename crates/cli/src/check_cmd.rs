@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use factually_analyze::{analyze, validate_bytes, validate_input, Analysis};
-use factually_engine::{CheckRequest, CheckSession, LlmFlags, LlmProvider, Settings};
+use factually_engine::{
+    CheckRequest, CheckSession, DocumentRequest, LlmFlags, LlmProvider, Settings,
+};
 use factually_kb::KbName;
-use factually_report::{render, report_schema, Report};
+use factually_report::{render, report_schema, DocumentOrigin, Report};
 use factually_verify::VerifyOptions;
 
 use crate::output::print_json;
@@ -27,12 +29,25 @@ pub enum ReportFormat {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// The question or claim; `-` reads it from standard input.
-    input: String,
+    /// The question or claim; `-` reads it from standard input. Leave it out to check a
+    /// document (`--file`, `--text`, or one `--url`).
+    #[arg(conflicts_with_all = ["file", "text"])]
+    input: Option<String>,
+    /// Check a document: the most check-worthy claims of a text, Markdown, HTML or PDF file,
+    /// each checked and marked in the text.
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    file: Option<PathBuf>,
+    /// Check a document given as text; `-` reads it from standard input.
+    #[arg(long, value_name = "TEXT")]
+    text: Option<String>,
+    /// How many of a document's most check-worthy claims are checked.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    max_claims: usize,
     /// The date printed as "Checked on" (YYYY-MM-DD); today by default.
     #[arg(long, value_name = "DATE")]
     checked_on: Option<String>,
     /// A page to use as a source (repeatable); fetched and stored like a search result.
+    /// Given alone (no claim, no --file or --text), the page is the document to check.
     #[arg(long = "url", value_name = "URL")]
     urls: Vec<String>,
     #[command(flatten)]
@@ -168,11 +183,14 @@ pub(crate) fn valid_date(s: &str) -> Result<String, Failure> {
 }
 
 pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdResult {
-    let input = read_input(&args.input)?;
     let checked_on = match &args.checked_on {
         Some(d) => valid_date(d)?,
         None => today(),
     };
+    let Some(input) = &args.input else {
+        return run_document_check(ctx, format, &args, &checked_on);
+    };
+    let input = read_input(input)?;
     let session = args.pipeline.session(ctx, !args.urls.is_empty(), None)?;
     let report = session.check(
         &CheckRequest {
@@ -184,6 +202,84 @@ pub fn run_check(ctx: &Context, format: ReportFormat, args: CheckArgs) -> CmdRes
         &|_| {},
     )?;
     print_report(&report, format);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `check --file | --text | --url` without a claim: a document report.
+fn run_document_check(
+    ctx: &Context,
+    format: ReportFormat,
+    args: &CheckArgs,
+    checked_on: &str,
+) -> CmdResult {
+    use crate::claims_cmd::{read_text, Text, TextSource};
+    if !(1..=factually_engine::MAX_CLAIMS).contains(&args.max_claims) {
+        return Err(Failure::usage(format!(
+            "--max-claims must be between 1 and {}",
+            factually_engine::MAX_CLAIMS
+        )));
+    }
+    // With --file or --text, the pages are sources; alone, one page is the document.
+    let (read, origin, sources) = match (&args.file, &args.text, args.urls.as_slice()) {
+        (Some(path), _, urls) => (Some(TextSource::File(path)), DocumentOrigin::File, urls),
+        (None, Some(text), urls) if text == "-" => {
+            (Some(TextSource::Stdin), DocumentOrigin::Text, urls)
+        }
+        (None, Some(_), urls) => (None, DocumentOrigin::Text, urls),
+        (None, None, [url]) => (
+            Some(TextSource::Url {
+                url,
+                allow_private_hosts: args.pipeline.allow_private_hosts,
+            }),
+            DocumentOrigin::Url,
+            &[][..],
+        ),
+        (None, None, []) => {
+            return Err(Failure::usage(
+                "give a question or claim to check, or a document: --file FILE, --text TEXT (`-`: standard input) or --url URL",
+            ))
+        }
+        (None, None, _) => {
+            return Err(Failure::usage(
+                "several --url without a claim: give the claim to check against these pages, or one --url to check that page",
+            ))
+        }
+    };
+    let Text { title, url, text } = match (read, &args.text) {
+        (Some(source), _) => read_text(ctx, source)?,
+        (None, given) => Text {
+            title: "Pasted text".to_string(),
+            url: None,
+            text: given.clone().unwrap_or_default(),
+        },
+    };
+    let session = args.pipeline.session(ctx, !sources.is_empty(), None)?;
+    let report = session.check_document(
+        &DocumentRequest {
+            text: &text,
+            title: &title,
+            origin,
+            url: url.as_deref(),
+            max_claims: args.max_claims,
+            checked_on,
+            urls: sources,
+            cancel: None,
+        },
+        &|_| {},
+    )?;
+    let out = match format {
+        ReportFormat::Json => {
+            print_json(&report);
+            return Ok(ExitCode::SUCCESS);
+        }
+        ReportFormat::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            render::document::to_text(&report, colour)
+        }
+        ReportFormat::Markdown => render::document::to_markdown(&report),
+        ReportFormat::Html => render::document::to_html(&report),
+    };
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use factually_claims::{candidates, extract, fit, lexical_features, CheckWorthiness, Example};
+use factually_claims::{fit, lexical_features, CheckWorthiness, Example, MAX_TEXT_BYTES};
 use factually_core::learn::Optimiser;
 use factually_embed::{BertEmbedder, Embedder};
 use factually_eval::checkworthy::{balanced_held_out, read_claimbuster, score, training, Sentence};
@@ -16,10 +16,6 @@ use indicatif::ProgressBar;
 use crate::output::print_json;
 use crate::runtime::{bar_style, now_rfc3339, Context};
 use crate::{CmdResult, Failure, Format};
-
-/// Texts longer than this are refused: scoring every sentence of a book takes minutes, and a
-/// file this size is more often a mistake (a database dump, a binary) than an article.
-pub const MAX_TEXT_BYTES: usize = 5 << 20;
 
 #[derive(Args, Debug)]
 pub struct ClaimsArgs {
@@ -109,19 +105,44 @@ fn bundled_embedder(ctx: &Context) -> Result<BertEmbedder, Failure> {
     Ok(BertEmbedder::bundled(&ctx.cache).map_err(anyhow::Error::from)?)
 }
 
-/// The text of the input: a file through the ingest readers, a page through the fetcher,
-/// or standard input; with its title (file name, page title) for the header.
-fn read_text(ctx: &Context, args: &ClaimsArgs) -> Result<(String, String), Failure> {
-    let (title, text) = match (&args.input, &args.url) {
-        (_, Some(url)) => {
-            let page = crate::web::PageFetcher::new(ctx, args.allow_private_hosts)?
+/// Where a text to find claims in comes from.
+pub enum TextSource<'a> {
+    /// A text, Markdown, HTML or PDF file (through the `kb add` readers).
+    File(&'a Path),
+    /// Plain UTF-8 text on standard input.
+    Stdin,
+    /// A web page through the guarded fetcher.
+    Url {
+        url: &'a str,
+        allow_private_hosts: bool,
+    },
+}
+
+/// A text read for `claims` or a document check.
+pub struct Text {
+    /// The file name, "standard input" or the page's title.
+    pub title: String,
+    /// The page's address (for a page).
+    pub url: Option<String>,
+    pub text: String,
+}
+
+/// Reads a text: a file through the ingest readers, a page through the fetcher, or standard
+/// input. Empty, binary, many-record and oversized inputs are refused with a clear message.
+pub fn read_text(ctx: &Context, source: TextSource<'_>) -> Result<Text, Failure> {
+    let (title, url, text) = match source {
+        TextSource::Url {
+            url,
+            allow_private_hosts,
+        } => {
+            let page = crate::web::PageFetcher::new(ctx, allow_private_hosts)?
                 .fetch(url)
                 .map_err(|e| Failure::usage(format!("{url}: {e}")))?;
             let doc = factually_fetch::to_document(&page)
                 .map_err(|e| Failure::usage(format!("{url}: {e}")))?;
-            (doc.title, doc.text)
+            (doc.title, Some(page.url.to_string()), doc.text)
         }
-        (Some(path), None) if path.as_os_str() == "-" => {
+        TextSource::Stdin => {
             let mut bytes = Vec::new();
             std::io::stdin()
                 .take(MAX_TEXT_BYTES as u64 + 1)
@@ -129,14 +150,14 @@ fn read_text(ctx: &Context, args: &ClaimsArgs) -> Result<(String, String), Failu
                 .map_err(|e| Failure::usage(format!("reading standard input: {e}")))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| Failure::usage("standard input is not UTF-8 text"))?;
-            ("standard input".to_string(), text)
+            ("standard input".to_string(), None, text)
         }
-        (Some(path), None) => {
+        TextSource::File(path) => {
             let outcome = factually_ingest::read_file(path, &now_rfc3339())
                 .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
             let mut documents = outcome.documents.into_iter();
             match (documents.next(), documents.next()) {
-                (Some(doc), None) => (path.display().to_string(), doc.text),
+                (Some(doc), None) => (path.display().to_string(), None, doc.text),
                 (None, _) => {
                     return Err(Failure::usage(format!("{}: no text in it", path.display())))
                 }
@@ -148,11 +169,10 @@ fn read_text(ctx: &Context, args: &ClaimsArgs) -> Result<(String, String), Failu
                 }
             }
         }
-        (None, None) => return Err(Failure::usage("give a FILE, `-` or --url")),
     };
     if text.len() > MAX_TEXT_BYTES {
         return Err(Failure::usage(format!(
-            "the text is {:.1} MB; claims reads at most {} MB",
+            "the text is {:.1} MB; at most {} MB is read",
             text.len() as f64 / 1e6,
             MAX_TEXT_BYTES >> 20
         )));
@@ -160,7 +180,7 @@ fn read_text(ctx: &Context, args: &ClaimsArgs) -> Result<(String, String), Failu
     if text.trim().is_empty() {
         return Err(Failure::usage("the input has no text"));
     }
-    Ok((title, text))
+    Ok(Text { title, url, text })
 }
 
 pub fn run_claims(ctx: &Context, args: ClaimsArgs) -> CmdResult {
@@ -169,15 +189,22 @@ pub fn run_claims(ctx: &Context, args: ClaimsArgs) -> CmdResult {
     if !(0.0..=1.0).contains(&threshold) {
         return Err(Failure::usage("--threshold must be between 0 and 1"));
     }
-    let (title, text) = read_text(ctx, &args)?;
+    let source = match (&args.input, &args.url) {
+        (_, Some(url)) => TextSource::Url {
+            url,
+            allow_private_hosts: args.allow_private_hosts,
+        },
+        (Some(path), None) if path.as_os_str() == "-" => TextSource::Stdin,
+        (Some(path), None) => TextSource::File(path),
+        (None, None) => return Err(Failure::usage("give a FILE, `-` or --url")),
+    };
+    let Text { title, text, .. } = read_text(ctx, source)?;
     let started = Instant::now();
     let embedder = bundled_embedder(ctx)?;
-    let found = candidates(&text);
-    let sentences: Vec<&str> = found.iter().map(|c| c.text.as_str()).collect();
-    let scores = model
-        .score(&embedder, &sentences)
+    let found = model
+        .find(&embedder, &text, threshold)
         .map_err(anyhow::Error::from)?;
-    let mut claims = extract(&text, &found, &scores, threshold);
+    let mut claims = found.claims;
     let total = claims.len();
     if let Some(top) = args.top {
         claims.truncate(top);
@@ -186,7 +213,7 @@ pub fn run_claims(ctx: &Context, args: ClaimsArgs) -> CmdResult {
     match ctx.format {
         Format::Json => print_json(&serde_json::json!({
             "title": title,
-            "sentences": found.len(),
+            "sentences": found.sentences,
             "threshold": threshold,
             "claims_found": total,
             "claims": claims,
@@ -197,7 +224,7 @@ pub fn run_claims(ctx: &Context, args: ClaimsArgs) -> CmdResult {
             let _ = writeln!(
                 out,
                 "{title}: {total} check-worthy claims in {} sentences{}",
-                found.len(),
+                found.sentences,
                 if claims.len() < total {
                     format!(" (the first {} shown)", claims.len())
                 } else {

@@ -148,7 +148,7 @@ fn reports_over_a_fixture_knowledge_base() {
             "2026-11-29",
         ];
         let report = json(d, &args);
-        assert_eq!(report["schema_version"], 1);
+        assert_eq!(report["schema_version"], 2);
         assert_eq!(report["checked_on"], "2026-11-29");
         assert!(["supported", "refuted", "mixed", "not_enough_evidence"]
             .contains(&report["verdict"]["label"].as_str().unwrap()));
@@ -333,6 +333,21 @@ fn the_report_schema_in_docs_is_current() {
         "docs/report.schema.json is stale: run `cargo run -- schema report > docs/report.schema.json`"
     );
     let parsed: Value = serde_json::from_str(&schema).unwrap();
+    // `check --format json` prints one of two forms: a check's report or a document's.
+    let forms: Vec<&str> = parsed["anyOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["$ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(forms, ["#/$defs/DocumentReport", "#/$defs/Report"]);
+    let required = |form: &str, field: &str| {
+        parsed["$defs"][form]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == field)
+    };
     for field in [
         "schema_version",
         "input",
@@ -346,14 +361,18 @@ fn the_report_schema_in_docs_is_current() {
         "sources",
         "timings_ms",
     ] {
-        assert!(
-            parsed["required"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|r| r == field),
-            "{field}"
-        );
+        assert!(required("Report", field), "{field}");
+    }
+    for field in [
+        "schema_version",
+        "kind",
+        "checked_on",
+        "document",
+        "summary",
+        "claims",
+        "timings_ms",
+    ] {
+        assert!(required("DocumentReport", field), "{field}");
     }
 }
 

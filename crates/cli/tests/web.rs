@@ -302,6 +302,75 @@ fn given_urls_and_refusals() {
         .contains("new cracks in two support beams"));
 }
 
+/// `check --url URL` alone checks the page as a document; searched web sources serve its
+/// claims, but never the page itself.
+#[test]
+fn a_page_checked_as_a_document_is_not_its_own_source() {
+    let addr = serve();
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("http://{addr}/pages/council");
+    let report = ok_json(
+        data.path(),
+        addr,
+        &[
+            "check",
+            "--url",
+            &url,
+            "--allow-private-hosts",
+            "--sources",
+            "web",
+            "--max-claims",
+            "2",
+        ],
+    );
+    assert_eq!(report["kind"], "document");
+    assert_eq!(report["document"]["origin"], "url");
+    assert_eq!(report["document"]["url"], url.as_str());
+    assert_eq!(
+        report["document"]["title"],
+        "Council says bridge reopening is delayed"
+    );
+    let text = report["document"]["text"].as_str().unwrap();
+    let claims = report["claims"].as_array().unwrap();
+    assert!(!claims.is_empty() && claims.len() <= 2, "{report}");
+    for c in claims {
+        let (start, end) = (
+            c["start"].as_u64().unwrap() as usize,
+            c["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[start..end], c["sentence"].as_str().unwrap());
+        let claim_report = &c["report"];
+        assert!(!claim_report["search_queries"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        for s in claim_report["sources"].as_array().unwrap() {
+            assert_ne!(s["url"], url.as_str(), "the page cites itself: {s}");
+        }
+        assert_quotes_stored(data.path(), addr, claim_report);
+    }
+    // The same claim checked on its own finds the page through search and cites it.
+    let alone = ok_json(
+        data.path(),
+        addr,
+        &[
+            "check",
+            claims[0]["claim"].as_str().unwrap(),
+            "--allow-private-hosts",
+            "--sources",
+            "web",
+        ],
+    );
+    assert!(
+        alone["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["url"] == url.as_str()),
+        "{alone}"
+    );
+}
+
 #[test]
 fn llm_mode_keeps_only_grounded_statements() {
     let addr = serve();

@@ -520,6 +520,12 @@ impl Embedders {
         Ok(model)
     }
 
+    /// The bundled model, whatever was asked for: what models trained on its vectors read
+    /// (check-worthiness), loaded once and shared with knowledge bases built with it.
+    pub fn bundled(&self) -> Result<Arc<BertEmbedder>, EmbedError> {
+        self.load(None)
+    }
+
     /// The model the knowledge base `kb` was built with (`recipe`, `None`: the bundled one);
     /// refused when this process was asked for another.
     pub fn for_kb(

@@ -18,6 +18,7 @@
 //! exit status 2 in the CLI, no retry in a worker) and [`CheckError::is_retryable`] (a failure
 //! another attempt may get past) are decided here, once, instead of by each caller.
 
+mod document;
 pub mod factchecks;
 mod settings;
 pub mod snapshots;
@@ -48,6 +49,7 @@ pub use settings::{
 
 /// Where a data directory keeps the language models' call cache.
 pub const LLM_CALL_CACHE: &str = "llm-cache";
+pub use document::{DocumentRequest, DOCUMENT_THRESHOLD, MAX_CLAIMS};
 pub use factchecks::{match_fact_checks, FactCheckMatch, FACTCHECKS_KB};
 pub use snapshots::{open_web_kb, QUERIES, WEB_KB};
 
@@ -94,6 +96,20 @@ pub enum CheckError {
     /// The caller cancelled the check ([`CheckRequest::cancel`]) before it finished.
     #[error("the check was cancelled")]
     Cancelled,
+    /// A document cannot be checked as given.
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+}
+
+/// Why a document cannot be checked (see [`CheckSession::check_document`]).
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document has no text")]
+    Empty,
+    #[error("the document is {:.1} MB; at most {} MB is read", *.0 as f64 / 1e6, factually_claims::MAX_TEXT_BYTES >> 20)]
+    TooLong(usize),
+    #[error("--max-claims must be between 1 and {max}, not {0}", max = document::MAX_CLAIMS)]
+    MaxClaims(usize),
 }
 
 impl From<factually_report::CheckError> for CheckError {
@@ -112,6 +128,7 @@ impl CheckError {
         matches!(
             self,
             Self::Input(_)
+                | Self::Document(_)
                 | Self::Unverified(
                     VerifyError::EmptyClaim | VerifyError::ClaimTooLong(_) | VerifyError::NoWords
                 )
@@ -156,6 +173,13 @@ pub struct CheckRequest<'a> {
     /// Stops the check when cancelled: between steps, and at once while it waits on the web
     /// or a language model. The check then fails with [`CheckError::Cancelled`].
     pub cancel: Option<&'a CancellationToken>,
+}
+
+/// Sources gathered outside the knowledge base, and the web KB that stores their snapshots.
+#[derive(Clone)]
+struct Gathered {
+    offered: OfferedSources,
+    kb: Arc<KnowledgeBase>,
 }
 
 /// The runtime a session's async work (web search and fetch, LLM calls) runs on.
@@ -337,24 +361,22 @@ impl CheckSession {
         Self::current(&self.web_kb, || open_web_kb(&self.data, &now_rfc3339()))
     }
 
-    /// Searches (when the session searches the web) and fetches the sources of one check, and
-    /// stores them as snapshots.
+    /// Runs `queries` (when the session searches the web) and fetches the results and the
+    /// given `urls`, and stores them as snapshots: the sources offered to a check, or to
+    /// every claim of a document.
     fn gather(
         &self,
-        analysis: &factually_analyze::Analysis,
+        queries: Vec<String>,
         urls: &[String],
         cancel: Option<&CancellationToken>,
         progress: &dyn Fn(Progress),
-    ) -> Result<(OfferedSources, Arc<KnowledgeBase>), CheckError> {
-        let queries = if self.search_web {
-            let queries = queries_for(analysis, QUERIES);
+    ) -> Result<Gathered, CheckError> {
+        let queries = if self.search_web { queries } else { Vec::new() };
+        if !queries.is_empty() {
             progress(Progress::Searching {
                 queries: queries.clone(),
             });
-            queries
-        } else {
-            Vec::new()
-        };
+        }
         let started = Instant::now();
         let gathered = self.block_on_unless_cancelled(self.web.gather(&queries, urls), cancel)?;
         let kb = self.web_kb()?;
@@ -363,7 +385,12 @@ impl CheckSession {
         progress(Progress::Fetched {
             pages: offered.documents.len(),
         });
-        Ok((offered, kb))
+        Ok(Gathered { offered, kb })
+    }
+
+    /// Whether a check gathers sources outside the knowledge base.
+    fn gathers(&self, urls: &[String]) -> bool {
+        self.search_web || !urls.is_empty()
     }
 
     /// Checks one input, telling `progress` about each step.
@@ -373,20 +400,38 @@ impl CheckSession {
         progress: &dyn Fn(Progress),
     ) -> Result<Report, CheckError> {
         let input = validate_input(request.input)?;
-        let cancel = request.cancel;
-        let cancelled = || cancel.is_some_and(CancellationToken::is_cancelled);
-        let t = Instant::now();
-        let deadline = self.budget.map(|b| t + b);
+        let started = Instant::now();
         let analysis = analyze(input);
-        let analyze_ms = ms(t);
-        if cancelled() {
+        let analyze_ms = ms(started);
+        if request.cancel.is_some_and(CancellationToken::is_cancelled) {
             return Err(CheckError::Cancelled);
         }
-        let (offered, web_kb) = if self.search_web || !request.urls.is_empty() {
-            let (offered, kb) = self.gather(&analysis, request.urls, cancel, progress)?;
-            (offered, Some(kb))
+        let gathered = if self.gathers(request.urls) {
+            let queries = queries_for(&analysis, QUERIES);
+            Some(self.gather(queries, request.urls, request.cancel, progress)?)
         } else {
-            (OfferedSources::default(), None)
+            None
+        };
+        self.check_analysed(request, &analysis, analyze_ms, started, gathered, progress)
+    }
+
+    /// The rest of a check once its input is analysed and its sources gathered (`None`: only
+    /// the knowledge base is searched). The wall-time budget counts from `started`.
+    fn check_analysed(
+        &self,
+        request: &CheckRequest<'_>,
+        analysis: &factually_analyze::Analysis,
+        analyze_ms: f64,
+        started: Instant,
+        gathered: Option<Gathered>,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Report, CheckError> {
+        let cancel = request.cancel;
+        let cancelled = || cancel.is_some_and(CancellationToken::is_cancelled);
+        let deadline = self.budget.map(|b| started + b);
+        let (offered, web_kb) = match gathered {
+            Some(g) => (g.offered, Some(g.kb)),
+            None => (OfferedSources::default(), None),
         };
         // Without the knowledge base among the sources it is never searched, so the web KB
         // stands in for it (and the default KB is not built just to be ignored).
@@ -404,7 +449,7 @@ impl CheckSession {
             cancelled: Some(&cancelled),
         };
         let mut report =
-            checker.check_analysed(&analysis, analyze_ms, request.checked_on, progress)?;
+            checker.check_analysed(analysis, analyze_ms, request.checked_on, progress)?;
         if let Some(settings) = &self.llm {
             progress(Progress::WritingWithModel {
                 models: settings.models(),

@@ -410,7 +410,7 @@ impl Factually {
     fn archive(&self) -> Result<&Arc<dyn Archive>, ErrorData> {
         self.archive
             .as_ref()
-            .ok_or_else(|| ErrorData::method_not_found::<rmcp::model::ListResourcesRequestMethod>())
+            .ok_or_else(ErrorData::method_not_found::<rmcp::model::ListResourcesRequestMethod>)
     }
 }
 

@@ -90,6 +90,10 @@ pub enum Progress {
     Writing,
     /// A language model is writing the summary (LLM mode).
     WritingWithModel { models: usize },
+    /// A document's sentences are being scored for check-worthiness.
+    FindingClaims,
+    /// The `n`th of a document's `of` claims is being checked.
+    CheckingClaim { n: usize, of: usize, claim: String },
 }
 
 impl Progress {
@@ -109,6 +113,8 @@ impl Progress {
             Self::WritingWithModel { models } => {
                 format!("Writing the summary with {models} language model(s)")
             }
+            Self::FindingClaims => "Finding the check-worthy claims in the text".to_string(),
+            Self::CheckingClaim { n, of, claim } => format!("Checking claim {n} of {of}: {claim}"),
         }
     }
 }

@@ -7,8 +7,10 @@ use factually_core::{DocId, Stance, Verdict, VerdictLabel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Bumped when a field changes meaning or disappears (adding fields keeps the version).
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field changes meaning or disappears, or a new form of report appears
+/// (adding fields keeps the version). 2: the document report
+/// ([`crate::document::DocumentReport`], `kind: "document"`) joined the single check's report.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A fact-check report.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -226,8 +228,19 @@ pub struct ReportTimings {
     pub total: f64,
 }
 
-/// The JSON Schema of [`Report`], pretty-printed.
+/// What `check --format json` prints: one check's report, or a document's (`kind: "document"`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "FactuallyReport")]
+pub enum AnyReport {
+    /// A document report (`check --file | --url | --text`).
+    Document(Box<crate::document::DocumentReport>),
+    /// The report of one question or claim.
+    Check(Box<Report>),
+}
+
+/// The JSON Schema of [`AnyReport`] (a single check's report or a document's), pretty-printed.
 pub fn report_schema() -> String {
-    let schema = schemars::schema_for!(Report);
+    let schema = schemars::schema_for!(AnyReport);
     serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
 }

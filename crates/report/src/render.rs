@@ -9,6 +9,8 @@ use serde_json::json;
 
 use crate::model::{Report, Source};
 
+pub mod document;
+
 const WIDTH: usize = 80;
 
 /// Section titles, in order, as on the seed page.
@@ -485,8 +487,9 @@ fn safe_url(url: Option<&str>) -> Option<&str> {
     })
 }
 
-/// HTML-escapes text, then turns `[n]` citations into links to the sources list.
-fn item_html(text: &str, sources: usize) -> String {
+/// HTML-escapes text, then turns `[n]` citations into links to the sources list (the
+/// elements with id `{id_prefix}{n}`).
+fn item_html(text: &str, sources: usize, id_prefix: &str) -> String {
     let escaped = minijinja::HtmlEscape(text).to_string();
     let mut out = String::with_capacity(escaped.len());
     let mut rest = escaped.as_str();
@@ -495,7 +498,7 @@ fn item_html(text: &str, sources: usize) -> String {
         let after = &rest[open + 1..];
         match after.find(']').map(|c| (c, after[..c].parse::<usize>())) {
             Some((close, Ok(n))) if (1..=sources).contains(&n) => {
-                out.push_str(&format!("<a href=\"#source-{n}\">[{n}]</a>"));
+                out.push_str(&format!("<a href=\"#{id_prefix}{n}\">[{n}]</a>"));
                 rest = &after[close + 1..];
             }
             _ => {
@@ -516,8 +519,11 @@ pub fn html_context(r: &Report, url: Option<&str>) -> minijinja::Value {
             let items: Vec<minijinja::Value> = items
                 .iter()
                 .map(|i| {
-                    let html =
-                        minijinja::Value::from_safe_string(item_html(&i.text, r.sources.len()));
+                    let html = minijinja::Value::from_safe_string(item_html(
+                        &i.text,
+                        r.sources.len(),
+                        "source-",
+                    ));
                     minijinja::context! { html => html }
                 })
                 .collect();
@@ -582,7 +588,7 @@ mod tests {
     #[test]
     fn citations_become_links_and_markup_is_escaped() {
         assert_eq!(
-            item_html("<b>x</b> [1] [9] [a]", 2),
+            item_html("<b>x</b> [1] [9] [a]", 2, "source-"),
             "&lt;b&gt;x&lt;&#x2f;b&gt; <a href=\"#source-1\">[1]</a> [9] [a]"
         );
     }
