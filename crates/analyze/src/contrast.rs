@@ -87,6 +87,13 @@ pub struct PairChecks {
     pub sentence_subject_in_claim: bool,
     /// The sentence hedges ("may", "reportedly", "is thought to").
     pub hedged: bool,
+    /// The sentence reports something in order to call it a myth, a misconception or false
+    /// ("The story that Einstein failed mathematics at school is a myth"), and the claim does
+    /// not: its words match the claim while it says the opposite.
+    pub debunked: bool,
+    /// The sentence passes the claim on as hearsay ("is often said to be", "according to
+    /// legend", "some claim that"), and the claim does not: it reports a belief, not the fact.
+    pub attributed: bool,
     /// The differing detail, when one can be named.
     pub contrast: Option<Contrast>,
 }
@@ -199,6 +206,8 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         superlative_flip: superlative.is_some(),
         ordinal_mismatch: ordinal.is_some(),
         hedged: hedged(&sw),
+        debunked: debunks(&sw) && !debunks(&cw),
+        attributed: attributes(&sw) && !attributes(&cw),
         contrast,
     }
 }
@@ -382,6 +391,69 @@ const HEDGES: &[&str] = &[
 
 fn hedged(ws: &[Word<'_>]) -> bool {
     ws.iter().any(|w| HEDGES.contains(&w.lower.as_str()))
+}
+
+/// Words by which a sentence says that what it reports is not so.
+const DEBUNKERS: &[&str] = &[
+    "myth",
+    "myths",
+    "misconception",
+    "misconceptions",
+    "hoax",
+    "debunked",
+    "apocryphal",
+    "falsely",
+    "mistakenly",
+    "erroneously",
+    "wrongly",
+    "untrue",
+];
+
+/// Whether the words call what they report a myth or false ("... is a myth", "a common
+/// misconception is that ...", "an urban legend", "... is false").
+fn debunks(ws: &[Word<'_>]) -> bool {
+    ws.iter().any(|w| DEBUNKERS.contains(&w.lower.as_str()))
+        || ws.windows(2).any(|p| {
+            matches!(
+                (p[0].lower.as_str(), p[1].lower.as_str()),
+                ("urban", "legend") | ("is", "false") | ("was", "false") | ("are", "false")
+            )
+        })
+}
+
+/// Phrases by which a sentence passes something on as what people say rather than as fact.
+const HEARSAY: &[&[&str]] = &[
+    &["often", "said"],
+    &["is", "said", "to"],
+    &["are", "said", "to"],
+    &["was", "said", "to"],
+    &["were", "said", "to"],
+    &["commonly", "said"],
+    &["widely", "said"],
+    &["popularly", "said"],
+    &["often", "claimed"],
+    &["some", "claim"],
+    &["some", "say"],
+    &["it", "is", "claimed"],
+    &["popular", "belief"],
+    &["widely", "believed"],
+    &["commonly", "believed"],
+    &["popularly", "believed"],
+    &["often", "believed"],
+    &["legend", "has", "it"],
+    &["according", "to", "legend"],
+    &["according", "to", "popular"],
+    &["according", "to", "folklore"],
+    &["is", "rumoured"],
+    &["is", "rumored"],
+];
+
+/// Whether the words pass something on as hearsay ([`HEARSAY`]).
+fn attributes(ws: &[Word<'_>]) -> bool {
+    HEARSAY.iter().any(|phrase| {
+        ws.windows(phrase.len())
+            .any(|w| w.iter().zip(phrase.iter()).all(|(w, p)| w.lower == *p))
+    })
 }
 
 /// The text with commas between digit groups removed ("10,000" -> "10000"), so that a number
@@ -710,6 +782,84 @@ mod tests {
                 "Obama was the 44th president.",
                 "Obama was the 44th president of the United States.",
                 "false false ",
+            ),
+        ] {
+            check(claim, sentence, "", want, row);
+        }
+    }
+
+    #[test]
+    fn a_sentence_calling_the_claim_a_myth_debunks_it() {
+        let row = |c: &PairChecks| c.debunked.to_string();
+        for (claim, sentence, want) in [
+            (
+                "Albert Einstein failed mathematics at school.",
+                "The story that Einstein failed mathematics at school is a myth.",
+                "true",
+            ),
+            (
+                "Bulls are angered by the colour red.",
+                "A common misconception is that bulls are angered by the colour red.",
+                "true",
+            ),
+            (
+                "Alligators live in the sewers of New York.",
+                "Alligators in the sewers of New York are an urban legend.",
+                "true",
+            ),
+            (
+                "The report about the moon landing was false.",
+                "The report about the moon landing was false.",
+                "false",
+            ),
+            (
+                "The story that Einstein failed mathematics is a myth.",
+                "The story that Einstein failed mathematics at school is a myth.",
+                "false",
+            ),
+            (
+                "The Eiffel Tower is in Paris.",
+                "The Eiffel Tower stands on the Champ de Mars in Paris.",
+                "false",
+            ),
+            (
+                "False Bay lies near Cape Town.",
+                "False Bay is a body of water near Cape Town.",
+                "false",
+            ),
+        ] {
+            check(claim, sentence, "", want, row);
+        }
+    }
+
+    #[test]
+    fn a_sentence_passing_the_claim_on_as_hearsay_attributes_it() {
+        let row = |c: &PairChecks| c.attributed.to_string();
+        for (claim, sentence, want) in [
+            (
+                "The Great Wall of China is visible from the Moon.",
+                "The Great Wall of China is often said to be visible from the Moon.",
+                "true",
+            ),
+            (
+                "Vikings wore horned helmets.",
+                "According to popular belief, Vikings wore horned helmets.",
+                "true",
+            ),
+            (
+                "Some claim that the Great Wall is visible from the Moon.",
+                "Some claim that the Great Wall is visible from the Moon.",
+                "false",
+            ),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "Mount Everest is Earth's highest mountain above sea level.",
+                "false",
+            ),
+            (
+                "Einstein said that God does not play dice.",
+                "Einstein said that God does not play dice with the universe.",
+                "false",
             ),
         ] {
             check(claim, sentence, "", want, row);

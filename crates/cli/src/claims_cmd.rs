@@ -68,6 +68,43 @@ pub struct TrainArgs {
     /// embedder, written otherwise (a refit then takes seconds instead of minutes).
     #[arg(long, value_name = "FILE")]
     embeddings: Option<PathBuf>,
+    /// Add the first two sentences of N encyclopedia articles (chosen by a hash of their
+    /// titles) as check-worthy: plain factual statements ("The Eiffel Tower is in Paris"),
+    /// which debates rarely make and an article check must find.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    encyclopedia: usize,
+    /// Files whose claims' articles are kept out of the encyclopedia sentences: JSON lines with
+    /// an `article` field (the plain-claims suite).
+    #[arg(long, value_name = "FILE")]
+    exclude: Vec<PathBuf>,
+}
+
+/// Encyclopedia sentences added as check-worthy by `--encyclopedia N`: the first two
+/// candidate sentences of N articles taken in sha256-of-title order, none whose title an
+/// evaluation claim names.
+fn encyclopedia_sentences(ctx: &Context, args: &TrainArgs) -> Result<Vec<String>, Failure> {
+    if args.encyclopedia == 0 {
+        return Ok(Vec::new());
+    }
+    let excluded = crate::judge_train::excluded_articles(&args.exclude)?;
+    let dir = ctx.cache.ensure(&factually_assets::WIKI_OFFLINE)?;
+    let mut articles: Vec<(String, String)> =
+        factually_kb::default_kb::read_summaries(&dir, &now_rfc3339())?
+            .into_iter()
+            .filter(|d| !excluded.contains(&d.meta.title.to_lowercase()))
+            .map(|d| (factually_core::sha256_hex(d.meta.title.as_bytes()), d.text))
+            .collect();
+    articles.sort();
+    Ok(articles
+        .iter()
+        .take(args.encyclopedia)
+        .flat_map(|(_, text)| {
+            factually_claims::candidates(text)
+                .into_iter()
+                .take(2)
+                .map(|c| c.text)
+        })
+        .collect())
 }
 
 /// Embeddings of a data file's sentences, as `--embeddings` keeps them.
@@ -249,11 +286,15 @@ pub fn run_claims(ctx: &Context, args: ClaimsArgs) -> CmdResult {
 
 /// Embeds the sentences in batches with a progress bar.
 fn embed_all(embedder: &dyn Embedder, sentences: &[&Sentence]) -> Result<Vec<Vec<f32>>, Failure> {
-    let bar = ProgressBar::new(sentences.len() as u64).with_style(bar_style("sentences"));
-    let mut out = Vec::with_capacity(sentences.len());
-    for chunk in sentences.chunks(64) {
-        let texts: Vec<&str> = chunk.iter().map(|s| s.text.as_str()).collect();
-        out.extend(embedder.embed(&texts).map_err(anyhow::Error::from)?);
+    let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+    embed_texts(embedder, &texts)
+}
+
+fn embed_texts(embedder: &dyn Embedder, texts: &[&str]) -> Result<Vec<Vec<f32>>, Failure> {
+    let bar = ProgressBar::new(texts.len() as u64).with_style(bar_style("sentences"));
+    let mut out = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(64) {
+        out.extend(embedder.embed(chunk).map_err(anyhow::Error::from)?);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -329,7 +370,7 @@ pub fn run_train(ctx: &Context, args: TrainArgs) -> CmdResult {
         .map(|s| embedding_of(s))
         .collect::<Result<Vec<_>, _>>()?;
     let embedding_seconds = started.elapsed().as_secs_f64();
-    let examples: Vec<Example> = train
+    let mut examples: Vec<Example> = train
         .iter()
         .zip(train_embeddings)
         .map(|(s, embedding)| Example {
@@ -338,6 +379,15 @@ pub fn run_train(ctx: &Context, args: TrainArgs) -> CmdResult {
             check_worthy: s.check_worthy(),
         })
         .collect();
+    let encyclopedia = encyclopedia_sentences(ctx, &args)?;
+    let texts: Vec<&str> = encyclopedia.iter().map(String::as_str).collect();
+    for (text, embedding) in texts.iter().zip(embed_texts(&embedder, &texts)?) {
+        examples.push(Example {
+            embedding,
+            lexical: lexical_features(text),
+            check_worthy: true,
+        });
+    }
     let optimiser = Optimiser {
         iterations: args.iterations,
         learning_rate: args.learning_rate,
@@ -359,6 +409,12 @@ pub fn run_train(ctx: &Context, args: TrainArgs) -> CmdResult {
         },
         "train_sentences": train.len(),
         "train_check_worthy": positives,
+        "encyclopedia": {
+            "articles": args.encyclopedia,
+            "sentences": encyclopedia.len(),
+            "excluded": args.exclude.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "package": format!("{}=={}", factually_assets::WIKI_OFFLINE.name, factually_assets::WIKI_OFFLINE.version),
+        },
         "held_out": held_out,
         "held_out_note": "balanced: every held-out check-worthy sentence and as many others (sentence ids hashing to 0 mod 5 are never trained on)",
         "fit": optimiser,

@@ -355,7 +355,7 @@ fn read_examples(path: &Path) -> Result<Vec<Scored>, Failure> {
 }
 
 /// Lower-cased article titles that evaluation claims are about.
-fn excluded_articles(paths: &[PathBuf]) -> Result<HashSet<String>, Failure> {
+pub(crate) fn excluded_articles(paths: &[PathBuf]) -> Result<HashSet<String>, Failure> {
     let mut out = HashSet::new();
     for path in paths {
         let text = std::fs::read_to_string(path)

@@ -129,7 +129,7 @@ fn a_document_report_checks_each_claim_in_place() {
     for (label, n) in &tally {
         assert_eq!(json["tally"][label].as_u64(), Some(*n), "{label}");
     }
-    // The stored school records and the vaccine study settle two of the article's myths.
+    // The stored vaccine study settles one of the article's myths.
     let verdict_of = |needle: &str| {
         claims
             .iter()

@@ -90,6 +90,7 @@ async fn assert_every_tool_listed(peer: &rmcp::Peer<rmcp::RoleClient>) {
         names,
         [
             "check",
+            "check_document",
             "match_fact_checks",
             "search_knowledge_base",
             "show_source",
@@ -148,6 +149,43 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
     }
     assert!(quotes > 0, "{report:#}");
 
+    // A whole text: its claims found, each checked, with spans into the text.
+    let text = "Our readers keep asking about landmarks. The Eiffel Tower is a wrought-iron lattice tower in Berlin, Germany. Thank you for reading!";
+    let document = client
+        .call_tool(call(
+            "check_document",
+            json!({ "text": text, "title": "Letters", "max_claims": 2 }),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(document.is_error, Some(true), "{document:?}");
+    let document = document.structured_content.unwrap();
+    assert_eq!(document["kind"], "document", "{document:#}");
+    assert_eq!(document["document"]["title"], "Letters");
+    let eiffel = document["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["sentence"] == "The Eiffel Tower is a wrought-iron lattice tower in Berlin, Germany."
+        })
+        .expect("the claim is found");
+    let (start, end) = (
+        eiffel["start"].as_u64().unwrap() as usize,
+        eiffel["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(
+        &text[start..end],
+        "The Eiffel Tower is a wrought-iron lattice tower in Berlin, Germany."
+    );
+    assert_eq!(eiffel["report"]["input"], eiffel["claim"], "{eiffel:#}");
+    assert!(
+        eiffel["report"]["sources"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "the stored Eiffel page is cited: {eiffel:#}"
+    );
+
     assert_eq!(
         verify_label(&client, "The Eiffel Tower is in Paris.").await,
         "supported"
@@ -198,6 +236,12 @@ async fn an_assistant_lists_and_calls_every_tool_over_stdio() {
             "bad_input",
         ),
         ("verify", json!({ "claim": "" }), "bad_input"),
+        ("check_document", json!({ "text": "  " }), "bad_input"),
+        (
+            "check_document",
+            json!({ "text": "Taxes rose by 4% in 2020.", "max_claims": 0 }),
+            "bad_input",
+        ),
         ("match_fact_checks", json!({ "claim": " " }), "bad_input"),
         (
             "show_source",
@@ -575,7 +619,7 @@ fn malformed_messages_do_not_stop_the_server() {
     let tools = raw.answer(3);
     assert_eq!(
         tools["result"]["tools"].as_array().unwrap().len(),
-        5,
+        6,
         "{tools}"
     );
     let status = raw.hang_up(Duration::from_secs(10));

@@ -5,7 +5,8 @@
 //! speaks the earlier revisions a client asks for.
 //!
 //! Tools: `check` (the full report; each step of it is a progress notification when the
-//! client sends a progress token, and a cancelled request stops the check), `verify` (one
+//! client sends a progress token, and a cancelled request stops the check), `check_document`
+//! (the same for a whole text: its check-worthy claims, each checked; a document report), `verify` (one
 //! claim: verdict and evidence), `search_knowledge_base` (ranked passages), `show_source`
 //! (the stored text of a document, or the bytes a quote cites) and `match_fact_checks`
 //! (published fact-checks of a claim, from `factually factchecks import`). Each result carries its JSON as
@@ -23,7 +24,10 @@
 
 use std::sync::Arc;
 
-use factually_engine::{CancellationToken, CheckError, CheckRequest, CheckSession};
+use factually_engine::{
+    CancellationToken, CheckError, CheckRequest, CheckSession, DocumentRequest,
+};
+use factually_report::DocumentOrigin;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult,
@@ -101,6 +105,18 @@ struct CheckParams {
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct CheckDocumentParams {
+    /// The text of an article, speech or transcript (plain text, at most 5 MB).
+    text: String,
+    /// Its title, shown at the top of the report ("Pasted text" by default).
+    title: Option<String>,
+    /// How many of its most check-worthy claims to check (1 to 50, default 5).
+    max_claims: Option<usize>,
+    /// The report's "Checked on" date, YYYY-MM-DD; today by default.
+    checked_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct VerifyParams {
     /// One factual claim.
     claim: String,
@@ -172,6 +188,32 @@ fn respond<T: serde::Serialize>(
     }
 }
 
+/// Each step of a check (analysed, searching, checking n of m, writing) becomes a progress
+/// notification when the client asked for them with a progress token: the steps sent on the
+/// returned channel are forwarded by the returned task, which ends after the sender is dropped.
+fn progress_notifications(
+    meta: &RequestMetaObject,
+    client: Peer<RoleServer>,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<String>,
+    Option<tokio::task::JoinHandle<()>>,
+) {
+    let (steps, mut step_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let forward = meta.get_progress_token().map(|token| {
+        tokio::spawn(async move {
+            let mut n = 0.0;
+            while let Some(message) = step_rx.recv().await {
+                n += 1.0;
+                let note = ProgressNotificationParam::new(token.clone(), n).with_message(message);
+                if client.notify_progress(note).await.is_err() {
+                    break;
+                }
+            }
+        })
+    });
+    (steps, forward)
+}
+
 impl Factually {
     /// Runs blocking engine work off the protocol's threads, once a place among the running
     /// checks is free; a request cancelled while it waits never starts.
@@ -215,22 +257,7 @@ impl Factually {
                 format!("checked_on {checked_on:?}: not a YYYY-MM-DD date"),
             ));
         }
-        // Each step of the check (analysed, searching, checking n of m, writing) becomes a
-        // progress notification when the client asked for them with a progress token.
-        let (steps, mut step_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        let forward = meta.get_progress_token().map(|token| {
-            tokio::spawn(async move {
-                let mut n = 0.0;
-                while let Some(message) = step_rx.recv().await {
-                    n += 1.0;
-                    let note =
-                        ProgressNotificationParam::new(token.clone(), n).with_message(message);
-                    if client.notify_progress(note).await.is_err() {
-                        break;
-                    }
-                }
-            })
-        });
+        let (steps, forward) = progress_notifications(&meta, client);
         let stop = cancel.clone();
         let outcome = self
             .blocking(&cancel, move |s| {
@@ -253,6 +280,53 @@ impl Factually {
         }
         Ok(respond(outcome, |report| {
             factually_report::render::to_text(report, false)
+        }))
+    }
+
+    #[tool(
+        description = "Fact-check a whole text (an article, a speech): its most check-worthy claims are found, each checked like `check` does, and one document report gives the text's claims with their byte spans in the text, a full report per claim, and an overall summary."
+    )]
+    async fn check_document(
+        &self,
+        Parameters(p): Parameters<CheckDocumentParams>,
+        meta: RequestMetaObject,
+        client: Peer<RoleServer>,
+        cancel: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
+        let today = factually_engine::now_rfc3339()[..10].to_string();
+        let checked_on = p.checked_on.unwrap_or(today);
+        if !valid_date(&checked_on) {
+            return Ok(tool_error(
+                "bad_input",
+                format!("checked_on {checked_on:?}: not a YYYY-MM-DD date"),
+            ));
+        }
+        let (steps, forward) = progress_notifications(&meta, client);
+        let stop = cancel.clone();
+        let outcome = self
+            .blocking(&cancel, move |s| {
+                s.check_document(
+                    &DocumentRequest {
+                        text: &p.text,
+                        title: p.title.as_deref().unwrap_or("Pasted text"),
+                        origin: DocumentOrigin::Text,
+                        url: None,
+                        max_claims: p.max_claims.unwrap_or(5),
+                        checked_on: &checked_on,
+                        urls: &[],
+                        cancel: Some(&stop),
+                    },
+                    &|step| {
+                        let _ = steps.send(step.message());
+                    },
+                )
+            })
+            .await?;
+        if let Some(forward) = forward {
+            let _ = forward.await;
+        }
+        Ok(respond(outcome, |report| {
+            factually_report::render::document::to_text(report, false)
         }))
     }
 

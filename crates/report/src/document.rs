@@ -178,8 +178,8 @@ pub fn summarise(meta: &DocumentMeta, claims: &[DocumentClaim]) -> Vec<String> {
     }
     let checked = if claims.len() < meta.claims_found {
         format!(
-            "the {} most check-worthy of {} found in {}",
-            plural(claims.len(), "claim"),
+            "the {} most check-worthy of {} claims found in {}",
+            claims.len(),
             meta.claims_found,
             plural(meta.sentences, "sentence")
         )

@@ -290,6 +290,28 @@ impl Judge {
             (true, JudgeMode::Full) => self.model.stance_of(&z),
             (true, _) => model,
         };
+        // A sentence that reports the claim to call it a myth matches its words and says the
+        // opposite: what reads as support refutes it.
+        let probs = if checks.debunked && probs.stance() == Stance::Support {
+            StanceProbs {
+                support: probs.refute,
+                refute: probs.support,
+                neutral: probs.neutral,
+            }
+        } else {
+            probs
+        };
+        // Hearsay of the claim ("is often said to be ...") reports a belief, not the fact: it
+        // supports nothing.
+        let probs = if checks.attributed && probs.stance() == Stance::Support {
+            StanceProbs {
+                support: 0.0,
+                refute: probs.refute,
+                neutral: probs.neutral + probs.support,
+            }
+        } else {
+            probs
+        };
         let contrast = checks.contrast.filter(|_| probs.stance() == Stance::Refute);
         Judgement {
             probs,
