@@ -115,3 +115,88 @@ fn a_server_killed_during_ten_checks_finishes_all_of_them_once_after_a_restart()
         "every check interrupted by the kill says it resumed"
     );
 }
+
+/// `POST /api/documents`: a text goes through the same queue, its document report comes back
+/// from `GET /api/checks/{id}` (every claim's report grounded) and its page marks the claims
+/// in the text; malformed documents are refused with 400.
+#[test]
+fn a_document_submitted_through_the_api_is_checked_and_shown_in_place() {
+    let data = data_dir_with_facts();
+    let server = Server::start(data.path(), 1);
+    let text = "Our readers wrote to us again this week. The measles vaccine causes autism in young children, one letter said. Thank you all for writing!";
+    let (status, answer) = server.json(
+        "POST",
+        "/api/documents",
+        Some(json!({"text": text, "title": "Letters to the editor", "max_claims": 2})),
+    );
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let check = loop {
+        let (_, check) = server.json("GET", &format!("/api/checks/{id}"), None);
+        if check["status"] == "done" {
+            break check;
+        }
+        assert!(
+            Instant::now() < deadline && check["status"] != "failed",
+            "{check}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let report = &check["report"];
+    assert_eq!(report["kind"], "document", "{report}");
+    assert_eq!(report["document"]["title"], "Letters to the editor");
+    assert_eq!(report["document"]["text"], text);
+    let claims = report["claims"].as_array().unwrap();
+    assert!(!claims.is_empty() && claims.len() <= 2, "{report}");
+    for c in claims {
+        assert_grounded(data.path(), &c["report"]);
+    }
+    let measles = claims
+        .iter()
+        .find(|c| c["claim"].as_str().unwrap().contains("measles"))
+        .expect("the measles claim is checked");
+    assert_eq!(
+        measles["report"]["verdict"]["label"], "refuted",
+        "{measles}"
+    );
+
+    // The page: the text with the claim marked by its verdict.
+    let path = answer["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(&server.base_url())
+        .to_string();
+    let (status, page) = server.request("GET", &path, None).unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Document check: Letters to the editor"),
+        "{page}"
+    );
+    assert!(page.contains("<mark class=\"refuted\""), "{page}");
+
+    // Unknown fields are refused by the JSON reader (422, as for /api/checks), the rest by
+    // the validation (400).
+    for (bad, want) in [
+        (json!({}), 400),
+        (
+            json!({"text": "Taxes rose.", "url": "https://example.org/"}),
+            400,
+        ),
+        (json!({"text": "   "}), 400),
+        (json!({"url": "ftp://example.org/file"}), 400),
+        (
+            json!({"text": "Taxes rose by 4% in 2020.", "max_claims": 0}),
+            400,
+        ),
+        (
+            json!({"text": "Taxes rose by 4% in 2020.", "colour": "red"}),
+            422,
+        ),
+    ] {
+        let (status, answer) = server.json("POST", "/api/documents", Some(bad.clone()));
+        assert_eq!(status, want, "{bad}: {answer}");
+        assert!(answer["error"]["message"].is_string(), "{answer}");
+    }
+}

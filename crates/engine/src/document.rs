@@ -49,6 +49,22 @@ pub struct DocumentRequest<'a> {
 }
 
 impl CheckSession {
+    /// The title and text of a page, fetched through the session's guarded fetcher (robots.txt,
+    /// size and time limits, private addresses refused unless allowed): the text of a document
+    /// check of a page.
+    pub fn read_page(
+        &self,
+        url: &str,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<(String, String), CheckError> {
+        let page = self
+            .block_on_unless_cancelled(self.web.fetcher.fetch(url), cancel)?
+            .map_err(|e| DocumentError::Page(format!("{url}: {e}")))?;
+        let doc = factually_fetch::to_document(&page)
+            .map_err(|e| DocumentError::Page(format!("{url}: {e}")))?;
+        Ok((doc.title, doc.text))
+    }
+
     /// Finds the check-worthy claims of a text and checks the `max_claims` most check-worthy,
     /// telling `progress` about each step. A claim that cannot be checked (refused as input,
     /// nothing verifiable in it) is reported with the reason and the others still are; a

@@ -110,6 +110,9 @@ pub enum DocumentError {
     TooLong(usize),
     #[error("--max-claims must be between 1 and {max}, not {0}", max = document::MAX_CLAIMS)]
     MaxClaims(usize),
+    /// The page to check could not be fetched or has no text.
+    #[error("{0}")]
+    Page(String),
 }
 
 impl From<factually_report::CheckError> for CheckError {

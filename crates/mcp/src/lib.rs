@@ -490,13 +490,18 @@ impl Factually {
 
 /// The report resource's contents: the stored JSON as is, and the same report as Markdown.
 fn report_contents(uri: &str, json: String) -> Result<Vec<ResourceContents>, ErrorData> {
-    let report: factually_report::Report = serde_json::from_str(&json).map_err(|e| {
+    let report: factually_report::AnyReport = serde_json::from_str(&json).map_err(|e| {
         ErrorData::internal_error(format!("the stored report does not read: {e}"), None)
     })?;
+    let markdown = match &report {
+        factually_report::AnyReport::Check(r) => factually_report::render::to_markdown(r),
+        factually_report::AnyReport::Document(d) => {
+            factually_report::render::document::to_markdown(d)
+        }
+    };
     Ok(vec![
         ResourceContents::text(json, uri).with_mime_type("application/json"),
-        ResourceContents::text(factually_report::render::to_markdown(&report), uri)
-            .with_mime_type("text/markdown"),
+        ResourceContents::text(markdown, uri).with_mime_type("text/markdown"),
     ])
 }
 

@@ -186,6 +186,9 @@ pub struct NewCheck {
     /// The knowledge base the check is to search: only a worker searching the same one takes
     /// it. `None`: any worker.
     pub kb: Option<String>,
+    /// For a document check, what the worker needs besides `input` (JSON, see the web crate's
+    /// `DocumentJob`); `None` for a question or claim.
+    pub document: Option<String>,
 }
 
 /// The outcome of [`Store::submit`].
@@ -210,6 +213,8 @@ pub struct CheckRecord {
     pub run: u32,
     pub attempts: u32,
     pub error: Option<String>,
+    /// For a document check, the JSON it was submitted with ([`NewCheck::document`]).
+    pub document: Option<String>,
 }
 
 /// One version of a check's report.
@@ -265,6 +270,8 @@ pub struct Job {
     /// 1 for the first attempt; more after a crash or a failure that may pass on retry.
     pub attempt: u32,
     pub owner: String,
+    /// For a document check, the JSON it was submitted with ([`NewCheck::document`]).
+    pub document: Option<String>,
 }
 
 /// A progress event of a check (an SSE event).

@@ -34,7 +34,7 @@ pub struct PgStore {
 }
 
 const CHECK_COLUMNS: &str =
-    "id, input, topic, slug, status, created_at, updated_at, run, attempts, error";
+    "id, input, topic, slug, status, created_at, updated_at, run, attempts, error, document";
 const SUMMARY_SELECT: &str = "SELECT c.id, c.input, c.topic, c.slug, c.status, c.created_at, \
      r.label, r.rating, r.created_at AS checked_at FROM checks c LEFT JOIN reports r \
      ON r.check_id = c.id AND r.version = (SELECT MAX(version) FROM reports WHERE check_id = c.id)";
@@ -51,6 +51,7 @@ fn check_record(row: &PgRow) -> Result<CheckRecord, StoreError> {
         run: row.try_get::<i64, _>("run")? as u32,
         attempts: row.try_get::<i64, _>("attempts")? as u32,
         error: row.try_get("error")?,
+        document: row.try_get("document")?,
     })
 }
 
@@ -174,8 +175,8 @@ impl Store for PgStore {
                 .execute(&mut *tx)
                 .await?;
             let inserted = sqlx::query(
-                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at, kb) \
-                 SELECT $1, $2, $3, $4, $5, 'queued', $6, $6, $8 WHERE $7::text IS NULL OR NOT EXISTS \
+                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at, kb, document) \
+                 SELECT $1, $2, $3, $4, $5, 'queued', $6, $6, $8, $9 WHERE $7::text IS NULL OR NOT EXISTS \
                  (SELECT 1 FROM checks WHERE input_key = $3 AND created_at >= $7::text AND status != 'failed') \
                  ON CONFLICT (id) DO NOTHING",
             )
@@ -187,6 +188,7 @@ impl Store for PgStore {
             .bind(&now)
             .bind(&new.reuse_since)
             .bind(&new.kb)
+            .bind(&new.document)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -287,7 +289,7 @@ impl Store for PgStore {
                  WHERE (status = 'queued' OR (status = 'running' AND lease_until < $4)) \
                  AND ($5::text IS NULL OR kb IS NULL OR kb = $5::text) \
                  ORDER BY updated_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, input, run, attempts",
+                 RETURNING id, input, run, attempts, document",
             )
             .bind(owner)
             .bind(now + lease.as_millis() as i64)
@@ -303,6 +305,7 @@ impl Store for PgStore {
                 run: row.try_get::<i64, _>("run")? as u32,
                 attempt: row.try_get::<i64, _>("attempts")? as u32,
                 owner: owner.to_string(),
+                document: row.try_get("document")?,
             };
             if job.attempt <= MAX_ATTEMPTS {
                 return Ok(Some(job));

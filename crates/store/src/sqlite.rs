@@ -28,7 +28,7 @@ pub struct SqliteStore {
 }
 
 const CHECK_COLUMNS: &str =
-    "id, input, topic, slug, status, created_at, updated_at, run, attempts, error";
+    "id, input, topic, slug, status, created_at, updated_at, run, attempts, error, document";
 const SUMMARY_SELECT: &str = "SELECT c.id, c.input, c.topic, c.slug, c.status, c.created_at, \
      r.label, r.rating, r.created_at AS checked_at FROM checks c LEFT JOIN reports r \
      ON r.check_id = c.id AND r.version = (SELECT MAX(version) FROM reports WHERE check_id = c.id)";
@@ -45,6 +45,7 @@ fn check_record(row: &SqliteRow) -> Result<CheckRecord, StoreError> {
         run: row.try_get::<i64, _>("run")? as u32,
         attempts: row.try_get::<i64, _>("attempts")? as u32,
         error: row.try_get("error")?,
+        document: row.try_get("document")?,
     })
 }
 
@@ -137,8 +138,8 @@ impl Store for SqliteStore {
             // One statement: the insert happens only when no recent check has the same key,
             // so two simultaneous submissions of one question cannot both create a check.
             let inserted = sqlx::query(
-                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at, kb) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?8 WHERE ?7 IS NULL OR NOT EXISTS \
+                "INSERT INTO checks (id, input, input_key, topic, slug, status, created_at, updated_at, kb, document) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?8, ?9 WHERE ?7 IS NULL OR NOT EXISTS \
                  (SELECT 1 FROM checks WHERE input_key = ?3 AND created_at >= ?7 AND status != 'failed') \
                  ON CONFLICT (id) DO NOTHING",
             )
@@ -150,6 +151,7 @@ impl Store for SqliteStore {
             .bind(&now)
             .bind(&new.reuse_since)
             .bind(&new.kb)
+            .bind(&new.document)
             .execute(&self.pool)
             .await?
             .rows_affected();
@@ -244,7 +246,7 @@ impl Store for SqliteStore {
                  attempts = attempts + 1, updated_at = ?3 WHERE id = (SELECT id FROM checks \
                  WHERE (status = 'queued' OR (status = 'running' AND lease_until < ?4)) \
                  AND (?5 IS NULL OR kb IS NULL OR kb = ?5) \
-                 ORDER BY updated_at, rowid LIMIT 1) RETURNING id, input, run, attempts",
+                 ORDER BY updated_at, rowid LIMIT 1) RETURNING id, input, run, attempts, document",
             )
             .bind(owner)
             .bind(now + lease.as_millis() as i64)
@@ -260,6 +262,7 @@ impl Store for SqliteStore {
                 run: row.try_get::<i64, _>("run")? as u32,
                 attempt: row.try_get::<i64, _>("attempts")? as u32,
                 owner: owner.to_string(),
+                document: row.try_get("document")?,
             };
             if job.attempt <= MAX_ATTEMPTS {
                 return Ok(Some(job));

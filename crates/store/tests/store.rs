@@ -77,6 +77,7 @@ fn new(input: &str, reuse_since: Option<&str>) -> NewCheck {
         slug: input.to_lowercase().replace(' ', "-"),
         reuse_since: reuse_since.map(str::to_string),
         kb: None,
+        document: None,
     }
 }
 
@@ -542,6 +543,34 @@ async fn a_worker_takes_only_checks_for_its_knowledge_base(b: Backend) {
     assert_eq!(job.check_id, news);
 }
 
+/// A document check keeps what it was submitted with: the check record and the job a worker
+/// claims carry it; a question's carries nothing.
+async fn a_document_check_keeps_its_document_settings(b: Backend) {
+    let s = &*b.store;
+    let settings = r#"{"origin":"text","title":"Letters","max_claims":3}"#;
+    let doc = s
+        .submit(NewCheck {
+            document: Some(settings.into()),
+            ..new("A long article. It says things.", None)
+        })
+        .await
+        .unwrap()
+        .check;
+    assert_eq!(doc.document.as_deref(), Some(settings));
+    let question = s.submit(new("Is it true?", None)).await.unwrap().check;
+    assert_eq!(question.document, None);
+    let first = s.claim("w", LEASE).await.unwrap().unwrap();
+    assert_eq!(first.check_id, doc.id);
+    assert_eq!(first.document.as_deref(), Some(settings));
+    assert_eq!(first.input, "A long article. It says things.");
+    let second = s.claim("w", LEASE).await.unwrap().unwrap();
+    assert_eq!(second.document, None);
+    assert_eq!(
+        s.check(&doc.id).await.unwrap().unwrap().document.as_deref(),
+        Some(settings)
+    );
+}
+
 /// Both backends, one test each: the same body runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {$(
@@ -574,4 +603,5 @@ on_both!(
     a_database_of_a_newer_schema_is_refused,
     concurrent_claims_take_each_check_once,
     a_worker_takes_only_checks_for_its_knowledge_base,
+    a_document_check_keeps_its_document_settings,
 );

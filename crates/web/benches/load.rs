@@ -92,6 +92,7 @@ async fn run(store: Arc<dyn Store>, database: &str) {
                 input,
                 reuse_since: None,
                 kb: None,
+                document: None,
             })
             .await
             .unwrap()

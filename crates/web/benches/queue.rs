@@ -67,6 +67,7 @@ async fn throughput(
                 input,
                 reuse_since: None,
                 kb: None,
+                document: None,
             })
             .await
             .unwrap();

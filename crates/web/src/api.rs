@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::guard::{client_ip, rejection, ApiError, Peer};
-use crate::{names, Site};
+use crate::{names, DocumentJob, Site};
+use factually_report::DocumentOrigin;
 
 pub fn routes() -> Router<Arc<Site>> {
     Router::new()
@@ -33,7 +34,16 @@ pub fn routes() -> Router<Arc<Site>> {
         .route("/metrics", get(metrics))
         .route("/api/openapi.json", get(openapi))
         .layer(axum::extract::DefaultBodyLimit::max(crate::guard::MAX_BODY))
+        // A document is longer than a question: its own, larger limit.
+        .merge(
+            Router::new()
+                .route("/api/documents", post(submit_document))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_DOCUMENT_BODY)),
+        )
 }
+
+/// The largest `POST /api/documents` body: 1 MiB (a long article is 50 KB).
+pub const MAX_DOCUMENT_BODY: usize = 1 << 20;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,9 +51,10 @@ pub fn routes() -> Router<Arc<Site>> {
         title = "factually",
         description = "Automated, grounded fact-checking. Reports are described by docs/report.schema.json."
     ),
-    paths(submit, show, list, events, health),
+    paths(submit, submit_document, show, list, events, health),
     components(schemas(
         SubmitBody,
+        DocumentBody,
         SubmitAnswer,
         CheckAnswer,
         ListAnswer,
@@ -54,6 +65,23 @@ pub fn routes() -> Router<Arc<Site>> {
     ))
 )]
 pub struct ApiDoc;
+
+/// `POST /api/documents`: exactly one of `text` and `url`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentBody {
+    /// The document's text (an article, a speech, a transcript).
+    pub text: Option<String>,
+    /// A page to fetch and check instead.
+    pub url: Option<String>,
+    /// A title for a text ("Pasted text" when none); a page's is its own.
+    pub title: Option<String>,
+    /// How many of its most check-worthy claims to check (1 to 50, default 5).
+    pub max_claims: Option<usize>,
+    /// Check again even when the same document was checked recently.
+    #[serde(default)]
+    pub recheck: bool,
+}
 
 /// `POST /api/checks`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -161,12 +189,6 @@ pub async fn submit_input(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_input", e.to_string()))?
         .trim()
         .to_string();
-    let reuse_since =
-        time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(site.config.reuse_days));
-    let reuse_since = reuse_since.replace_nanosecond(0).ok().and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    });
     let submitted = site
         .store
         .submit(NewCheck {
@@ -174,10 +196,30 @@ pub async fn submit_input(
             topic: names::topic(&input),
             slug: names::slug(&input),
             input,
-            reuse_since,
+            reuse_since: reuse_since_for(site),
             kb: site.engine.kb(),
+            document: None,
         })
         .await?;
+    finish_submission(site, submitted, recheck).await
+}
+
+/// Checks made since this time (RFC 3339) are reused for the same input.
+fn reuse_since_for(site: &Site) -> Option<String> {
+    let since =
+        time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(site.config.reuse_days));
+    since.replace_nanosecond(0).ok().and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+}
+
+/// A submission's check, re-run when asked and recent, with the workers woken.
+async fn finish_submission(
+    site: &Site,
+    submitted: factually_store::Submitted,
+    recheck: bool,
+) -> Result<(CheckRecord, bool), ApiError> {
     let mut check = submitted.check;
     if submitted.existing && recheck {
         check = site.store.recheck(&check.id).await?;
@@ -204,6 +246,93 @@ async fn submit(
     let Json(body) = body.map_err(|e| rejection(e.status(), e.body_text()))?;
     site.limiter.admit(client_ip(&site, &headers, peer.0))?;
     let (check, existing) = submit_input(&site, &body.input, body.recheck).await?;
+    let answer = SubmitAnswer {
+        url: site.check_url(&check.topic, &check.slug, &check.id),
+        id: check.id,
+        status: check.status.into(),
+        existing,
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+/// Validates a document and queues its check (or finds the recent one of the same text or
+/// page); its report is a document report (`kind: "document"`), read like a check's.
+pub async fn submit_document_body(
+    site: &Site,
+    body: DocumentBody,
+) -> Result<(CheckRecord, bool), ApiError> {
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_input", message);
+    let max_claims = body.max_claims.unwrap_or(5);
+    if !(1..=factually_engine::MAX_CLAIMS).contains(&max_claims) {
+        return Err(bad(format!(
+            "max_claims must be between 1 and {}",
+            factually_engine::MAX_CLAIMS
+        )));
+    }
+    let (input, origin, label) = match (body.text, body.url) {
+        (Some(text), None) => {
+            if text.trim().is_empty() {
+                return Err(bad("the document has no text".into()));
+            }
+            let title = body
+                .title
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| "Pasted text".into());
+            (text, DocumentOrigin::Text, title)
+        }
+        (None, Some(url)) => {
+            let parsed = url::Url::parse(url.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| bad(format!("{url:?} is not an http(s) address")))?;
+            let label = format!("{}{}", parsed.host_str().unwrap_or_default(), parsed.path());
+            (parsed.to_string(), DocumentOrigin::Url, label)
+        }
+        _ => return Err(bad("give exactly one of `text` and `url`".into())),
+    };
+    let job = DocumentJob {
+        origin,
+        title: body.title.filter(|_| origin == DocumentOrigin::Text),
+        max_claims,
+    };
+    let submitted = site
+        .store
+        .submit(NewCheck {
+            input_key: format!(
+                "document {max_claims} {}",
+                factually_core::sha256_hex(input.as_bytes())
+            ),
+            topic: names::topic(&label),
+            slug: names::slug(&label),
+            input,
+            reuse_since: reuse_since_for(site),
+            kb: site.engine.kb(),
+            document: Some(serde_json::to_string(&job).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "failure", e.to_string())
+            })?),
+        })
+        .await?;
+    finish_submission(site, submitted, body.recheck).await
+}
+
+/// Queue a document check: the most check-worthy claims of a text or a page, each checked.
+#[utoipa::path(post, path = "/api/documents", request_body = DocumentBody,
+    responses(
+        (status = 202, description = "Queued (or a recent check of the same document)", body = SubmitAnswer),
+        (status = 400, description = "Malformed JSON, neither or both of text and url, an empty text", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 429, description = "Too many submissions from this address", body = ErrorBody),
+    ))]
+async fn submit_document(
+    State(site): State<Arc<Site>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Result<Json<DocumentBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| rejection(e.status(), e.body_text()))?;
+    site.limiter.admit(client_ip(&site, &headers, peer.0))?;
+    let (check, existing) = submit_document_body(&site, body).await?;
     let answer = SubmitAnswer {
         url: site.check_url(&check.topic, &check.slug, &check.id),
         id: check.id,

@@ -30,7 +30,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use factually_report::{Progress, Report};
+use factually_report::{DocumentOrigin, DocumentReport, Progress, Report};
 use factually_store::Store;
 use serde::Deserialize;
 
@@ -47,6 +47,22 @@ pub trait Engine: Send + Sync + 'static {
         progress: &dyn Fn(Progress),
     ) -> Result<Report, EngineError>;
 
+    /// Checks a document (`POST /api/documents`): `input` is its text, or the page's address
+    /// when `job.origin` is `url`. An engine that checks only questions says so (the check
+    /// fails with that reason, not retried).
+    fn run_document(
+        &self,
+        input: &str,
+        job: &DocumentJob,
+        checked_on: &str,
+        progress: &dyn Fn(Progress),
+    ) -> Result<DocumentReport, EngineError> {
+        let _ = (input, job, checked_on, progress);
+        Err(EngineError::Permanent(
+            "this site's engine does not check documents".into(),
+        ))
+    }
+
     /// The stored copy of a cited source (title and text), for the page that shows a quote in
     /// place; `None` when it is not stored here.
     fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)>;
@@ -60,6 +76,28 @@ pub trait Engine: Send + Sync + 'static {
     /// Whether checks can run here: the knowledge base opens and the models are loaded.
     fn health(&self) -> Result<(), String> {
         Ok(())
+    }
+}
+
+/// What a document check is submitted with besides its input (stored with the check as JSON).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+pub struct DocumentJob {
+    /// `text`: the input is the document's text; `url`: the input is the page to fetch.
+    pub origin: DocumentOrigin,
+    /// The title given with a text ("Pasted text" when none); a page's is its own.
+    pub title: Option<String>,
+    pub max_claims: usize,
+}
+
+/// An engine error from the check engine's, classified the same way for checks and documents.
+fn engine_error(e: factually_engine::CheckError) -> EngineError {
+    let message = e.to_string();
+    if e.is_input() {
+        EngineError::Input(message)
+    } else if e.is_retryable() {
+        EngineError::Failed(message)
+    } else {
+        EngineError::Permanent(message)
     }
 }
 
@@ -93,16 +131,39 @@ impl Engine for factually_engine::CheckSession {
             urls: &[],
             cancel: None,
         };
-        self.check(&request, progress).map_err(|e| {
-            let message = e.to_string();
-            if e.is_input() {
-                EngineError::Input(message)
-            } else if e.is_retryable() {
-                EngineError::Failed(message)
-            } else {
-                EngineError::Permanent(message)
+        self.check(&request, progress).map_err(engine_error)
+    }
+
+    fn run_document(
+        &self,
+        input: &str,
+        job: &DocumentJob,
+        checked_on: &str,
+        progress: &dyn Fn(Progress),
+    ) -> Result<DocumentReport, EngineError> {
+        let (title, text, url) = match job.origin {
+            DocumentOrigin::Url => {
+                let (title, text) = self.read_page(input, None).map_err(engine_error)?;
+                (title, text, Some(input))
             }
-        })
+            DocumentOrigin::Text | DocumentOrigin::File => (
+                job.title.clone().unwrap_or_else(|| "Pasted text".into()),
+                input.to_string(),
+                None,
+            ),
+        };
+        let request = factually_engine::DocumentRequest {
+            text: &text,
+            title: &title,
+            origin: job.origin,
+            url,
+            max_claims: job.max_claims,
+            checked_on,
+            urls: &[],
+            cancel: None,
+        };
+        self.check_document(&request, progress)
+            .map_err(engine_error)
     }
 
     fn stored_text(&self, kb: &str, doc_id: &str) -> Option<(String, String)> {

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use factually_core::VerdictLabel;
 use factually_report::render::{html_context, verdict_title, REPORT_BODY_TEMPLATE};
-use factually_report::Report;
+use factually_report::{DocumentReport, Report};
 use factually_store::{CheckRecord, CheckSummary, EventKind, Status};
 use minijinja::{context, Environment, Value};
 use serde::Deserialize;
@@ -57,6 +57,7 @@ fn environment() -> &'static Environment<'static> {
             ),
             ("home.html", include_str!("../templates/home.html")),
             ("check.html", include_str!("../templates/check.html")),
+            ("document.html", include_str!("../templates/document.html")),
             ("pending.html", include_str!("../templates/pending.html")),
             ("failed.html", include_str!("../templates/failed.html")),
             ("archive.html", include_str!("../templates/archive.html")),
@@ -110,18 +111,34 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 }
 
 fn label_title(label: &str) -> &'static str {
+    if label == crate::worker::DOCUMENT_LABEL {
+        return "Document check";
+    }
     serde_json::from_value::<VerdictLabel>(serde_json::json!(label))
         .map(verdict_title)
         .unwrap_or("")
 }
 
+/// How much of an input a list shows: a document's text can be long.
+const LISTED_INPUT_CHARS: usize = 200;
+
+/// An input as a page shows it: a document's text cut to its first 200 characters.
+fn shown_input(input: &str) -> String {
+    match input.char_indices().nth(LISTED_INPUT_CHARS) {
+        Some((cut, _)) => format!("{}…", &input[..cut]),
+        None => input.to_string(),
+    }
+}
+
 fn listed(c: &CheckSummary) -> Value {
+    let input = shown_input(&c.input);
     context! {
-        ..Value::from_serialize(c),
         ..context! {
             path => names::check_path(&c.topic, &c.slug, &c.id),
             verdict_title => c.label.as_deref().map(label_title),
-        }
+            input => input,
+        },
+        ..Value::from_serialize(c),
     }
 }
 
@@ -248,7 +265,7 @@ async fn check_page(
         Status::Failed => {
             let body = render(
                 "failed.html",
-                context! { id => check.id, input => check.input, error => check.error, csrf => CSRF_SLOT, banner => donate::banner(&site).await },
+                context! { id => check.id, input => shown_input(&check.input), error => check.error, csrf => CSRF_SLOT, banner => donate::banner(&site).await },
             );
             page(&site, &headers, StatusCode::OK, &body)
         }
@@ -276,7 +293,7 @@ async fn pending_page(site: &Site, headers: &HeaderMap, check: &CheckRecord) -> 
         "pending.html",
         context! {
             id => check.id,
-            input => check.input,
+            input => shown_input(&check.input),
             status => check.status.as_str(),
             events => messages,
             last_event_id => events.last().map(|e| e.id).unwrap_or(0),
@@ -304,6 +321,9 @@ async fn done_page(
         Ok(None) => return pending_page(site, headers, check).await,
         Err(e) => return error_response(e.into()),
     };
+    if check.document.is_some() {
+        return document_page(site, headers, check, &stored, reported, key).await;
+    }
     let report: Report = match serde_json::from_str(&stored.json) {
         Ok(r) => r,
         Err(e) => return error_response(ApiError::internal(e)),
@@ -336,6 +356,52 @@ async fn done_page(
                 stored_base => "/sources",
                 banner => donate::banner(site).await,
             }
+        },
+    );
+    let body: Arc<str> = body.into();
+    if !reported {
+        site.cache_page(key, body.clone());
+    }
+    page(site, headers, StatusCode::OK, &body)
+}
+
+/// The page of a finished document check: the document report's body (the text with its
+/// claims marked, a short report per claim) in the site's layout.
+async fn document_page(
+    site: &Site,
+    headers: &HeaderMap,
+    check: &CheckRecord,
+    stored: &factually_store::StoredReport,
+    reported: bool,
+    key: String,
+) -> Response {
+    let report: DocumentReport = match serde_json::from_str(&stored.json) {
+        Ok(r) => r,
+        Err(e) => return error_response(ApiError::internal(e)),
+    };
+    let url = site.check_url(&check.topic, &check.slug, &check.id);
+    let claim_reviews: Vec<serde_json::Value> = report
+        .claims
+        .iter()
+        .filter_map(|c| c.report.as_ref())
+        .map(|r| factually_report::render::claim_review(r, Some(&url)))
+        .collect();
+    let body = render(
+        "document.html",
+        context! {
+            title => report.document.title,
+            body => Value::from_safe_string(factually_report::render::document::body_html(
+                &report,
+                Some("/sources"),
+            )),
+            claim_reviews => claim_reviews,
+            id => check.id,
+            url => url,
+            version => stored.version,
+            changes => stored.version > 1,
+            reported => reported,
+            csrf => CSRF_SLOT,
+            banner => donate::banner(site).await,
         },
     );
     let body: Arc<str> = body.into();
@@ -592,11 +658,12 @@ async fn feed(State(site): State<Arc<Site>>) -> Response {
         .filter(|c| c.status == Status::Done)
         .map(|c| {
             context! {
-                ..Value::from_serialize(c),
                 ..context! {
                     url => site.check_url(&c.topic, &c.slug, &c.id),
                     verdict_title => c.label.as_deref().map(label_title),
-                }
+                    input => shown_input(&c.input),
+                },
+                ..Value::from_serialize(c),
             }
         })
         .collect();

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use factually_report::{Progress, Report};
+use factually_report::{DocumentReport, Progress, Report};
 use factually_store::{
     EventKind, FinishedReport, Job, SourceRow, SourceText, Status, Store, StoreError,
 };
@@ -25,7 +25,7 @@ use serde_json::json;
 use tokio::runtime::Handle;
 
 use crate::metrics::{Metrics, Outcome};
-use crate::{Engine, EngineError, Wake};
+use crate::{DocumentJob, Engine, EngineError, Wake};
 
 /// How long a claimed check stays with its worker without a renewal.
 pub const LEASE: Duration = Duration::from_secs(20);
@@ -362,7 +362,19 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
         announce(w, handle, &job, data);
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        w.engine.run(&job.input, &checked_on, &progress)
+        match job.document.as_deref() {
+            None => w
+                .engine
+                .run(&job.input, &checked_on, &progress)
+                .map(|report| Finished::Check(Box::new(report))),
+            Some(document) => serde_json::from_str::<DocumentJob>(document)
+                .map_err(|e| EngineError::Permanent(format!("a damaged document check: {e}")))
+                .and_then(|d| {
+                    w.engine
+                        .run_document(&job.input, &d, &checked_on, &progress)
+                })
+                .map(|report| Finished::Document(Box::new(report))),
+        }
     }))
     .unwrap_or_else(|_| Err(EngineError::Failed("the check crashed".into())));
     renewer.abort();
@@ -370,10 +382,15 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
         return;
     }
     let finished = match &outcome {
-        Ok(report) => {
-            let texts = cited_texts(w.engine.as_ref(), report);
+        Ok(done) => {
+            let stored = match done {
+                Finished::Check(report) => {
+                    finished(report, cited_texts(w.engine.as_ref(), &report.sources))
+                }
+                Finished::Document(report) => finished_document(w.engine.as_ref(), report),
+            };
             handle
-                .block_on(w.store.complete(&job, finished(report, texts)))
+                .block_on(w.store.complete(&job, stored))
                 .map(|()| Outcome::Finished)
         }
         Err(e) => {
@@ -396,20 +413,70 @@ fn run_job(w: &Workers, handle: &Handle, job: Job, abandoned: &Arc<AtomicBool>) 
     // `complete` and `fail` store the attempt's last event (done, failed, retrying) in their
     // own transaction.
     match finished {
-        Ok(recorded) => w
-            .metrics
-            .record(recorded, began.elapsed(), outcome.as_ref().ok()),
+        Ok(recorded) => w.metrics.record(
+            recorded,
+            began.elapsed(),
+            outcome.as_ref().ok().and_then(|done| match done {
+                Finished::Check(report) => Some(report.as_ref()),
+                Finished::Document(_) => None,
+            }),
+        ),
         Err(e) => tracing::error!("check {} could not be finished: {e}", job.check_id),
     }
     (w.changed)(&job.check_id);
 }
 
+/// What a job produced: one check's report or a document's.
+enum Finished {
+    Check(Box<Report>),
+    Document(Box<DocumentReport>),
+}
+
+/// What the store keeps of a finished document report: its JSON, and as its label the word
+/// `document` (a document has a verdict per claim, none of its own); the sources of all its
+/// claims, each document once, numbered in the order the claims first cite them.
+pub fn finished_document(engine: &dyn Engine, report: &DocumentReport) -> FinishedReport {
+    let mut sources: Vec<&factually_report::Source> = Vec::new();
+    for s in report
+        .claims
+        .iter()
+        .filter_map(|c| c.report.as_ref())
+        .flat_map(|r| &r.sources)
+    {
+        if !sources.iter().any(|k| k.kb == s.kb && k.doc_id == s.doc_id) {
+            sources.push(s);
+        }
+    }
+    let rows = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SourceRow {
+            n: i as u32 + 1,
+            doc_id: s.doc_id.to_string(),
+            kb: s.kb.clone(),
+            title: s.title.clone(),
+            url: s.url.clone(),
+        })
+        .collect();
+    let owned: Vec<factually_report::Source> = sources.into_iter().cloned().collect();
+    FinishedReport {
+        json: serde_json::to_string(report).unwrap_or_default(),
+        label: DOCUMENT_LABEL.to_string(),
+        rating: 0,
+        summary: report.summary.join(" "),
+        sources: rows,
+        texts: cited_texts(engine, &owned),
+    }
+}
+
+/// The label a document report is stored with (a check's is its verdict).
+pub const DOCUMENT_LABEL: &str = "document";
+
 /// The stored texts of a report's sources, as the engine holds them, to be kept in the
 /// database with the report (a source the engine cannot read is left out; its page then
 /// falls back to the engine of whichever process serves it).
-fn cited_texts(engine: &dyn Engine, report: &Report) -> Vec<SourceText> {
-    report
-        .sources
+fn cited_texts(engine: &dyn Engine, sources: &[factually_report::Source]) -> Vec<SourceText> {
+    sources
         .iter()
         .filter_map(|s| {
             let doc_id = s.doc_id.to_string();
