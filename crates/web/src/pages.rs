@@ -42,6 +42,9 @@ pub fn routes() -> Router<Arc<Site>> {
         .route("/static/site.css", get(css))
         .route("/static/app.js", get(js))
         .layer(axum::extract::DefaultBodyLimit::max(crate::guard::MAX_BODY))
+        .merge(Router::new().route("/documents", post(ask_document)).layer(
+            axum::extract::DefaultBodyLimit::max(crate::api::MAX_DOCUMENT_BODY),
+        ))
 }
 
 fn environment() -> &'static Environment<'static> {
@@ -146,12 +149,41 @@ async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     home_with(&site, &headers, StatusCode::OK, None, "").await
 }
 
+/// What the home page's forms show again after a refusal.
+#[derive(Default)]
+struct Refused<'a> {
+    error: Option<String>,
+    ask_value: &'a str,
+    document_error: Option<String>,
+    document_text: &'a str,
+    document_url: &'a str,
+}
+
 async fn home_with(
     site: &Site,
     headers: &HeaderMap,
     status: StatusCode,
     error: Option<String>,
     ask_value: &str,
+) -> Response {
+    home_refused(
+        site,
+        headers,
+        status,
+        Refused {
+            error,
+            ask_value,
+            ..Refused::default()
+        },
+    )
+    .await
+}
+
+async fn home_refused(
+    site: &Site,
+    headers: &HeaderMap,
+    status: StatusCode,
+    refused: Refused<'_>,
 ) -> Response {
     let recent = site.store.recent(10).await.unwrap_or_default();
     let checks: Vec<Value> = recent.iter().map(listed).collect();
@@ -162,8 +194,11 @@ async fn home_with(
             checks => checks,
             banner => donate::banner(site).await,
             csrf => CSRF_SLOT,
-            error => error,
-            ask_value => ask_value,
+            error => refused.error,
+            ask_value => refused.ask_value,
+            document_error => refused.document_error,
+            document_text => refused.document_text,
+            document_url => refused.document_url,
         },
     );
     page(site, headers, status, &body)
@@ -214,6 +249,63 @@ async fn ask(
                 StatusCode::BAD_REQUEST,
                 Some(e.message),
                 &value,
+            )
+            .await
+        }
+        Err(e) => error_response(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DocumentForm {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The home page's article form: a pasted text or a page's address, checked as a document
+/// (the same validation and queue as `POST /api/documents`).
+async fn ask_document(
+    State(site): State<Arc<Site>>,
+    peer: Peer,
+    headers: HeaderMap,
+    form: Result<Form<DocumentForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return unreadable_form();
+    };
+    if let Err(e) = check_csrf(&site, &headers, &form.csrf) {
+        return error_response(e);
+    }
+    if let Err(e) = site.limiter.admit(client_ip(&site, &headers, peer.0)) {
+        return error_response(e);
+    }
+    let given = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+    let body = crate::api::DocumentBody {
+        text: given(&form.text),
+        url: given(&form.url),
+        title: None,
+        max_claims: None,
+        recheck: false,
+    };
+    match crate::api::submit_document_body(&site, body).await {
+        Ok((check, _)) => {
+            Redirect::to(&names::check_path(&check.topic, &check.slug, &check.id)).into_response()
+        }
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            home_refused(
+                &site,
+                &headers,
+                StatusCode::BAD_REQUEST,
+                Refused {
+                    document_error: Some(e.message),
+                    document_text: &form.text,
+                    document_url: &form.url,
+                    ..Refused::default()
+                },
             )
             .await
         }

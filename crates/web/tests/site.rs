@@ -1053,3 +1053,58 @@ async fn error_reports_are_listed_for_the_admin_only() {
         assert!(answer.body.contains(&format!("-{id}\"")), "links the check");
     }
 }
+
+/// The home page's article form: a pasted text is queued as a document check (the visitor is
+/// sent to its page), an empty form comes back with the reason, and the form needs the
+/// visitor's CSRF token like every other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_article_form_queues_a_document_check() {
+    let t = site().await;
+    let home = get(&t.router, "/").await;
+    assert!(home.body.contains("action=\"/documents\""), "{}", home.body);
+    let (cookie, token) = visit(&t.router).await;
+    let text = "The+Eiffel+Tower+was+built+in+Berlin+in+1889.+Thank+you+for+reading%21";
+
+    let refused = send(
+        &t.router,
+        form("/documents", None, format!("text={text}&csrf={token}")),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "no cookie");
+
+    let accepted = send(
+        &t.router,
+        form(
+            "/documents",
+            Some(&cookie),
+            format!("text={text}&csrf={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let location = accepted.headers[header::LOCATION].to_str().unwrap();
+    assert!(location.starts_with("/fact-checks/"), "{location}");
+    let id = location.rsplit('-').next().unwrap();
+    let check: serde_json::Value =
+        serde_json::from_str(&get(&t.router, &format!("/api/checks/{id}")).await.body).unwrap();
+    assert_eq!(
+        check["input"],
+        "The Eiffel Tower was built in Berlin in 1889. Thank you for reading!"
+    );
+
+    let empty = send(
+        &t.router,
+        form(
+            "/documents",
+            Some(&cookie),
+            format!("text=&url=&csrf={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(
+        empty.body.contains("give exactly one of"),
+        "the reason is shown: {}",
+        empty.body
+    );
+}
