@@ -169,6 +169,29 @@ fn a_report_says_when_its_claim_was_checked_already() {
     assert_eq!(checked[0]["rating"], "False");
     assert_eq!(checked[0]["url"], "https://snopes.example/great-wall");
     assert!(checked[0]["similarity"].as_f64().unwrap() >= 0.6);
+    // It is also a numbered source, its stored claim the quote, cited in the summary.
+    let cited = report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kb"] == "factchecks")
+        .expect("the published fact-check is a source");
+    assert_eq!(cited["url"], "https://snopes.example/great-wall");
+    let n = cited["n"].as_u64().unwrap();
+    let line = report["sections"]["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["citations"].as_array().unwrap().contains(&n.into()))
+        .expect("the summary cites it");
+    assert!(
+        line["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Snopes checked the claim “"),
+        "{line}"
+    );
+    common::assert_grounded(d, &report);
     for (format, want) in [
         (
             "text",

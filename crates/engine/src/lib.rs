@@ -488,15 +488,41 @@ impl CheckSession {
     /// top of the report: those whose claim is at least [`factchecks::ALREADY_CHECKED`]
     /// similar to it. A collection that cannot be read is a warning, not a failed check.
     fn add_published_checks(&self, report: &mut Report) {
-        match self.match_fact_checks(&report.input, 3) {
-            Ok(Some(matches)) => {
-                report.already_checked = factchecks::already_checked(matches);
-            }
-            Ok(None) => {}
-            Err(e) => report.warnings.push(format!(
+        if let Err(e) = self.try_add_published_checks(report) {
+            report.warnings.push(format!(
                 "the published fact-checks could not be searched: {e}"
-            )),
+            ));
         }
+    }
+
+    /// Each close published fact-check is shown at the top and cited as a numbered source,
+    /// its stored claim the quote.
+    fn try_add_published_checks(&self, report: &mut Report) -> Result<(), CheckError> {
+        let Some(matches) = self.match_fact_checks(&report.input, 3)? else {
+            return Ok(());
+        };
+        let name = KbName::parse(FACTCHECKS_KB)?;
+        let base = Self::current(&self.factchecks_kb, || self.data.open_kb(&name))?;
+        let close = factchecks::already_checked(matches.clone());
+        for check in &close {
+            let stored = matches
+                .iter()
+                .find(|m| m.url == check.url && m.claim == check.claim)
+                .and_then(|m| DocId::parse(&m.doc_id));
+            if let Some(id) = stored {
+                if let Some(doc) = base.document(&id)? {
+                    factually_report::cite_published_check(
+                        report,
+                        check,
+                        id,
+                        FACTCHECKS_KB,
+                        &doc.text,
+                    );
+                }
+            }
+        }
+        report.already_checked = close;
+        Ok(())
     }
 
     /// Runs `work` on the session's runtime until it is done or `cancel` is cancelled

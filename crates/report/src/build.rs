@@ -214,6 +214,60 @@ fn combine(verdicts: &[ReportVerdict]) -> Option<ReportVerdict> {
 }
 
 /// Writes the report.
+/// Cites a published fact-check of the input (from the `factchecks` knowledge base): a
+/// numbered source whose one quote is its stored claim (`stored_text`, the whole document),
+/// and a summary statement after the verdict saying who checked that claim, when, and how they
+/// rated it. The rating and date are the fact-check's own metadata, as a source's publisher is.
+pub fn cite_published_check(
+    report: &mut Report,
+    check: &PublishedCheck,
+    doc_id: DocId,
+    kb: &str,
+    stored_text: &str,
+) {
+    let n = report.sources.len() + 1;
+    let input = report.input.clone();
+    report.sources.push(Source {
+        n,
+        doc_id,
+        kb: kb.to_string(),
+        title: stored_text.to_string(),
+        url: check.url.clone(),
+        publisher: check.publisher.clone(),
+        published: check.published.clone(),
+        credibility: None,
+        retrieved_at: None,
+        copies: Vec::new(),
+        evidence: vec![EvidenceQuote {
+            quote: stored_text.to_string(),
+            start: 0,
+            end: stored_text.len(),
+            stance: Stance::Neutral,
+            probability: check.similarity,
+            judged_against: input,
+        }],
+    });
+    let text = format!(
+        "{} checked the claim “{}”{} and rated it: {} [{n}]",
+        check.publisher.as_deref().unwrap_or("A fact-checker"),
+        stored_text.trim(),
+        check
+            .published
+            .as_deref()
+            .map(|d| format!(" on {}", crate::render::long_date(d)))
+            .unwrap_or_default(),
+        check.rating.as_deref().unwrap_or("no rating given"),
+    );
+    let at = report.sections.summary.len().min(1);
+    report.sections.summary.insert(
+        at,
+        Item {
+            text,
+            citations: vec![n],
+        },
+    );
+}
+
 pub fn build_report(input: ReportInput<'_>) -> Report {
     let a = input.analysis;
     let mut cites = Citations::default();

@@ -16,7 +16,9 @@ pub mod llm;
 pub mod model;
 pub mod render;
 
-pub use build::{build_report, grounding_violations, ReportInput, SourceInfo};
+pub use build::{
+    build_report, cite_published_check, grounding_violations, ReportInput, SourceInfo,
+};
 pub use check::{CheckError, Checker, OfferedSource, OfferedSources, Progress};
 pub use document::{DocumentClaim, DocumentMeta, DocumentOrigin, DocumentReport};
 pub use model::*;
