@@ -73,6 +73,10 @@ pub struct TrainArgs {
     /// which debates rarely make and an article check must find.
     #[arg(long, default_value_t = 0, value_name = "N")]
     encyclopedia: usize,
+    /// Add claim-sized statements cut from the first sentences of N encyclopedia articles,
+    /// each as stated and with one name, year or number swapped, as check-worthy.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    encyclopedia_claims: usize,
     /// Files whose claims' articles are kept out of the encyclopedia sentences: JSON lines with
     /// an `article` field (the plain-claims suite).
     #[arg(long, value_name = "FILE")]
@@ -81,21 +85,31 @@ pub struct TrainArgs {
 
 /// Encyclopedia sentences added as check-worthy by `--encyclopedia N`: the first two
 /// candidate sentences of N articles taken in sha256-of-title order, none whose title an
-/// evaluation claim names.
+/// evaluation claim names; with `--encyclopedia-claims M`, also the claim-sized prefix of the
+/// first sentence of M articles and the same with one name, year or number swapped (a short
+/// claim, true or false, is as check-worthy as a long one).
 fn encyclopedia_sentences(ctx: &Context, args: &TrainArgs) -> Result<Vec<String>, Failure> {
-    if args.encyclopedia == 0 {
+    if args.encyclopedia == 0 && args.encyclopedia_claims == 0 {
         return Ok(Vec::new());
     }
     let excluded = crate::judge_train::excluded_articles(&args.exclude)?;
     let dir = ctx.cache.ensure(&factually_assets::WIKI_OFFLINE)?;
-    let mut articles: Vec<(String, String)> =
+    let documents: Vec<factually_core::Document> =
         factually_kb::default_kb::read_summaries(&dir, &now_rfc3339())?
             .into_iter()
             .filter(|d| !excluded.contains(&d.meta.title.to_lowercase()))
-            .map(|d| (factually_core::sha256_hex(d.meta.title.as_bytes()), d.text))
             .collect();
+    let mut articles: Vec<(String, &str)> = documents
+        .iter()
+        .map(|d| {
+            (
+                factually_core::sha256_hex(d.meta.title.as_bytes()),
+                d.text.as_str(),
+            )
+        })
+        .collect();
     articles.sort();
-    Ok(articles
+    let mut out: Vec<String> = articles
         .iter()
         .take(args.encyclopedia)
         .flat_map(|(_, text)| {
@@ -104,7 +118,22 @@ fn encyclopedia_sentences(ctx: &Context, args: &TrainArgs) -> Result<Vec<String>
                 .take(2)
                 .map(|c| c.text)
         })
-        .collect())
+        .collect();
+    if args.encyclopedia_claims > 0 {
+        let wiki: std::collections::HashMap<String, factually_core::Document> = documents
+            .into_iter()
+            .map(|d| (d.meta.title.to_lowercase(), d))
+            .collect();
+        for c in factually_eval::training::encyclopedia_swap_claims(
+            &wiki,
+            args.encyclopedia_claims,
+            &excluded,
+        ) {
+            out.push(c.original);
+            out.push(c.swapped);
+        }
+    }
+    Ok(out)
 }
 
 /// Embeddings of a data file's sentences, as `--embeddings` keeps them.
@@ -411,6 +440,7 @@ pub fn run_train(ctx: &Context, args: TrainArgs) -> CmdResult {
         "train_check_worthy": positives,
         "encyclopedia": {
             "articles": args.encyclopedia,
+            "claim_articles": args.encyclopedia_claims,
             "sentences": encyclopedia.len(),
             "excluded": args.exclude.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "package": format!("{}=={}", factually_assets::WIKI_OFFLINE.name, factually_assets::WIKI_OFFLINE.version),
