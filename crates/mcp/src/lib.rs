@@ -214,7 +214,53 @@ fn progress_notifications(
     (steps, forward)
 }
 
+/// The report date a request gives (today when it gives none), or the tool error a date that
+/// is not `YYYY-MM-DD` is.
+fn checked_on(given: Option<String>) -> Result<String, CallToolResult> {
+    let date = given.unwrap_or_else(|| factually_engine::now_rfc3339()[..10].to_string());
+    if valid_date(&date) {
+        Ok(date)
+    } else {
+        Err(tool_error(
+            "bad_input",
+            format!("checked_on {date:?}: not a YYYY-MM-DD date"),
+        ))
+    }
+}
+
 impl Factually {
+    /// Runs a check (or a document check) off the protocol's threads like [`Self::blocking`],
+    /// each of its steps a progress notification when the client asked for them; `work` gets
+    /// the session, the request's cancellation token and the progress callback.
+    async fn with_progress<T: Send + 'static>(
+        &self,
+        meta: &RequestMetaObject,
+        client: Peer<RoleServer>,
+        cancel: &CancellationToken,
+        work: impl FnOnce(
+                &CheckSession,
+                &CancellationToken,
+                &dyn Fn(factually_report::Progress),
+            ) -> Result<T, CheckError>
+            + Send
+            + 'static,
+    ) -> Result<Result<T, CheckError>, ErrorData> {
+        let (steps, forward) = progress_notifications(meta, client);
+        let stop = cancel.clone();
+        let outcome = self
+            .blocking(cancel, move |s| {
+                work(s, &stop, &|step| {
+                    let _ = steps.send(step.message());
+                })
+            })
+            .await?;
+        if let Some(forward) = forward {
+            // The sender is gone with the closure: the forwarder ends after the last step.
+            let _ = forward.await;
+        }
+        Ok(outcome)
+    }
+
     /// Runs blocking engine work off the protocol's threads, once a place among the running
     /// checks is free; a request cancelled while it waits never starts.
     async fn blocking<T: Send + 'static>(
@@ -249,35 +295,23 @@ impl Factually {
         client: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<CallToolResult, ErrorData> {
-        let today = factually_engine::now_rfc3339()[..10].to_string();
-        let checked_on = p.checked_on.unwrap_or(today);
-        if !valid_date(&checked_on) {
-            return Ok(tool_error(
-                "bad_input",
-                format!("checked_on {checked_on:?}: not a YYYY-MM-DD date"),
-            ));
-        }
-        let (steps, forward) = progress_notifications(&meta, client);
-        let stop = cancel.clone();
+        let checked_on = match checked_on(p.checked_on) {
+            Ok(date) => date,
+            Err(refused) => return Ok(refused),
+        };
         let outcome = self
-            .blocking(&cancel, move |s| {
+            .with_progress(&meta, client, &cancel, move |s, stop, progress| {
                 s.check(
                     &CheckRequest {
                         input: &p.input,
                         checked_on: &checked_on,
                         urls: &[],
-                        cancel: Some(&stop),
+                        cancel: Some(stop),
                     },
-                    &|step| {
-                        let _ = steps.send(step.message());
-                    },
+                    progress,
                 )
             })
             .await?;
-        if let Some(forward) = forward {
-            // The sender is gone with the closure: the forwarder ends after the last step.
-            let _ = forward.await;
-        }
         Ok(respond(outcome, |report| {
             factually_report::render::to_text(report, false)
         }))
@@ -293,18 +327,12 @@ impl Factually {
         client: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<CallToolResult, ErrorData> {
-        let today = factually_engine::now_rfc3339()[..10].to_string();
-        let checked_on = p.checked_on.unwrap_or(today);
-        if !valid_date(&checked_on) {
-            return Ok(tool_error(
-                "bad_input",
-                format!("checked_on {checked_on:?}: not a YYYY-MM-DD date"),
-            ));
-        }
-        let (steps, forward) = progress_notifications(&meta, client);
-        let stop = cancel.clone();
+        let checked_on = match checked_on(p.checked_on) {
+            Ok(date) => date,
+            Err(refused) => return Ok(refused),
+        };
         let outcome = self
-            .blocking(&cancel, move |s| {
+            .with_progress(&meta, client, &cancel, move |s, stop, progress| {
                 s.check_document(
                     &DocumentRequest {
                         text: &p.text,
@@ -314,17 +342,12 @@ impl Factually {
                         max_claims: p.max_claims.unwrap_or(5),
                         checked_on: &checked_on,
                         urls: &[],
-                        cancel: Some(&stop),
+                        cancel: Some(stop),
                     },
-                    &|step| {
-                        let _ = steps.send(step.message());
-                    },
+                    progress,
                 )
             })
             .await?;
-        if let Some(forward) = forward {
-            let _ = forward.await;
-        }
         Ok(respond(outcome, |report| {
             factually_report::render::document::to_text(report, false)
         }))

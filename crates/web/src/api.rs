@@ -246,13 +246,18 @@ async fn submit(
     let Json(body) = body.map_err(|e| rejection(e.status(), e.body_text()))?;
     site.limiter.admit(client_ip(&site, &headers, peer.0))?;
     let (check, existing) = submit_input(&site, &body.input, body.recheck).await?;
+    Ok(accepted(&site, check, existing))
+}
+
+/// The 202 answer to a submission: the check's id, page and status.
+fn accepted(site: &Site, check: CheckRecord, existing: bool) -> Response {
     let answer = SubmitAnswer {
         url: site.check_url(&check.topic, &check.slug, &check.id),
         id: check.id,
         status: check.status.into(),
         existing,
     };
-    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+    (StatusCode::ACCEPTED, Json(answer)).into_response()
 }
 
 /// Validates a document and queues its check (or finds the recent one of the same text or
@@ -333,13 +338,7 @@ async fn submit_document(
     let Json(body) = body.map_err(|e| rejection(e.status(), e.body_text()))?;
     site.limiter.admit(client_ip(&site, &headers, peer.0))?;
     let (check, existing) = submit_document_body(&site, body).await?;
-    let answer = SubmitAnswer {
-        url: site.check_url(&check.topic, &check.slug, &check.id),
-        id: check.id,
-        status: check.status.into(),
-        existing,
-    };
-    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+    Ok(accepted(&site, check, existing))
 }
 
 /// A valid check id: six lower-case hex digits.

@@ -222,6 +222,15 @@ fn error_response(e: ApiError) -> Response {
     error_page(e.status, &e.message)
 }
 
+/// Why a form post may not go on, as the error page that says so: a wrong CSRF token, or an
+/// address over its submission rate; `None` when it may.
+fn refuse_form(site: &Site, headers: &HeaderMap, peer: Peer, csrf: &str) -> Option<Response> {
+    check_csrf(site, headers, csrf)
+        .and_then(|()| site.limiter.admit(client_ip(site, headers, peer.0)))
+        .err()
+        .map(error_response)
+}
+
 async fn ask(
     State(site): State<Arc<Site>>,
     peer: Peer,
@@ -231,11 +240,8 @@ async fn ask(
     let Ok(Form(form)) = form else {
         return unreadable_form();
     };
-    if let Err(e) = check_csrf(&site, &headers, &form.csrf) {
-        return error_response(e);
-    }
-    if let Err(e) = site.limiter.admit(client_ip(&site, &headers, peer.0)) {
-        return error_response(e);
+    if let Some(refused) = refuse_form(&site, &headers, peer, &form.csrf) {
+        return refused;
     }
     match submit_input(&site, &form.input, false).await {
         Ok((check, _)) => {
@@ -277,11 +283,8 @@ async fn ask_document(
     let Ok(Form(form)) = form else {
         return unreadable_form();
     };
-    if let Err(e) = check_csrf(&site, &headers, &form.csrf) {
-        return error_response(e);
-    }
-    if let Err(e) = site.limiter.admit(client_ip(&site, &headers, peer.0)) {
-        return error_response(e);
+    if let Some(refused) = refuse_form(&site, &headers, peer, &form.csrf) {
+        return refused;
     }
     let given = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
     let body = crate::api::DocumentBody {
