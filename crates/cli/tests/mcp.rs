@@ -448,23 +448,36 @@ async fn the_site_serves_mcp_over_http_with_its_checks_as_resources() {
         .as_str()
         .unwrap()
         .to_string();
+    let document = reqwest::Client::new()
+        .post(format!("{base}/api/documents"))
+        .json(&json!({ "text": "The measles vaccine causes autism in young children. Thank you for reading!", "title": "Letters" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(document.status(), 202);
+    let document_id = document.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let check: Value = reqwest::get(format!("{base}/api/checks/{id}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if check["status"] == "done" {
-            break;
+    for id in [&id, &document_id] {
+        loop {
+            let check: Value = reqwest::get(format!("{base}/api/checks/{id}"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if check["status"] == "done" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline && check["status"] != "failed",
+                "{check}\n{}",
+                server.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{check}\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     let client = ()
@@ -505,6 +518,28 @@ async fn the_site_serves_mcp_over_http_with_its_checks_as_resources() {
     assert_eq!(report["input"], common::QUESTIONS[3]);
     assert_eq!(texts[1].0.as_deref(), Some("text/markdown"));
     assert!(texts[1].1.contains("Eiffel"), "{}", texts[1].1);
+    // A document check is a resource too: its document report, and the same as Markdown.
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(format!(
+            "factually://checks/{document_id}"
+        )))
+        .await
+        .unwrap();
+    let texts: Vec<String> = read
+        .contents
+        .iter()
+        .map(|c| match c {
+            ResourceContents::TextResourceContents { text, .. } => text.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let report: Value = serde_json::from_str(&texts[0]).unwrap();
+    assert_eq!(report["kind"], "document", "{report}");
+    assert!(
+        texts[1].starts_with("# Document check: Letters"),
+        "{}",
+        texts[1]
+    );
     // An unknown check is an error, not an empty resource.
     assert!(client
         .read_resource(ReadResourceRequestParams::new(
