@@ -2,39 +2,14 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
 
 use common::fixtures;
 use serde_json::{json, Value};
 
-fn factually(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = common::factually(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
 /// Runs a command, checks its exit status, returns (stdout, stderr).
 fn check(data: &Path, args: &[&str], stdin: Option<&[u8]>, status: i32) -> (String, String) {
-    let out = factually(data, args, stdin);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "factually {args:?}\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (stdout, stderr)
+    common::run_expecting(data, args, stdin, status)
 }
 
 fn claims_json(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Value {

@@ -3,41 +3,15 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Output, Stdio};
 
-use common::{assert_grounded, data_dir_with_facts, factually, fixtures};
+use common::{assert_grounded, data_dir_with_facts, fixtures, run_expecting};
 use serde_json::Value;
-
-fn run(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = factually(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        pipe.write_all(bytes).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
 
 /// Runs a command, checks its exit status, that it did not panic and, on failure, that it
 /// said why; returns stdout.
 fn check(data: &Path, args: &[&str], stdin: Option<&[u8]>, status: i32) -> String {
-    let out = run(data, args, stdin);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "factually {args:?}\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (stdout, stderr) = run_expecting(data, args, stdin, status);
     if status != 0 {
         assert!(!stderr.trim().is_empty(), "{args:?} failed without a word");
     }

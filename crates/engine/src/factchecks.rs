@@ -50,23 +50,28 @@ pub struct FactCheckMatch {
 }
 
 /// The matches close enough to say the claim was checked already, closest first.
-pub fn already_checked(matches: Vec<FactCheckMatch>) -> Vec<PublishedCheck> {
-    let mut close: Vec<PublishedCheck> = matches
+pub fn already_checked(matches: Vec<FactCheckMatch>) -> Vec<FactCheckMatch> {
+    let mut close: Vec<FactCheckMatch> = matches
         .into_iter()
-        .filter_map(|m| {
-            let similarity = m.similarity.filter(|s| *s >= ALREADY_CHECKED)?;
-            Some(PublishedCheck {
-                claim: m.claim,
-                rating: m.rating,
-                publisher: m.publisher,
-                published: m.published,
-                url: m.url,
-                similarity,
-            })
-        })
+        .filter(|m| m.similarity.is_some_and(|s| s >= ALREADY_CHECKED))
         .collect();
-    close.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+    let similarity = |m: &FactCheckMatch| m.similarity.unwrap_or_default();
+    close.sort_by(|a, b| similarity(b).total_cmp(&similarity(a)));
     close
+}
+
+impl FactCheckMatch {
+    /// The match as a report shows it.
+    pub fn published(&self) -> PublishedCheck {
+        PublishedCheck {
+            claim: self.claim.clone(),
+            rating: self.rating.clone(),
+            publisher: self.publisher.clone(),
+            published: self.published.clone(),
+            url: self.url.clone(),
+            similarity: self.similarity.unwrap_or_default(),
+        }
+    }
 }
 
 /// The `k` published fact-checks in knowledge base `kb` that best match `claim`, in retrieval

@@ -503,25 +503,22 @@ impl CheckSession {
         };
         let name = KbName::parse(FACTCHECKS_KB)?;
         let base = Self::current(&self.factchecks_kb, || self.data.open_kb(&name))?;
-        let close = factchecks::already_checked(matches.clone());
-        for check in &close {
-            let stored = matches
-                .iter()
-                .find(|m| m.url == check.url && m.claim == check.claim)
-                .and_then(|m| DocId::parse(&m.doc_id));
-            if let Some(id) = stored {
-                if let Some(doc) = base.document(&id)? {
-                    factually_report::cite_published_check(
-                        report,
-                        check,
-                        id,
-                        FACTCHECKS_KB,
-                        &doc.text,
-                    );
-                }
+        let close = factchecks::already_checked(matches);
+        for m in &close {
+            let Some(id) = DocId::parse(&m.doc_id) else {
+                continue;
+            };
+            if let Some(doc) = base.document(&id)? {
+                factually_report::cite_published_check(
+                    report,
+                    &m.published(),
+                    id,
+                    FACTCHECKS_KB,
+                    &doc.text,
+                );
             }
         }
-        report.already_checked = close;
+        report.already_checked = close.iter().map(FactCheckMatch::published).collect();
         Ok(())
     }
 

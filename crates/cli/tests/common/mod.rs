@@ -44,6 +44,40 @@ pub fn factually(data: &Path) -> Command {
     command
 }
 
+/// Runs `factually ARGS` with `stdin` written to its standard input (closed at once when none).
+pub fn run(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    let mut child = factually(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// [`run`], checking the exit status and that nothing panicked; returns (stdout, stderr).
+pub fn run_expecting(
+    data: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    status: i32,
+) -> (String, String) {
+    let out = run(data, args, stdin);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "factually {args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (stdout, stderr)
+}
+
 /// A data dir holding the fixture knowledge base `facts`.
 pub fn data_dir_with_facts() -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
