@@ -78,6 +78,11 @@ pub struct JudgeArgs {
     /// turns away what is clearly about something else; see docs/verification.md).
     #[arg(long, default_value_t = 0.25)]
     relevance_threshold: f32,
+    /// The stance model whose readings the judge learns from (`bundled`, or a candidate artifact
+    /// from `factually train stance`, a directory or a hub id): a judge is fitted to one model's
+    /// probabilities and ships with it.
+    #[arg(long, value_name = "bundled|FILE|DIR|HUB-ID")]
+    stance_model: Option<PathBuf>,
     /// Where to write the judge artifact.
     #[arg(
         long,
@@ -101,6 +106,9 @@ struct Scored {
 
 pub fn run(ctx: &Context, args: JudgeArgs) -> CmdResult {
     let mut inputs: Vec<serde_json::Value> = Vec::new();
+    if let Some(path) = args.stance_model.as_deref().filter(|p| p.is_file()) {
+        inputs.push(file_record(path)?);
+    }
     let mut scored: Vec<Scored> = match &args.examples {
         Some(path) => {
             inputs.push(file_record(path)?);
@@ -108,7 +116,7 @@ pub fn run(ctx: &Context, args: JudgeArgs) -> CmdResult {
         }
         None => score_examples(ctx, &args, &mut inputs)?,
     };
-    add_negations(ctx, &mut scored)?;
+    add_negations(ctx, &args, &mut scored)?;
     if let Some(path) = &args.examples_out {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
@@ -224,7 +232,7 @@ pub fn run(ctx: &Context, args: JudgeArgs) -> CmdResult {
 /// classifier read "The measles vaccine does not cause autism" as support for "The measles
 /// vaccine causes autism" (every word matches). Added once: examples already holding them are
 /// left as they are.
-fn add_negations(ctx: &Context, scored: &mut Vec<Scored>) -> Result<(), Failure> {
+fn add_negations(ctx: &Context, args: &JudgeArgs, scored: &mut Vec<Scored>) -> Result<(), Failure> {
     const SOURCE: &str = "encyclopedia-negation";
     if scored.iter().any(|s| s.source == SOURCE) {
         return Ok(());
@@ -244,8 +252,7 @@ fn add_negations(ctx: &Context, scored: &mut Vec<Scored>) -> Result<(), Failure>
     if made.is_empty() {
         return Ok(());
     }
-    let stance =
-        factually_engine::load_stance(&ctx.cache, &factually_engine::StanceChoice::Bundled, None)?;
+    let stance = stance_model(ctx, args)?;
     let pairs: Vec<(&str, &str)> = made
         .iter()
         .map(|s| (s.claim.as_str(), s.sentence.as_str()))
@@ -380,13 +387,24 @@ pub(crate) fn excluded_articles(paths: &[PathBuf]) -> Result<HashSet<String>, Fa
     Ok(out)
 }
 
+/// The stance model named by `--stance-model` (the bundled one by default); the LLM judge is
+/// refused: its readings are not probabilities a judge can be fitted to.
+fn stance_model(ctx: &Context, args: &JudgeArgs) -> Result<factually_stance::StanceModel, Failure> {
+    let choice = factually_engine::StanceChoice::parse(args.stance_model.as_deref());
+    if choice == factually_engine::StanceChoice::Llm {
+        return Err(Failure::usage(
+            "--stance-model llm: a judge is fitted to a trained model's probabilities; name bundled, an artifact, a directory or a hub id",
+        ));
+    }
+    Ok(factually_engine::load_stance(&ctx.cache, &choice, None)?)
+}
+
 fn score_examples(
     ctx: &Context,
     args: &JudgeArgs,
     inputs: &mut Vec<serde_json::Value>,
 ) -> Result<Vec<Scored>, Failure> {
-    let stance =
-        factually_engine::load_stance(&ctx.cache, &factually_engine::StanceChoice::Bundled, None)?;
+    let stance = stance_model(ctx, args)?;
     // The stance model alone, every sentence kept: the judge learns from its raw readings.
     let raw = Judge {
         model: JudgeModel::bundled()?,

@@ -132,11 +132,17 @@ fn judge_pairs(prompt: &str) -> Value {
 }
 
 fn factually(data: &Path, addr: SocketAddr, args: &[&str]) -> Output {
+    factually_with(data, addr, args, &[])
+}
+
+/// [`factually`] with more environment variables.
+fn factually_with(data: &Path, addr: SocketAddr, args: &[&str], env: &[(&str, &str)]) -> Output {
     let base = format!("http://{addr}");
     Command::new(env!("CARGO_BIN_EXE_factually"))
         .arg("--data-dir")
         .arg(data)
         .args(args)
+        .envs(env.iter().copied())
         .env("FACTUALLY_SEARXNG_URL", &base)
         .env("FACTUALLY_WIKIPEDIA_URL", &base)
         .env_remove("FACTUALLY_ALLOW_PRIVATE_HOSTS")
@@ -249,6 +255,52 @@ fn a_web_check_cites_stored_snapshots_and_says_what_it_skipped() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("domain reliability"), "{text}");
     assert!(text.contains("Not used"), "{text}");
+}
+
+/// A check that dies while committing the pages it fetched (the `snapshot-commit` crash
+/// point) leaves the web knowledge base readable, holding none of them; the same check run
+/// again fetches, stores and cites them.
+#[cfg(feature = "failpoints")]
+#[test]
+fn a_check_killed_while_storing_snapshots_leaves_the_web_kb_whole() {
+    use std::os::unix::process::ExitStatusExt;
+    let addr = serve();
+    let data = tempfile::tempdir().unwrap();
+    let args = [
+        "check",
+        "The Harbour Bridge will reopen next month after repairs.",
+        "--sources",
+        "web",
+        "--allow-private-hosts",
+    ];
+    let crashed = factually_with(
+        data.path(),
+        addr,
+        &args,
+        &[("FAILPOINTS", "snapshot-commit=return")],
+    );
+    assert_eq!(
+        crashed.status.signal(),
+        Some(libc::SIGABRT),
+        "{}",
+        String::from_utf8_lossy(&crashed.stderr)
+    );
+    let stats = factually(
+        data.path(),
+        addr,
+        &["kb", "stats", "--kb", "web", "--format", "json"],
+    );
+    if stats.status.success() {
+        let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+        assert_eq!(stats["documents"], 0, "{stats}");
+        assert_eq!(stats["vectors"], stats["passages"], "{stats}");
+    }
+    let report = ok_json(data.path(), addr, &args[..]);
+    assert!(
+        !report["sources"].as_array().unwrap().is_empty(),
+        "{report:#}"
+    );
+    assert_quotes_stored(data.path(), addr, &report);
 }
 
 #[test]

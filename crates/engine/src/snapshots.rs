@@ -109,6 +109,8 @@ fn write_waiting_for_others(kb: &KnowledgeBase, docs: Vec<Document>) -> Result<(
         match kb.writer() {
             Ok(mut writer) => {
                 writer.add(docs, None, |_| {})?;
+                // Crash test: the process dies with fetched pages added but not committed.
+                fail::fail_point!("snapshot-commit", |_| std::process::abort());
                 return writer.commit();
             }
             Err(KbError::Busy(_)) if started.elapsed() < WRITER_PATIENCE => {

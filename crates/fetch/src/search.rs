@@ -64,10 +64,10 @@ pub fn api_client(user_agent: &str, timeout: Duration) -> reqwest::Client {
         .expect("a client with static settings builds")
 }
 
-async fn get_json<T: for<'de> Deserialize<'de>>(
+async fn get_body(
     provider: &'static str,
     request: reqwest::RequestBuilder,
-) -> Result<T, SearchError> {
+) -> Result<Vec<u8>, SearchError> {
     let response = request.send().await.map_err(|e| SearchError::Network {
         provider,
         message: root_cause(&e),
@@ -79,11 +79,21 @@ async fn get_json<T: for<'de> Deserialize<'de>>(
             status: status.as_u16(),
         });
     }
-    let body = response.bytes().await.map_err(|e| SearchError::Network {
-        provider,
-        message: root_cause(&e),
-    })?;
-    serde_json::from_slice(&body).map_err(|e| SearchError::Format {
+    response
+        .bytes()
+        .await
+        .map(|body| body.to_vec())
+        .map_err(|e| SearchError::Network {
+            provider,
+            message: root_cause(&e),
+        })
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(
+    provider: &'static str,
+    body: &[u8],
+) -> Result<T, SearchError> {
+    serde_json::from_slice(body).map_err(|e| SearchError::Format {
         provider,
         message: e.to_string(),
     })
@@ -142,20 +152,25 @@ impl SearchProvider for SearxNg {
                 ("format", "json"),
                 ("language", "en"),
             ]);
-            let response: SearxResponse = get_json(self.name(), request).await?;
-            Ok(response
-                .results
-                .into_iter()
-                .take(limit)
-                .map(|r| SearchHit {
-                    url: r.url,
-                    title: r.title,
-                    snippet: r.content.unwrap_or_default(),
-                    provider: "searxng",
-                })
-                .collect())
+            parse_searxng(&get_body(self.name(), request).await?, limit)
         })
     }
+}
+
+/// The hits in a SearxNG JSON answer, at most `limit`.
+pub fn parse_searxng(body: &[u8], limit: usize) -> Result<Vec<SearchHit>, SearchError> {
+    let response: SearxResponse = parse_json("searxng", body)?;
+    Ok(response
+        .results
+        .into_iter()
+        .take(limit)
+        .map(|r| SearchHit {
+            url: r.url,
+            title: r.title,
+            snippet: r.content.unwrap_or_default(),
+            provider: "searxng",
+        })
+        .collect())
 }
 
 /// The Brave Search web API (`/res/v1/web/search`, key in `X-Subscription-Token`).
@@ -212,22 +227,27 @@ impl SearchProvider for Brave {
                 .query(&[("q", query), ("count", count.as_str())])
                 .header("Accept", "application/json")
                 .header("X-Subscription-Token", &self.key);
-            let response: BraveResponse = get_json(self.name(), request).await?;
-            Ok(response
-                .web
-                .map(|w| w.results)
-                .unwrap_or_default()
-                .into_iter()
-                .take(limit)
-                .map(|r| SearchHit {
-                    url: r.url,
-                    title: r.title,
-                    snippet: r.description,
-                    provider: "brave",
-                })
-                .collect())
+            parse_brave(&get_body(self.name(), request).await?, limit)
         })
     }
+}
+
+/// The hits in a Brave web-search JSON answer, at most `limit`.
+pub fn parse_brave(body: &[u8], limit: usize) -> Result<Vec<SearchHit>, SearchError> {
+    let response: BraveResponse = parse_json("brave", body)?;
+    Ok(response
+        .web
+        .map(|w| w.results)
+        .unwrap_or_default()
+        .into_iter()
+        .take(limit)
+        .map(|r| SearchHit {
+            url: r.url,
+            title: r.title,
+            snippet: r.description,
+            provider: "brave",
+        })
+        .collect())
 }
 
 /// Wikipedia (or any MediaWiki) full-text search through `/w/api.php`; results are the
@@ -282,25 +302,35 @@ impl SearchProvider for Wikipedia {
                 ("srsearch", query),
                 ("srlimit", limit_s.as_str()),
             ]);
-            let response: WikiResponse = get_json(self.name(), request).await?;
-            Ok(response
-                .query
-                .search
-                .into_iter()
-                .take(limit)
-                .map(|r| {
-                    let mut page = endpoint(&self.base, "wiki/");
-                    page.set_path(&format!("{}{}", page.path(), r.title.replace(' ', "_")));
-                    SearchHit {
-                        url: page.to_string(),
-                        title: r.title,
-                        snippet: strip_tags(&r.snippet),
-                        provider: "wikipedia",
-                    }
-                })
-                .collect())
+            parse_mediawiki(&self.base, &get_body(self.name(), request).await?, limit)
         })
     }
+}
+
+/// The article pages in a MediaWiki `list=search` JSON answer (`base` is the wiki's address),
+/// at most `limit`.
+pub fn parse_mediawiki(
+    base: &Url,
+    body: &[u8],
+    limit: usize,
+) -> Result<Vec<SearchHit>, SearchError> {
+    let response: WikiResponse = parse_json("wikipedia", body)?;
+    Ok(response
+        .query
+        .search
+        .into_iter()
+        .take(limit)
+        .map(|r| {
+            let mut page = endpoint(base, "wiki/");
+            page.set_path(&format!("{}{}", page.path(), r.title.replace(' ', "_")));
+            SearchHit {
+                url: page.to_string(),
+                title: r.title,
+                snippet: strip_tags(&r.snippet),
+                provider: "wikipedia",
+            }
+        })
+        .collect())
 }
 
 /// MediaWiki snippets mark matches with `<span class="searchmatch">`.

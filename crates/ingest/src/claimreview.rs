@@ -175,11 +175,8 @@ pub fn claim_reviews_in_html(html: &str) -> (Vec<FactCheck>, Vec<String>) {
     (found, problems)
 }
 
-/// The fact-checks of a file: `.json` (a ClaimReview, an array, a feed), `.jsonl` (one JSON
-/// value per line; a bad line is a problem naming it) or `.html`/`.htm` (the page's JSON-LD).
-/// Problems name the file.
-pub fn read_claim_reviews(path: &Path) -> Result<(Vec<FactCheck>, Vec<String>), IngestError> {
-    let name = path.display().to_string();
+/// The lower-case extension of a fact-check file, or [`IngestError::NotFactChecks`].
+fn feed_format(path: &Path) -> Result<String, IngestError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -191,6 +188,14 @@ pub fn read_claim_reviews(path: &Path) -> Result<(Vec<FactCheck>, Vec<String>), 
             ext,
         });
     }
+    Ok(ext)
+}
+
+/// The fact-checks of a file: `.json` (a ClaimReview, an array, a feed), `.jsonl` (one JSON
+/// value per line; a bad line is a problem naming it) or `.html`/`.htm` (the page's JSON-LD).
+/// Problems name the file.
+pub fn read_claim_reviews(path: &Path) -> Result<(Vec<FactCheck>, Vec<String>), IngestError> {
+    feed_format(path)?;
     let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
@@ -202,10 +207,20 @@ pub fn read_claim_reviews(path: &Path) -> Result<(Vec<FactCheck>, Vec<String>), 
             bytes,
         });
     }
-    let text =
-        String::from_utf8(std::fs::read(path).map_err(io)?).map_err(|_| IngestError::Binary {
-            path: path.to_path_buf(),
-        })?;
+    claim_reviews_in_bytes(path, std::fs::read(path).map_err(io)?)
+}
+
+/// The fact-checks in `bytes`, read as [`read_claim_reviews`] reads the file at `path` (its
+/// extension gives the format).
+pub fn claim_reviews_in_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<(Vec<FactCheck>, Vec<String>), IngestError> {
+    let ext = feed_format(path)?;
+    let name = path.display().to_string();
+    let text = String::from_utf8(bytes).map_err(|_| IngestError::Binary {
+        path: path.to_path_buf(),
+    })?;
     let (found, problems) = match ext.as_str() {
         "json" => match serde_json::from_str::<Value>(&text) {
             Ok(value) => claim_reviews(&value),

@@ -42,7 +42,7 @@ pub use collect::collect_files;
 pub use error::IngestError;
 pub use html::{parse_html, HTML_TIMEOUT};
 pub use pdf::{extract_pdf_text, pdf_document};
-pub use read::read_file;
+pub use read::{read_bytes, read_file};
 
 /// Files larger than this are refused with [`IngestError::TooLarge`] before they are read
 /// into memory (64 MiB: far above any article, abstract corpus or ordinary report).

@@ -21,11 +21,26 @@ use crate::{extension_of, FileOutcome, Format, IngestError, MAX_FILE_BYTES, PDF_
 /// byte-order mark is honoured); other text is decoded as windows-1252 (HTML: as its
 /// declared charset) with a warning, and text with NUL bytes is refused as binary.
 pub fn read_file(path: &Path, retrieved_at: &str) -> Result<FileOutcome, IngestError> {
+    if Format::of(path).is_none() {
+        return Err(IngestError::Unsupported {
+            path: path.to_path_buf(),
+            ext: extension_of(path),
+        });
+    }
+    read_bytes(path, &read_bounded(path)?, retrieved_at)
+}
+
+/// The documents in `bytes`, read as [`read_file`] reads the file at `path` (its extension
+/// gives the format; its name goes into titles and messages).
+pub fn read_bytes(
+    path: &Path,
+    bytes: &[u8],
+    retrieved_at: &str,
+) -> Result<FileOutcome, IngestError> {
     let format = Format::of(path).ok_or_else(|| IngestError::Unsupported {
         path: path.to_path_buf(),
         ext: extension_of(path),
     })?;
-    let bytes = read_bounded(path)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
             path: path.to_path_buf(),
@@ -36,19 +51,19 @@ pub fn read_file(path: &Path, retrieved_at: &str) -> Result<FileOutcome, IngestE
     let documents: Vec<NewDocument> = match format {
         Format::Text => vec![text_document(
             path,
-            &decode(&bytes, path, None, &mut warnings)?,
+            &decode(bytes, path, None, &mut warnings)?,
         )?],
         Format::Markdown => vec![markdown_document(
             path,
-            &decode(&bytes, path, None, &mut warnings)?,
+            &decode(bytes, path, None, &mut warnings)?,
         )?],
         Format::Html => {
-            let html = decode(&bytes, path, declared_charset(&bytes), &mut warnings)?;
+            let html = decode(bytes, path, declared_charset(bytes), &mut warnings)?;
             vec![parse_html(&html, &path.display().to_string(), None)?]
         }
-        Format::Pdf => vec![pdf_document(path, &bytes, PDF_TIMEOUT)?],
-        Format::JsonLines => json_lines(path, &bytes, &mut warnings)?,
-        Format::JsonArray => json_array(path, &bytes, &mut warnings)?,
+        Format::Pdf => vec![pdf_document(path, bytes, PDF_TIMEOUT)?],
+        Format::JsonLines => json_lines(path, bytes, &mut warnings)?,
+        Format::JsonArray => json_array(path, bytes, &mut warnings)?,
     };
     let documents = documents
         .into_iter()

@@ -848,9 +848,13 @@ impl KbWriter<'_> {
             generation,
             vectors: Some(file.clone()),
         };
+        // Crash tests: the process dies with the new vectors written but not yet named by a
+        // commit, and right after the commit, before older vector files are removed.
+        fail::fail_point!("kb-before-commit", |_| std::process::abort());
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&payload).expect("serialisable"));
         prepared.commit()?;
+        fail::fail_point!("kb-after-commit", |_| std::process::abort());
         // Older vector files are no longer referenced by any commit.
         if let Ok(entries) = fs::read_dir(&vec_dir) {
             for e in entries.flatten() {

@@ -88,6 +88,9 @@ impl ExactIndex {
             for k in &self.keys {
                 w.write_all(&k.to_le_bytes()).map_err(io)?;
             }
+            // Crash test: the process dies with the file half written.
+            w.flush().map_err(io)?;
+            fail::fail_point!("kb-vectors-write", |_| std::process::abort());
             for x in &self.data {
                 w.write_all(&f16::from_f32(*x).to_le_bytes()).map_err(io)?;
             }

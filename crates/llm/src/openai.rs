@@ -177,8 +177,7 @@ impl OpenAiCompat {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .map(|s| Duration::from_secs_f64(s.clamp(0.0, 30.0)));
+            .and_then(retry_after);
         let text = match response.text().await {
             Ok(t) => t,
             Err(e) if e.is_timeout() => {
@@ -215,25 +214,39 @@ impl OpenAiCompat {
                 })
             }
         }
-        let completion: Completion = serde_json::from_str(&text)
-            .map_err(|e| LlmError::BadResponse(format!("{e}: {}", message())))?;
-        let content = completion
-            .choices
-            .into_iter()
-            .next()
-            .and_then(|c| c.message.content)
-            .ok_or_else(|| LlmError::BadResponse("no choice with content".to_string()))?;
-        Ok(Attempt::Done(ChatResponse {
-            text: content,
-            usage: completion.usage.unwrap_or_default(),
-            model: if completion.model.is_empty() {
-                self.config.model.clone()
-            } else {
-                completion.model
-            },
-            cached: false,
-        }))
+        parse_completion(&text, &self.config.model).map(Attempt::Done)
     }
+}
+
+/// A `Retry-After` header in seconds, at most 30; `None` when it is not a number of seconds
+/// (an HTTP date, "NaN", a negative or infinite value).
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let seconds = value.trim().parse::<f64>().ok().filter(|s| s.is_finite())?;
+    Some(Duration::from_secs_f64(seconds.clamp(0.0, 30.0)))
+}
+
+/// The first choice's text of a successful chat-completions answer; `model` names the model
+/// when the answer does not.
+pub fn parse_completion(body: &str, model: &str) -> Result<ChatResponse, LlmError> {
+    let excerpt = || body.chars().take(300).collect::<String>();
+    let completion: Completion = serde_json::from_str(body)
+        .map_err(|e| LlmError::BadResponse(format!("{e}: {}", excerpt())))?;
+    let content = completion
+        .choices
+        .into_iter()
+        .next()
+        .and_then(|c| c.message.content)
+        .ok_or_else(|| LlmError::BadResponse("no choice with content".to_string()))?;
+    Ok(ChatResponse {
+        text: content,
+        usage: completion.usage.unwrap_or_default(),
+        model: if completion.model.is_empty() {
+            model.to_string()
+        } else {
+            completion.model
+        },
+        cached: false,
+    })
 }
 
 fn mentions_response_format(body: &str) -> bool {
@@ -283,5 +296,53 @@ impl ChatModel for OpenAiCompat {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_bounded_seconds_or_nothing() {
+        #[track_caller]
+        fn check(header: &str, want: Option<f64>) {
+            assert_eq!(
+                retry_after(header),
+                want.map(Duration::from_secs_f64),
+                "{header:?}"
+            );
+        }
+        check("2", Some(2.0));
+        check(" 1.5 ", Some(1.5));
+        check("120", Some(30.0));
+        check("-4", Some(0.0));
+        check("inf", None);
+        // A server answering "NaN" once crashed the client (Duration::from_secs_f64 panics).
+        check("NaN", None);
+        check("Wed, 21 Oct 2015 07:28:00 GMT", None);
+        check("", None);
+    }
+
+    #[test]
+    fn completion_answers_are_read_or_refused_with_a_reason() {
+        let ok = parse_completion(
+            r#"{"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#,
+            "local",
+        )
+        .unwrap();
+        assert_eq!((ok.text.as_str(), ok.model.as_str()), ("hi", "local"));
+        for bad in [
+            "",
+            "not json",
+            r#"{"choices":[]}"#,
+            r#"{"choices":[{"message":{"content":null}}]}"#,
+            r#"{"choices":[{"message":{}}],"model":7}"#,
+        ] {
+            assert!(
+                matches!(parse_completion(bad, "m"), Err(LlmError::BadResponse(_))),
+                "{bad:?}"
+            );
+        }
     }
 }

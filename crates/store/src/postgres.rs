@@ -458,6 +458,8 @@ impl Store for PgStore {
         .await?;
         let data = serde_json::json!({ "status": Status::Done }).to_string();
         insert_event(&mut tx, job, EventKind::Done, &data).await?;
+        // Crash test: the process dies with the report written but not committed.
+        fail::fail_point!("store-complete", |_| std::process::abort());
         tx.commit().await?;
         Ok(())
     }

@@ -109,6 +109,11 @@ impl Server {
 
     /// [`Server::start`] with more arguments (`--database-url ...`).
     pub fn start_with(data: &Path, workers: usize, extra: &[&str]) -> Self {
+        Self::start_env(data, workers, extra, &[])
+    }
+
+    /// [`Server::start_with`] with environment variables (`FAILPOINTS`).
+    pub fn start_env(data: &Path, workers: usize, extra: &[&str], env: &[(&str, &str)]) -> Self {
         // A free port: the kernel picks one, and it is released for the server to take.
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -121,6 +126,7 @@ impl Server {
             .args(["--addr", &format!("127.0.0.1:{port}")])
             .args(["--workers", &workers.to_string()])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -184,6 +190,22 @@ impl Server {
         let value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{method} {path} answered {status}, {e}: {text}"));
         (status, value)
+    }
+
+    /// Waits for the server to exit by itself (a crash point), at most `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server is still running: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Kills the server with SIGKILL, as a crash would.
