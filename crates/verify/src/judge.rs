@@ -137,6 +137,11 @@ pub struct JudgeModel {
     pub stance: Linear,
     /// A sentence is relevant when its relevance probability is at least this.
     pub relevance_threshold: f32,
+    /// The stance model's own share of a relevant sentence's stance (0: the classifier alone):
+    /// the classifier learns from synthetic claims, the model from real ones, and on real
+    /// claims the mixture beats either (docs/verification.md).
+    #[serde(default)]
+    pub model_share: f32,
     /// How it was trained: data, counts, held-out scores (free-form, for people).
     #[serde(default)]
     pub training: serde_json::Value,
@@ -172,6 +177,12 @@ impl JudgeModel {
                 "weights of the wrong shape".to_string(),
             ));
         }
+        if !(0.0..=1.0).contains(&m.model_share) {
+            return Err(JudgeError::Artifact(format!(
+                "model_share {} is not between 0 and 1",
+                m.model_share
+            )));
+        }
         let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
         if !finite(&m.standardiser.mean)
             || !finite(&m.standardiser.scale)
@@ -196,9 +207,25 @@ impl JudgeModel {
         self.relevance_of(&self.standardise(x))
     }
 
-    /// Stance probabilities of a relevant sentence.
+    /// The fitted classifier's stance probabilities for a relevant sentence.
     pub fn stance(&self, x: &[f32]) -> StanceProbs {
         self.stance_of(&self.standardise(x))
+    }
+
+    /// The stance that counts for a relevant sentence: the classifier's, with the stance
+    /// model's own probabilities mixed in at `model_share`.
+    pub fn stance_given(&self, x: &[f32], model: StanceProbs) -> StanceProbs {
+        self.mixed(self.stance(x), model)
+    }
+
+    fn mixed(&self, fitted: StanceProbs, model: StanceProbs) -> StanceProbs {
+        let share = self.model_share;
+        let mix = |f: f32, m: f32| (1.0 - share) * f + share * m;
+        StanceProbs {
+            support: mix(fitted.support, model.support),
+            refute: mix(fitted.refute, model.refute),
+            neutral: mix(fitted.neutral, model.neutral),
+        }
     }
 
     fn relevance_of(&self, z: &[f32]) -> f32 {
@@ -287,7 +314,7 @@ impl Judge {
                 refute: 0.0,
                 neutral: 1.0,
             },
-            (true, JudgeMode::Full) => self.model.stance_of(&z),
+            (true, JudgeMode::Full) => self.model.mixed(self.model.stance_of(&z), model),
             (true, _) => model,
         };
         // A sentence that reports the claim to call it a myth matches its words and says the
@@ -426,6 +453,7 @@ pub fn fit(examples: &[Example], config: FitConfig, relevance_threshold: f32) ->
         relevance,
         stance,
         relevance_threshold,
+        model_share: 0.0,
         training: serde_json::Value::Null,
     }
 }
@@ -607,5 +635,35 @@ mod tests {
         assert_eq!("full".parse::<JudgeMode>(), Ok(JudgeMode::Full));
         assert_eq!("model".parse::<JudgeMode>(), Ok(JudgeMode::Model));
         assert!("best".parse::<JudgeMode>().is_err());
+    }
+
+    #[test]
+    fn the_model_share_mixes_the_model_in_and_is_checked() {
+        let mut judge = JudgeModel::bundled().unwrap();
+        let model = StanceProbs {
+            support: 0.0,
+            refute: 0.0,
+            neutral: 1.0,
+        };
+        let x = vec![0.5; FEATURES.len()];
+        let fitted = judge.stance(&x);
+        for (share, want_neutral) in [
+            (0.0, fitted.neutral),
+            (1.0, 1.0),
+            (0.5, 0.5 * fitted.neutral + 0.5),
+        ] {
+            judge.model_share = share;
+            let got = judge.stance_given(&x, model);
+            assert!(
+                (got.neutral - want_neutral).abs() < 1e-6,
+                "{share}: {got:?}"
+            );
+            assert!((got.support + got.refute + got.neutral - 1.0).abs() < 1e-5);
+        }
+        for bad in [-0.1, 1.5] {
+            let mut value = serde_json::to_value(&judge).unwrap();
+            value["model_share"] = serde_json::json!(bad);
+            assert!(JudgeModel::from_json(&value.to_string()).is_err(), "{bad}");
+        }
     }
 }
