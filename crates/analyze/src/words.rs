@@ -714,8 +714,14 @@ pub fn verb_base(w: &str) -> String {
         ("s", ""),
     ] {
         if let Some(stem) = w.strip_suffix(suffix) {
-            let undoubled = match stem.as_bytes() {
-                [.., a, b] if a == b && replace.is_empty() => &stem[..stem.len() - 1],
+            // A doubled final consonant ("stopp" -> "stop"); compared as characters, since
+            // the last two bytes of one multi-byte character can be equal too (found by
+            // fuzzing: "rres䫫s" once panicked here).
+            let mut last = stem.chars().rev();
+            let undoubled = match (last.next(), last.next()) {
+                (Some(a), Some(b)) if a == b && a.is_ascii() && replace.is_empty() => {
+                    &stem[..stem.len() - 1]
+                }
                 _ => stem,
             };
             for candidate in [
@@ -768,6 +774,9 @@ mod tests {
         assert_eq!(verb_base("realised"), "realised");
         assert_eq!(verb_base("stopped"), "stop");
         assert_eq!(verb_base("knew"), "know");
+        // Not a doubled consonant: the last two bytes of one character (found by fuzzing).
+        assert_eq!(verb_base("rres䫫s"), "rres䫫s");
+        assert_eq!(verb_base("䫫䫫ed"), "䫫䫫ed");
         assert!(inflections("realize").contains(&"realised".to_string()));
     }
 
