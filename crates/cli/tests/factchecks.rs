@@ -23,15 +23,7 @@ fn factually(data: &Path, args: &[&str]) -> Output {
 fn json(data: &Path, args: &[&str], status: i32) -> (Value, String) {
     let mut all = vec!["--format", "json"];
     all.extend(args);
-    let out = factually(data, &all);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "factually {args:?}\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (stdout, stderr) = common::run_expecting(data, &all, None, status);
     (serde_json::from_str(&stdout).unwrap_or(Value::Null), stderr)
 }
 

@@ -1,46 +1,16 @@
 //! `factually check`, `analyze` and `schema` end to end: report snapshots over a small fixture
 //! knowledge base, the grounding invariant on every report, and refusals of bad input.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::Path;
+
+use common::{fixtures, run, run_expecting};
 use serde_json::Value;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn factually(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factually"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        pipe.write_all(bytes).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
 
 /// Runs a command, checks its exit status and that it did not panic; returns stdout.
 fn check(data: &Path, args: &[&str], status: i32) -> String {
-    let out = factually(data, args, None);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "factually {args:?}\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stdout
+    run_expecting(data, args, None, status).0
 }
 
 fn json(data: &Path, args: &[&str]) -> Value {
@@ -307,7 +277,7 @@ fn bad_input_is_refused_with_status_2_and_nothing_written() {
         ),
     ];
     for (args, stdin, message) in cases {
-        let out = factually(d, &args, stdin);
+        let out = run(d, &args, stdin);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
