@@ -85,6 +85,12 @@ pub struct PairChecks {
     /// The sentence's own subject (its first name) is one the claim names; a sentence without
     /// a name of its own takes the title's.
     pub sentence_subject_in_claim: bool,
+    /// The sentence or its document names what the claim is about: every word of the name
+    /// that opens the claim ("Theodore Roosevelt", "the Qing dynasty": Qing; "the koala":
+    /// koala) is in the sentence or the title. True when the claim opens with no such phrase.
+    /// "Franklin Delano Roosevelt was the 32nd president" is not about Theodore Roosevelt,
+    /// "Kangaroos are indigenous to Australia" not about the koala.
+    pub subject_named: bool,
     /// The sentence hedges ("may", "reportedly", "is thought to").
     pub hedged: bool,
     /// The sentence reports something in order to call it a myth, a misconception or false
@@ -190,7 +196,17 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         Some(n) if !opens_with_pronoun => n.words.iter().all(|w| claim_lower.contains(w)),
         _ => subject_in_title,
     };
+    // The plural strip leaves "-es" plurals with their "e" ("cockroaches" -> "cockroache").
+    let named = |t: &String| {
+        let singular = t.strip_suffix('e').map(str::to_string);
+        [Some(t.clone()), singular]
+            .into_iter()
+            .flatten()
+            .any(|t| sentence_terms.contains(&t) || title_terms.contains(&t))
+    };
+    let subject_named = claim_subject(claim, &cw).iter().all(named);
     PairChecks {
+        subject_named,
         subject_in_title,
         title_opens_claim: title_opens_claim(&cw, title),
         sentence_subject_in_claim,
@@ -216,14 +232,115 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
 fn content_terms(ws: &[Word<'_>]) -> HashSet<String> {
     ws.iter()
         .filter(|w| !is_function_word(&w.lower) && !NEGATORS.contains(&w.lower.as_str()))
-        .map(|w| {
-            if is_acronym(w.text) {
-                w.text.to_string()
-            } else {
-                stem(&w.lower)
-            }
-        })
+        .map(term)
         .collect()
+}
+
+/// How a content word is compared across texts: acronyms as written, other words lower-cased
+/// with a crude plural strip.
+fn term(w: &Word<'_>) -> String {
+    if is_acronym(w.text) {
+        w.text.to_string()
+    } else {
+        stem(&w.lower)
+    }
+}
+
+/// The terms naming what a claim is about, when it opens with a plain subject: a short noun
+/// phrase directly followed by its verb ("of" before a name stays inside it). Its names when
+/// it has any ("Theodore Roosevelt was ...", "The Qing dynasty was ..." -> qing), those
+/// before "of" first ("The Great Wall of China is ..." -> great, wall; "The capital of Sicily
+/// is ..." -> sicily); else, after an article and before "is" or "has", its words ("The koala is ..." -> koala). A claim's first word is capitalised whatever it
+/// is, so alone it counts as a name only when it is the whole phrase ("Gold has ...").
+///
+/// Empty, so that nothing is required, whenever the guess would be unsafe: a claim opening
+/// otherwise ("Is ...", "Wearing masks ...", "Genetically, ..."), one reporting it
+/// ("Scientists have found that ..."), a phrase not followed by a
+/// verb ("Individuals with antibodies ..."), one of more than five words, or a generic one
+/// before a modal ("A sick person will ...").
+fn claim_subject(text: &str, cw: &[Word<'_>]) -> Vec<String> {
+    use crate::words::{is_aux, is_in, BE, DETERMINERS, HAVE};
+    let start = cw
+        .iter()
+        .position(|w| !is_in(DETERMINERS, &w.lower))
+        .unwrap_or(cw.len());
+    let mut end = start;
+    while let Some(w) = cw.get(end) {
+        let gap = end > start && !matches!(text[cw[end - 1].end..w.start].trim(), "" | ".");
+        if gap {
+            break;
+        }
+        let name_joiner = w.lower == "of"
+            && end > start
+            && cw.get(end + 1).is_some_and(|n| n.capitalised);
+        if name_joiner {
+            end += 1;
+            continue;
+        }
+        if is_function_word(&w.lower) || NEGATORS.contains(&w.lower.as_str()) {
+            break;
+        }
+        if end > start && !w.capitalised && is_verb_form(&w.lower) {
+            break;
+        }
+        end += 1;
+    }
+    let Some(next) = cw.get(end) else {
+        return Vec::new();
+    };
+    let followed_by_verb = is_aux(&next.lower) || (!next.capitalised && is_verb_form(&next.lower));
+    let phrase = &cw[start..end];
+    // "Wearing masks ...", "Smoking causes ...": a verb, not a name, opens the claim.
+    let opens_with_gerund = start == 0 && phrase.first().is_some_and(|w| w.lower.ends_with("ing"));
+    // "Scientists have found that ...", "Studies show that ...": the phrase is who reports
+    // the claim, not what it is about.
+    let reports = cw[end..].iter().take(4).any(|w| w.lower == "that");
+    if !followed_by_verb || phrase.is_empty() || phrase.len() > 5 || opens_with_gerund || reports {
+        return Vec::new();
+    }
+    let is_name = |i: usize| {
+        let w = &phrase[i];
+        let first_word = start + i == 0;
+        w.capitalised
+            && w.lower != "of"
+            && (!first_word || phrase.len() == 1 || phrase[1].capitalised)
+    };
+    // The names before "of" are the head ("The Great Wall of China" is named by "Great
+    // Wall"); those after it only when there are none before ("The capital of Sicily").
+    let of = phrase
+        .iter()
+        .position(|w| w.lower == "of")
+        .unwrap_or(phrase.len());
+    let names_in = |range: std::ops::Range<usize>| -> Vec<String> {
+        range
+            .filter(|&i| is_name(i) && phrase[i].lower.chars().count() > 1)
+            .map(|i| term(&phrase[i]))
+            .collect()
+    };
+    let mut names = names_in(0..of);
+    if names.is_empty() {
+        names = names_in(of..phrase.len());
+    }
+    if !names.is_empty() {
+        return names;
+    }
+    let generic_ok = start > 0
+        && phrase.len() <= 2
+        && phrase.iter().all(|w| !w.capitalised)
+        && (is_in(BE, &next.lower) || is_in(HAVE, &next.lower));
+    if generic_ok {
+        phrase.iter().map(term).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// A lower-case word that reads as a finite verb: a past form ("dropped", "spent") or a
+/// known verb with a third-person "-s" ("flows", "computes").
+fn is_verb_form(w: &str) -> bool {
+    use crate::words::{is_known_verb, is_past, verb_base};
+    (is_past(w) && !w.ends_with("ing"))
+        || (w.ends_with('s') && !w.ends_with("ss") && is_known_verb(&verb_base(w)))
 }
 
 /// The other forms of the words of `ws` that count as theirs ([`aliases`]: the parts of
@@ -934,6 +1051,114 @@ mod tests {
                 "Face masks reduced transmission in the study.",
                 "Face masks and transmission",
                 "true false",
+            ),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn the_claim_s_subject_must_be_named_by_the_sentence_or_its_document() {
+        let row = |c: &PairChecks| c.subject_named.to_string();
+        for (claim, sentence, title, want) in [
+            // Another of the same kind: not about the claim's subject.
+            (
+                "Theodore Roosevelt was the 32nd president of the United States.",
+                "Franklin Delano Roosevelt was the 32nd president of the United States.",
+                "Franklin D. Roosevelt",
+                "false",
+            ),
+            (
+                "The koala is a marsupial native to Australia.",
+                "Kangaroos are indigenous to Australia and New Guinea.",
+                "Kangaroo",
+                "false",
+            ),
+            (
+                "Gold has the chemical symbol Ag.",
+                "Silver is a chemical element; it has symbol Ag and atomic number 47.",
+                "Silver",
+                "false",
+            ),
+            (
+                "The Qing dynasty was the first imperial dynasty of China.",
+                "The Qin dynasty was the first imperial dynasty of China.",
+                "Qin dynasty",
+                "false",
+            ),
+            (
+                "The capital city of Sicily is Naples.",
+                "Naples is the regional capital of Campania.",
+                "Naples",
+                "false",
+            ),
+            (
+                "Bill Gates dropped out of Harvard University.",
+                "Harvard University is a private Ivy League research university.",
+                "Harvard University",
+                "false",
+            ),
+            // Named by the sentence, by the title, or in the plural; the head of "X of Y".
+            (
+                "The Great Wall of China is visible from the Moon.",
+                "Astronauts report that no man-made structure can be seen from the Moon.",
+                "The Great Wall and the Moon",
+                "true",
+            ),
+            (
+                "The koala is a marsupial native to Australia.",
+                "It is an arboreal herbivorous marsupial.",
+                "Koala",
+                "true",
+            ),
+            (
+                "Theodore Roosevelt was the 26th president.",
+                "He was the 26th president of the United States.",
+                "Theodore Roosevelt",
+                "true",
+            ),
+            (
+                "Cockroaches can survive without their heads.",
+                "A cockroach can live for a week without its head.",
+                "Insect",
+                "true",
+            ),
+            (
+                "The Statue of Liberty was a gift from Spain.",
+                "The statue was a gift to the United States from the people of France.",
+                "Statue of Liberty",
+                "true",
+            ),
+            // No plain subject to require: nothing is.
+            (
+                "Is Mount Everest the highest mountain?",
+                "K2 is the second-highest mountain.",
+                "K2",
+                "true",
+            ),
+            (
+                "Wearing masks reduces transmission.",
+                "Face coverings reduced transmission in the study.",
+                "Face coverings",
+                "true",
+            ),
+            (
+                "Scientists have found that PCR detects virus RNA.",
+                "Virus RNA was detectable for weeks by PCR.",
+                "Virus culture",
+                "true",
+            ),
+            (
+                "Individuals with antibodies present a greater risk.",
+                "The share of the population at risk was highest in older populations.",
+                "Risk estimates",
+                "true",
+            ),
+            (
+                "A sick person will infect half of their household.",
+                "We estimated the household attack rate to be 13.8%.",
+                "Household attack rate",
+                "true",
             ),
         ] {
             check(claim, sentence, title, want, row);

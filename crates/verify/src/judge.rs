@@ -119,6 +119,22 @@ pub fn features(p: &StanceProbs, c: &PairChecks) -> Vec<f32> {
     ]
 }
 
+/// Whether a raw feature vector ([`features`]) has a differing detail the checks can name: a
+/// number or year, a swapped name, a reversed superlative or another ordinal (the cases
+/// where `PairChecks::contrast` is set).
+fn names_a_contrast(x: &[f32]) -> bool {
+    const NAMED: &[&str] = &[
+        "number_mismatch",
+        "name_swap",
+        "superlative_flip",
+        "ordinal_mismatch",
+    ];
+    FEATURES
+        .iter()
+        .zip(x)
+        .any(|(name, v)| NAMED.contains(name) && *v > 0.5)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JudgeError {
     #[error("judge artifact: {0}")]
@@ -142,6 +158,12 @@ pub struct JudgeModel {
     /// claims the mixture beats either (docs/verification.md).
     #[serde(default)]
     pub model_share: f32,
+    /// The stance model's share when the checks name the detail that differs (a swapped
+    /// name, number or year, a reversed superlative, another ordinal): the model reads
+    /// "a gift from the people of France" as neutral to "... of Spain", the classifier sees
+    /// the swap. `model_share` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contrast_model_share: Option<f32>,
     /// How it was trained: data, counts, held-out scores (free-form, for people).
     #[serde(default)]
     pub training: serde_json::Value,
@@ -177,11 +199,15 @@ impl JudgeModel {
                 "weights of the wrong shape".to_string(),
             ));
         }
-        if !(0.0..=1.0).contains(&m.model_share) {
-            return Err(JudgeError::Artifact(format!(
-                "model_share {} is not between 0 and 1",
-                m.model_share
-            )));
+        for (name, share) in [
+            ("model_share", Some(m.model_share)),
+            ("contrast_model_share", m.contrast_model_share),
+        ] {
+            if let Some(share) = share.filter(|s| !(0.0..=1.0).contains(s)) {
+                return Err(JudgeError::Artifact(format!(
+                    "{name} {share} is not between 0 and 1"
+                )));
+            }
         }
         let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
         if !finite(&m.standardiser.mean)
@@ -215,11 +241,15 @@ impl JudgeModel {
     /// The stance that counts for a relevant sentence: the classifier's, with the stance
     /// model's own probabilities mixed in at `model_share`.
     pub fn stance_given(&self, x: &[f32], model: StanceProbs) -> StanceProbs {
-        self.mixed(self.stance(x), model)
+        self.mixed(self.stance(x), model, x)
     }
 
-    fn mixed(&self, fitted: StanceProbs, model: StanceProbs) -> StanceProbs {
-        let share = self.model_share;
+    /// `x` is the raw feature vector, which says whether the checks named a differing detail.
+    fn mixed(&self, fitted: StanceProbs, model: StanceProbs, x: &[f32]) -> StanceProbs {
+        let share = match self.contrast_model_share {
+            Some(share) if names_a_contrast(x) => share,
+            _ => self.model_share,
+        };
         let mix = |f: f32, m: f32| (1.0 - share) * f + share * m;
         StanceProbs {
             support: mix(fitted.support, model.support),
@@ -305,16 +335,21 @@ impl Judge {
     /// Judges one pair from the stance model's probabilities for it.
     pub fn judge(&self, claim: &str, sentence: &str, title: &str, model: StanceProbs) -> Judgement {
         let checks = compare(claim, sentence, title);
-        let z = self.model.standardise(&features(&model, &checks));
+        let x = features(&model, &checks);
+        let z = self.model.standardise(&x);
         let relevance = self.model.relevance_of(&z);
-        let relevant = self.mode == JudgeMode::Model || relevance >= self.model.relevance_threshold;
+        // A sentence about something else of the same kind (Franklin Roosevelt for a claim
+        // about Theodore, kangaroos for one about koalas) shares the claim's words, and the
+        // fitted gate lets it through; it is not evidence about the claim's subject.
+        let relevant = self.mode == JudgeMode::Model
+            || (relevance >= self.model.relevance_threshold && checks.subject_named);
         let probs = match (relevant, self.mode) {
             (false, _) => StanceProbs {
                 support: 0.0,
                 refute: 0.0,
                 neutral: 1.0,
             },
-            (true, JudgeMode::Full) => self.model.mixed(self.model.stance_of(&z), model),
+            (true, JudgeMode::Full) => self.model.mixed(self.model.stance_of(&z), model, &x),
             (true, _) => model,
         };
         // A sentence that reports the claim to call it a myth matches its words and says the
@@ -454,6 +489,7 @@ pub fn fit(examples: &[Example], config: FitConfig, relevance_threshold: f32) ->
         stance,
         relevance_threshold,
         model_share: 0.0,
+        contrast_model_share: None,
         training: serde_json::Value::Null,
     }
 }
@@ -628,6 +664,30 @@ mod tests {
             probs(0.05, 0.9),
         );
         assert_eq!(j.probs.stance(), Stance::Refute);
+    }
+
+    #[test]
+    fn a_sentence_about_another_of_the_same_kind_does_not_count() {
+        // The gate passes it (every content word but the subject's first name is shared);
+        // the subject rule turns it away, whatever the model read.
+        let judge = Judge::bundled().unwrap();
+        let claim = "Theodore Roosevelt was the 32nd president of the United States.";
+        let other = judge.judge(
+            claim,
+            "Franklin Delano Roosevelt was the 32nd president of the United States.",
+            "Franklin D. Roosevelt",
+            probs(0.9, 0.05),
+        );
+        assert!(other.relevance >= judge.model.relevance_threshold, "{other:?}");
+        assert!(!other.relevant, "{other:?}");
+        assert_eq!(other.probs.stance(), Stance::Neutral);
+        let own = judge.judge(
+            claim,
+            "He was the 26th president of the United States.",
+            "Theodore Roosevelt",
+            probs(0.1, 0.8),
+        );
+        assert!(own.relevant, "{own:?}");
     }
 
     #[test]
