@@ -156,8 +156,34 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
                 .any(|w| claim_lower.contains(w) || title_lower.contains(w))
         })
         .collect();
-    let swap = missing.iter().find_map(|m| {
-        novel
+    // A name in the missing one's place needs only one word the claim lacks: "the Black Sea"
+    // for "the Caspian Sea" shares "Sea".
+    let in_place: Vec<&Name> = sentence_names
+        .iter()
+        .filter(|n| {
+            n.words
+                .iter()
+                .any(|w| !claim_lower.contains(w) && !title_lower.contains(w))
+        })
+        .collect();
+    // The sentence must say the same thing about its name: "born in Chicago" is not
+    // contradicted by "headquartered in Burbank".
+    // "By" names a maker whatever the verb ("painted by" / "a painting by"); a verb matches
+    // in any of its forms ("gave" / "given", "painted" / "painting").
+    let same_relation = |m: &Name| {
+        m.before.as_deref() == Some("by")
+            || m.governor.as_ref().is_none_or(|g| {
+                let base = crate::words::verb_base(g);
+                PLACE_VERBS.contains(&g.as_str())
+                    || sentence_terms.contains(&stem(g))
+                    || sw.iter().any(|w| {
+                        crate::words::verb_base(&w.lower) == base
+                            || (base.len() >= 4 && w.lower.starts_with(&base))
+                    })
+            })
+    };
+    let swap = missing.iter().filter(|m| same_relation(m)).find_map(|m| {
+        in_place
             .iter()
             .find(|n| n.before.is_some() && n.before == m.before)
             .map(|n| Contrast {
@@ -411,7 +437,25 @@ struct Name {
     text: String,
     words: Vec<String>,
     before: Option<String>,
+    /// The content word the name depends on: "born" in "born in Chicago", "capital" in
+    /// "the capital of Germany" (the nearest word before the anchor that is not a
+    /// closed-class word).
+    governor: Option<String>,
 }
+
+/// The nearest word before the name at `start` that is not a closed-class word, the name's
+/// own run excluded (see [`Name::governor`]).
+fn governor(ws: &[Word<'_>], start: usize) -> Option<String> {
+    ws[..start]
+        .iter()
+        .rev()
+        .find(|w| !is_function_word(&w.lower) && !w.capitalised)
+        .map(|w| w.lower.clone())
+}
+
+/// Verbs of place that any "in X" may follow: "located in Berlin" is answered by "a tower
+/// in Paris" without the verb.
+const PLACE_VERBS: &[&str] = &["located", "situated", "based", "lie", "lies", "found", "set"];
 
 /// The word a name follows, skipping articles and up to two lower-case modifiers ("in
 /// northern Tanzania" and "in South Africa" both follow "in"; "an American" and "a Canadian"
@@ -459,6 +503,7 @@ fn names(text: &str, ws: &[Word<'_>]) -> Vec<Name> {
                 .join(" "),
             words: ws[start..i].iter().map(key).collect(),
             before: anchor(ws, start),
+            governor: governor(ws, start),
         });
     }
     out
@@ -806,6 +851,31 @@ mod tests {
                 "The Serengeti is a national park in northern Tanzania.",
                 "Serengeti",
                 "says Tanzania, not South Africa",
+            ),
+            (
+                "The Danube flows into the Caspian Sea.",
+                "It flows through Central Europe into the Black Sea.",
+                "Danube",
+                "says Black Sea, not Caspian Sea",
+            ),
+            // Only a name in the same relation: "born in" is not "headquartered in".
+            (
+                "Walt Disney was born in Chicago.",
+                "The Walt Disney Company is a conglomerate headquartered in Burbank.",
+                "The Walt Disney Company",
+                "",
+            ),
+            (
+                "God gave the Ten Commandments to Abraham.",
+                "The Ten Commandments were given to Moses on Mount Sinai.",
+                "Ten Commandments",
+                "says Moses, not Abraham",
+            ),
+            (
+                "The Divine Comedy was written by Petrarch.",
+                "The Divine Comedy is an Italian narrative poem by Dante Alighieri.",
+                "Divine Comedy",
+                "says Dante Alighieri, not Petrarch",
             ),
         ] {
             check(claim, sentence, title, want, contrast);

@@ -305,10 +305,11 @@ impl Verifier<'_> {
         timings.select = ms(t);
 
         let t = Instant::now();
-        let pairs: Vec<(&str, &str)> = candidates
+        let read: Vec<String> = candidates
             .iter()
-            .map(|&(rank, s, e)| (claim, &ranked[rank].document.text[s..e]))
+            .map(|&(rank, s, e)| standalone_in(&ranked[rank].document.text, s, e))
             .collect();
+        let pairs: Vec<(&str, &str)> = read.iter().map(|r| (claim, r.as_str())).collect();
         let probs = self.stance.score(&pairs)?;
         timings.stance = ms(t);
 
@@ -387,6 +388,22 @@ fn candidate_sentences(
         .take(n)
         .map(|(_, start, end)| (start, end))
         .collect()
+}
+
+/// The sentence `start..end` of `text` as the stance model reads it: a leading "It", "He",
+/// "She" or "They" replaced by the name the article's first sentence or one of the three
+/// before it opens with ("It is headquartered in Geneva" -> "The World Health Organization
+/// is headquartered in Geneva"). Read alone, such a sentence says nothing about the claim's
+/// subject, and the model calls it neutral. The quote and its offsets stay the source's.
+fn standalone_in(text: &str, start: usize, end: usize) -> String {
+    let sentence = &text[start..end];
+    let before: Vec<&str> = split_sentences(&text[..start])
+        .into_iter()
+        .map(|s| &text[s.start..s.end])
+        .collect();
+    let mut earlier: Vec<&str> = before.first().copied().into_iter().collect();
+    earlier.extend(before.iter().skip(1).rev().take(3).rev());
+    factually_claims::standalone(sentence, &earlier)
 }
 
 /// Most decisive evidence first; ties go to the better-ranked source.
@@ -528,6 +545,34 @@ mod tests {
         assert_eq!(
             validate_claim("  The sky is blue. ").unwrap(),
             "The sky is blue."
+        );
+    }
+
+    #[test]
+    fn a_leading_pronoun_is_read_as_the_name_it_stands_for() {
+        let text = "The Eiffel Tower is a lattice tower in Paris. It was the tallest \
+                    man-made structure in the world until 1930. Its height is 330 metres. \
+                    Paris is the capital of France.";
+        let read = |sentence: &str| {
+            let start = text.find(sentence).unwrap();
+            standalone_in(text, start, start + sentence.len())
+        };
+        assert_eq!(
+            read("It was the tallest man-made structure in the world until 1930."),
+            "The Eiffel Tower was the tallest man-made structure in the world until 1930."
+        );
+        assert_eq!(
+            read("Its height is 330 metres."),
+            "The Eiffel Tower's height is 330 metres."
+        );
+        // Sentences without a leading pronoun, and the first one, are read as they are.
+        assert_eq!(
+            read("Paris is the capital of France."),
+            "Paris is the capital of France."
+        );
+        assert_eq!(
+            read("The Eiffel Tower is a lattice tower in Paris."),
+            "The Eiffel Tower is a lattice tower in Paris."
         );
     }
 
