@@ -292,6 +292,9 @@ fn message(error: &anyhow::Error) -> String {
     line
 }
 
+/// The hidden first argument that makes this process the PDF helper.
+const PDF_HELPER_ARG: &str = "__pdf-text";
+
 fn main() -> ExitCode {
     // candle allocates and frees multi-megabyte tensors for every layer of every batch; with
     // glibc's defaults each one is a fresh mmap and page faults, which cost 15-20% of embedding
@@ -300,6 +303,18 @@ fn main() -> ExitCode {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 512 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+    // This binary is also the PDF reader's child process: `factually __pdf-text` reads a PDF
+    // on stdin and writes its text to stdout (factually_ingest::serve_pdf_text_helper), so
+    // that a PDF on which the reader hangs can be killed instead of abandoned.
+    if std::env::args_os().nth(1).is_some_and(|a| a == PDF_HELPER_ARG) {
+        return ExitCode::from(factually_ingest::serve_pdf_text_helper().clamp(0, 255) as u8);
+    }
+    if let Ok(program) = std::env::current_exe() {
+        factually_ingest::extract_pdfs_in_child_processes(factually_ingest::PdfHelper {
+            program,
+            args: vec![PDF_HELPER_ARG.to_string()],
+        });
     }
     // Crash points named in FAILPOINTS (a test build only: the `failpoints` feature).
     #[cfg(feature = "failpoints")]

@@ -1099,3 +1099,49 @@ fn two_kb_adds_at_once_take_turns_and_lose_nothing() {
     assert_eq!(stats["documents"], 240, "{stats}");
     assert_eq!(stats["vectors"], stats["passages"], "{stats}");
 }
+
+/// PDFs are read in a child process of the binary (`factually __pdf-text`, killed at the
+/// deadline; the kill itself is tested in factually-ingest): the helper answers text or a
+/// named error, and `kb add` of a PDF goes through it.
+#[test]
+fn pdfs_are_read_by_the_binary_s_own_helper_process() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/pdf");
+    let pdf = std::fs::read(corpus.join("seed-b22cd77e58f0d818")).unwrap();
+    let helper = |input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_factually"))
+            .arg("__pdf-text")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = helper(&pdf);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim(), "One line.");
+    let out = helper(b"not a PDF at all");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+
+    let data = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::write(docs.path().join("paper.pdf"), &pdf).unwrap();
+    std::fs::write(docs.path().join("broken.pdf"), b"%PDF-1.4 and then nothing").unwrap();
+    // Exit status 3: a file failed, the others were added.
+    let (stdout, _) = common::run_expecting(
+        data.path(),
+        &["kb", "add", "--kb", "pdfs", docs.path().to_str().unwrap(), "--format", "json"],
+        None,
+        3,
+    );
+    let added: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(added["added"], 1, "{added}");
+    let failed = added["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{added}");
+    let error = failed[0]["error"].as_str().unwrap();
+    assert!(error.contains("broken.pdf") && error.contains("PDF"), "{error}");
+}

@@ -58,7 +58,7 @@ pub enum IngestError {
     #[error("{}: cannot extract text from the PDF: {message}", path.display())]
     Pdf { path: PathBuf, message: String },
 
-    #[error("{}: PDF text extraction took too long and was abandoned", path.display())]
+    #[error("{}: PDF text extraction took too long and was stopped", path.display())]
     PdfTimeout { path: PathBuf },
 }
 

@@ -13,7 +13,8 @@ const STACK_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) enum Isolation {
     /// The work panicked (the panic was contained).
     Panicked,
-    /// The work did not finish in time; its thread is left to end in the background.
+    /// The work did not finish in time: its thread is left to end in the background, its
+    /// child process is killed.
     TimedOut,
     /// No thread could be started, or it ended without a result.
     Failed(std::io::Error),

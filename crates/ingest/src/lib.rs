@@ -41,7 +41,10 @@ use factually_core::Document;
 pub use collect::collect_files;
 pub use error::IngestError;
 pub use html::{parse_html, HTML_TIMEOUT};
-pub use pdf::{extract_pdf_text, pdf_document};
+pub use pdf::{
+    extract_pdf_text, extract_pdfs_in_child_processes, pdf_document, serve_pdf_text_helper,
+    PdfHelper,
+};
 pub use read::{read_bytes, read_file};
 
 /// Files larger than this are refused with [`IngestError::TooLarge`] before they are read

@@ -121,8 +121,12 @@ impl Server {
             .unwrap()
             .port();
         let log = data.join(format!("serve-{port}.log"));
-        let child = factually(data)
-            .args(["serve", "--kb", "facts", "--submissions-per-minute", "100"])
+        let mut child = factually(data);
+        child.args(["serve", "--kb", "facts"]);
+        if !extra.contains(&"--submissions-per-minute") {
+            child.args(["--submissions-per-minute", "100"]);
+        }
+        let child = child
             .args(["--addr", &format!("127.0.0.1:{port}")])
             .args(["--workers", &workers.to_string()])
             .args(extra)
@@ -149,6 +153,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(100));
         }
         server
+    }
+
+    /// The server's process id (for its memory and open files in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn base_url(&self) -> String {
