@@ -295,6 +295,10 @@ fn message(error: &anyhow::Error) -> String {
 /// The hidden first argument that makes this process the PDF helper.
 const PDF_HELPER_ARG: &str = "__pdf-text";
 
+/// The PDF helper's address space: 2 GiB, room for the largest file `kb add` reads (64 MiB)
+/// many times over (the helper reads a one-page PDF within 512 MiB, the binary included).
+const PDF_HELPER_MEMORY_BYTES: u64 = 2 << 30;
+
 fn main() -> ExitCode {
     // candle allocates and frees multi-megabyte tensors for every layer of every batch; with
     // glibc's defaults each one is a fresh mmap and page faults, which cost 15-20% of embedding
@@ -314,6 +318,7 @@ fn main() -> ExitCode {
         factually_ingest::extract_pdfs_in_child_processes(factually_ingest::PdfHelper {
             program,
             args: vec![PDF_HELPER_ARG.to_string()],
+            memory_limit_bytes: Some(PDF_HELPER_MEMORY_BYTES),
         });
     }
     // Crash points named in FAILPOINTS (a test build only: the `failpoints` feature).

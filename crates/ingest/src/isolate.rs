@@ -10,6 +10,7 @@ use std::time::Duration;
 const STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Why an isolated run gave no result.
+#[derive(Debug)]
 pub(crate) enum Isolation {
     /// The work panicked (the panic was contained).
     Panicked,

@@ -25,6 +25,9 @@ use crate::{file_stem, IngestError};
 pub struct PdfHelper {
     pub program: PathBuf,
     pub args: Vec<String>,
+    /// The child's address-space limit (RLIMIT_AS) in bytes: a PDF that makes the reader
+    /// allocate without end fails there, as a crash, instead of taking the machine's memory.
+    pub memory_limit_bytes: Option<u64>,
 }
 
 static HELPER: OnceLock<PdfHelper> = OnceLock::new();
@@ -75,12 +78,32 @@ fn raw_text_in_child(
 }
 
 fn spawn_helper(helper: &PdfHelper) -> std::io::Result<std::process::Child> {
-    Command::new(&helper.program)
+    let mut command = Command::new(&helper.program);
+    command
         .args(&helper.args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stderr(Stdio::piped());
+    if let Some(limit) = helper.memory_limit_bytes {
+        use std::os::unix::process::CommandExt;
+        let limit = limit as libc::rlim_t;
+        // SAFETY: runs in the forked child before exec; setrlimit is async-signal-safe and
+        // touches nothing of the parent's state.
+        unsafe {
+            command.pre_exec(move || {
+                let rlimit = libc::rlimit {
+                    rlim_cur: limit,
+                    rlim_max: limit,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &rlimit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+    command.spawn()
 }
 
 /// Feeds `bytes` to a started helper and collects its answer, killing it at `timeout`.
@@ -292,6 +315,7 @@ mod tests {
         PdfHelper {
             program: PathBuf::from("/bin/sh"),
             args: vec!["-c".to_string(), script.to_string()],
+            memory_limit_bytes: None,
         }
     }
 
@@ -318,11 +342,26 @@ mod tests {
         let missing = PdfHelper {
             program: PathBuf::from("/nonexistent/helper"),
             args: Vec::new(),
+            memory_limit_bytes: None,
         };
         assert!(matches!(
             raw_text_in_child(&missing, Vec::new(), Duration::from_secs(1)),
             Err(Isolation::Failed(_))
         ));
+    }
+
+    #[test]
+    fn a_helper_over_its_memory_limit_fails_as_a_crash() {
+        // 200 MB in a shell variable: fine without a limit, a crash under 64 MiB.
+        let script = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); printf '%s' ${#x}";
+        let unlimited = raw_text_in_child(&shell(script), Vec::new(), Duration::from_secs(60));
+        assert!(matches!(unlimited, Ok(Ok(ref n)) if n == "200000000"), "{unlimited:?}");
+        let limited = PdfHelper {
+            memory_limit_bytes: Some(64 << 20),
+            ..shell(script)
+        };
+        let outcome = raw_text_in_child(&limited, Vec::new(), Duration::from_secs(60));
+        assert!(matches!(outcome, Err(Isolation::Panicked)), "{outcome:?}");
     }
 
     #[test]
