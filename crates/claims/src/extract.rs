@@ -187,22 +187,57 @@ fn opening_name(sentence: &str) -> Option<(&str, bool)> {
     end.map(|end| (&sentence[first.start..end], article))
 }
 
-/// `sentence` made to stand alone: a leading "He", "She", "It" or "They" ("His", "Her",
-/// "Its", "Their") becomes the name the nearest of the `earlier` sentences opens with. A
-/// person's pronoun only takes a name without an article. Unchanged when no earlier sentence
-/// opens with a name.
+/// Words that open an introductory phrase before a sentence's subject ("In 1905, he ...",
+/// "After the war, she ...").
+const INTRODUCERS: &[&str] = &[
+    "in", "on", "at", "after", "before", "during", "since", "until", "by", "from", "following",
+    "later", "then", "however", "eventually", "initially", "subsequently", "meanwhile",
+    "afterwards", "today", "when", "while", "although", "though", "as",
+];
+
+/// The subject pronoun of a sentence: its first word, or the first word after an
+/// introductory phrase of at most eight words that names no pronoun itself ("In 1905, he
+/// published ..."). Pronoun forms are matched case-insensitively after the comma.
+fn subject_pronoun<'a>(
+    sentence: &str,
+    ws: &'a [factually_analyze::words::Word<'a>],
+) -> Option<&'a factually_analyze::words::Word<'a>> {
+    let first = ws.first()?;
+    if sentence[..first.start].trim() != "" {
+        return None;
+    }
+    if is_pronoun(&first.lower) {
+        return Some(first);
+    }
+    if !INTRODUCERS.contains(&first.lower.as_str()) {
+        return None;
+    }
+    let k = (1..ws.len().min(9)).find(|&k| sentence[ws[k - 1].end..ws[k].start].contains(','))?;
+    let intro_has_pronoun = ws[..k].iter().any(|w| is_pronoun(&w.lower));
+    (!intro_has_pronoun && is_pronoun(&ws[k].lower) && !ws[k].capitalised).then(|| &ws[k])
+}
+
+fn is_pronoun(lower: &str) -> bool {
+    matches!(
+        lower,
+        "he" | "she" | "his" | "her" | "it" | "they" | "its" | "their"
+    )
+}
+
+/// `sentence` made to stand alone: its subject pronoun ([`subject_pronoun`]: "He", "She",
+/// "It" or "They", or "His", "Her", "Its", "Their", leading or after an introductory phrase)
+/// becomes the name the nearest of the `earlier` sentences opens with. A person's pronoun only
+/// takes a name without an article. Unchanged when no earlier sentence opens with a name.
 pub fn standalone(sentence: &str, earlier: &[&str]) -> String {
-    let Some(first) = words(sentence).into_iter().next() else {
+    let ws = words(sentence);
+    let Some(first) = subject_pronoun(sentence, &ws) else {
         return sentence.to_string();
     };
-    if sentence[..first.start].trim() != "" {
-        return sentence.to_string();
-    }
-    let (person, possessive) = match first.text {
-        "He" | "She" => (true, false),
-        "His" | "Her" => (true, true),
-        "It" | "They" => (false, false),
-        "Its" | "Their" => (false, true),
+    let (person, possessive) = match first.lower.as_str() {
+        "he" | "she" => (true, false),
+        "his" | "her" => (true, true),
+        "it" | "they" => (false, false),
+        "its" | "their" => (false, true),
         _ => return sentence.to_string(),
     };
     let name = earlier
@@ -213,6 +248,15 @@ pub fn standalone(sentence: &str, earlier: &[&str]) -> String {
         .map(|(name, _)| name);
     let Some(name) = name else {
         return sentence.to_string();
+    };
+    // Inside the sentence an opening article is lower-case ("After the fair, the Eiffel ...").
+    let lowered;
+    let name = match name.strip_prefix("The ") {
+        Some(rest) if first.start > 0 => {
+            lowered = format!("the {rest}");
+            lowered.as_str()
+        }
+        _ => name,
     };
     let replacement = match possessive {
         false => name.to_string(),
@@ -293,6 +337,29 @@ mod tests {
             "It grew.",
             &["The United States of America grew."],
             "The United States of America grew.",
+        );
+        // After an introductory phrase.
+        check(
+            "In 2009, he was awarded the Nobel Peace Prize.",
+            &[obama],
+            "In 2009, Barack Obama was awarded the Nobel Peace Prize.",
+        );
+        check(
+            "After the fair, its lights were turned off.",
+            &[tower],
+            "After the fair, the Eiffel Tower's lights were turned off.",
+        );
+        // Not a subject pronoun after an introduction, or a pronoun inside it: unchanged.
+        check("Paris, it is said, is old.", &[tower], "Paris, it is said, is old.");
+        check(
+            "When he was young, he moved.",
+            &[obama],
+            "When he was young, he moved.",
+        );
+        check(
+            "In 2009, the prize went to him.",
+            &[obama],
+            "In 2009, the prize went to him.",
         );
     }
 
