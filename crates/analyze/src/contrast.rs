@@ -296,9 +296,8 @@ fn claim_subject(text: &str, cw: &[Word<'_>]) -> Vec<String> {
         if gap {
             break;
         }
-        let name_joiner = w.lower == "of"
-            && end > start
-            && cw.get(end + 1).is_some_and(|n| n.capitalised);
+        let name_joiner =
+            w.lower == "of" && end > start && cw.get(end + 1).is_some_and(|n| n.capitalised);
         if name_joiner {
             end += 1;
             continue;
@@ -455,7 +454,9 @@ fn governor(ws: &[Word<'_>], start: usize) -> Option<String> {
 
 /// Verbs of place that any "in X" may follow: "located in Berlin" is answered by "a tower
 /// in Paris" without the verb.
-const PLACE_VERBS: &[&str] = &["located", "situated", "based", "lie", "lies", "found", "set"];
+const PLACE_VERBS: &[&str] = &[
+    "located", "situated", "based", "lie", "lies", "found", "set",
+];
 
 /// The word a name follows, skipping articles and up to two lower-case modifiers ("in
 /// northern Tanzania" and "in South Africa" both follow "in"; "an American" and "a Canadian"

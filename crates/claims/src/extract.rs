@@ -190,9 +190,31 @@ fn opening_name(sentence: &str) -> Option<(&str, bool)> {
 /// Words that open an introductory phrase before a sentence's subject ("In 1905, he ...",
 /// "After the war, she ...").
 const INTRODUCERS: &[&str] = &[
-    "in", "on", "at", "after", "before", "during", "since", "until", "by", "from", "following",
-    "later", "then", "however", "eventually", "initially", "subsequently", "meanwhile",
-    "afterwards", "today", "when", "while", "although", "though", "as",
+    "in",
+    "on",
+    "at",
+    "after",
+    "before",
+    "during",
+    "since",
+    "until",
+    "by",
+    "from",
+    "following",
+    "later",
+    "then",
+    "however",
+    "eventually",
+    "initially",
+    "subsequently",
+    "meanwhile",
+    "afterwards",
+    "today",
+    "when",
+    "while",
+    "although",
+    "though",
+    "as",
 ];
 
 /// The subject pronoun of a sentence: its first word, or the first word after an
@@ -350,7 +372,11 @@ mod tests {
             "After the fair, the Eiffel Tower's lights were turned off.",
         );
         // Not a subject pronoun after an introduction, or a pronoun inside it: unchanged.
-        check("Paris, it is said, is old.", &[tower], "Paris, it is said, is old.");
+        check(
+            "Paris, it is said, is old.",
+            &[tower],
+            "Paris, it is said, is old.",
+        );
         check(
             "When he was young, he moved.",
             &[obama],

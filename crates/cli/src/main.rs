@@ -311,7 +311,10 @@ fn main() -> ExitCode {
     // This binary is also the PDF reader's child process: `factually __pdf-text` reads a PDF
     // on stdin and writes its text to stdout (factually_ingest::serve_pdf_text_helper), so
     // that a PDF on which the reader hangs can be killed instead of abandoned.
-    if std::env::args_os().nth(1).is_some_and(|a| a == PDF_HELPER_ARG) {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == PDF_HELPER_ARG)
+    {
         return ExitCode::from(factually_ingest::serve_pdf_text_helper().clamp(0, 255) as u8);
     }
     if let Ok(program) = std::env::current_exe() {

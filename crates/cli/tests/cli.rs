@@ -1134,7 +1134,15 @@ fn pdfs_are_read_by_the_binary_s_own_helper_process() {
     // Exit status 3: a file failed, the others were added.
     let (stdout, _) = common::run_expecting(
         data.path(),
-        &["kb", "add", "--kb", "pdfs", docs.path().to_str().unwrap(), "--format", "json"],
+        &[
+            "kb",
+            "add",
+            "--kb",
+            "pdfs",
+            docs.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
         None,
         3,
     );
@@ -1143,5 +1151,8 @@ fn pdfs_are_read_by_the_binary_s_own_helper_process() {
     let failed = added["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{added}");
     let error = failed[0]["error"].as_str().unwrap();
-    assert!(error.contains("broken.pdf") && error.contains("PDF"), "{error}");
+    assert!(
+        error.contains("broken.pdf") && error.contains("PDF"),
+        "{error}"
+    );
 }

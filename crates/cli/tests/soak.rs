@@ -41,7 +41,10 @@ fn question(i: usize) -> String {
         1 => format!("Was Einstein born in {}?", 1700 + n),
         2 => format!("Is the Great Wall of China {} kilometres long?", 1000 + n),
         3 => format!("Did Einstein publish {} papers in 1905?", 2 + n),
-        _ => format!("Does the measles vaccine protect {} of every 1000 children?", n + 1),
+        _ => format!(
+            "Does the measles vaccine protect {} of every 1000 children?",
+            n + 1
+        ),
     }
 }
 
@@ -100,11 +103,19 @@ fn soak(plan: Plan) {
 
     // Warm-up: one check through the whole pipeline, so that the models are loaded before
     // the first measurement.
-    let (status, answer) = server.json("POST", "/api/checks", Some(json!({"input": "Is the Eiffel Tower in Paris?"})));
+    let (status, answer) = server.json(
+        "POST",
+        "/api/checks",
+        Some(json!({"input": "Is the Eiffel Tower in Paris?"})),
+    );
     assert_eq!(status, 202, "{answer}");
     let warm_id = answer["id"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(180);
-    while server.json("GET", &format!("/api/checks/{warm_id}"), None).1["status"] != "done" {
+    while server
+        .json("GET", &format!("/api/checks/{warm_id}"), None)
+        .1["status"]
+        != "done"
+    {
         assert!(Instant::now() < deadline, "warm-up check: {}", server.log());
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -120,7 +131,8 @@ fn soak(plan: Plan) {
     // Readers: a finished or running check as JSON, its page, the archive, the list.
     let readers: Vec<_> = (0..plan.readers)
         .map(|r| {
-            let (server, tally, ids, stop) = (server.clone(), tally.clone(), ids.clone(), stop.clone());
+            let (server, tally, ids, stop) =
+                (server.clone(), tally.clone(), ids.clone(), stop.clone());
             let pause = plan.reader_pause;
             std::thread::spawn(move || {
                 let mut k = r;
@@ -136,7 +148,11 @@ fn soak(plan: Plan) {
                     };
                     let t = Instant::now();
                     let answer = server.request("GET", &path, None);
-                    tally.read_ms.lock().unwrap().push(t.elapsed().as_secs_f64() * 1e3);
+                    tally
+                        .read_ms
+                        .lock()
+                        .unwrap()
+                        .push(t.elapsed().as_secs_f64() * 1e3);
                     tally.count(&answer);
                     k += 7;
                     std::thread::sleep(pause);
@@ -154,7 +170,8 @@ fn soak(plan: Plan) {
         }
         let answer = server.request("POST", "/api/checks", Some(&json!({"input": question(i)})));
         tally.count(&answer);
-        let (status, body) = answer.unwrap_or_else(|| panic!("submission {i}: no answer; log: {}", server.log()));
+        let (status, body) =
+            answer.unwrap_or_else(|| panic!("submission {i}: no answer; log: {}", server.log()));
         assert_eq!(status, 202, "submission {i}: {body}");
         let body: Value = serde_json::from_str(&body).unwrap();
         ids.lock().unwrap().push((
@@ -168,7 +185,12 @@ fn soak(plan: Plan) {
 
     // Every check finishes (the queue drains), none fails.
     let deadline = Instant::now() + plan.drain;
-    let all: Vec<String> = ids.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
+    let all: Vec<String> = ids
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
     let mut pending: Vec<String> = all.clone();
     while !pending.is_empty() {
         pending.retain(|id| {
@@ -220,7 +242,12 @@ fn soak(plan: Plan) {
         fds_end,
     );
     assert_eq!(server_errors, 0, "5xx answers; log: {}", server.log());
-    assert_eq!(no_answer, 0, "requests without an answer; log: {}", server.log());
+    assert_eq!(
+        no_answer,
+        0,
+        "requests without an answer; log: {}",
+        server.log()
+    );
     // Flat: a leak of one descriptor per check or request would show in hundreds.
     assert!(
         fds_end <= fds_start + 16,

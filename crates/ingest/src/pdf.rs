@@ -337,7 +337,10 @@ mod tests {
             run("echo 'no text layer' >&2; exit 3", 10_000),
             Ok(Err(message)) if message == "no text layer"
         ));
-        assert!(matches!(run("kill -9 $$", 10_000), Err(Isolation::Panicked)));
+        assert!(matches!(
+            run("kill -9 $$", 10_000),
+            Err(Isolation::Panicked)
+        ));
         assert!(matches!(run("exit 101", 10_000), Err(Isolation::Panicked)));
         let missing = PdfHelper {
             program: PathBuf::from("/nonexistent/helper"),
@@ -355,7 +358,10 @@ mod tests {
         // 200 MB in a shell variable: fine without a limit, a crash under 64 MiB.
         let script = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); printf '%s' ${#x}";
         let unlimited = raw_text_in_child(&shell(script), Vec::new(), Duration::from_secs(60));
-        assert!(matches!(unlimited, Ok(Ok(ref n)) if n == "200000000"), "{unlimited:?}");
+        assert!(
+            matches!(unlimited, Ok(Ok(ref n)) if n == "200000000"),
+            "{unlimited:?}"
+        );
         let limited = PdfHelper {
             memory_limit_bytes: Some(64 << 20),
             ..shell(script)
@@ -372,7 +378,11 @@ mod tests {
         let started = Instant::now();
         let outcome = raw_text_in_child(&shell(&script), Vec::new(), Duration::from_millis(300));
         assert!(matches!(outcome, Err(Isolation::TimedOut)));
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
         let pid = std::fs::read_to_string(&pid_file).unwrap();
         // Killed and reaped: no such process any more (not even a zombie).
         assert!(
@@ -380,7 +390,6 @@ mod tests {
             "the helper {pid} is still there"
         );
     }
-
 
     #[test]
     fn cleaning_cases() {

@@ -678,7 +678,10 @@ mod tests {
             "Franklin D. Roosevelt",
             probs(0.9, 0.05),
         );
-        assert!(other.relevance >= judge.model.relevance_threshold, "{other:?}");
+        assert!(
+            other.relevance >= judge.model.relevance_threshold,
+            "{other:?}"
+        );
         assert!(!other.relevant, "{other:?}");
         assert_eq!(other.probs.stance(), Stance::Neutral);
         let own = judge.judge(
