@@ -276,14 +276,15 @@ fn term(w: &Word<'_>) -> String {
 /// phrase directly followed by its verb ("of" before a name stays inside it). Its names when
 /// it has any ("Theodore Roosevelt was ...", "The Qing dynasty was ..." -> qing), those
 /// before "of" first ("The Great Wall of China is ..." -> great, wall; "The capital of Sicily
-/// is ..." -> sicily); else, after an article and before "is" or "has", its words ("The koala is ..." -> koala). A claim's first word is capitalised whatever it
-/// is, so alone it counts as a name only when it is the whole phrase ("Gold has ...").
+/// is ..." -> sicily); else, after an article and before "is" or "has", its words ("The
+/// koala is ..." -> koala). A claim's first word is capitalised whatever it is, so alone it
+/// counts as a name only when it is the whole phrase ("Gold has ...").
 ///
 /// Empty, so that nothing is required, whenever the guess would be unsafe: a claim opening
 /// otherwise ("Is ...", "Wearing masks ...", "Genetically, ..."), one reporting it
-/// ("Scientists have found that ..."), a phrase not followed by a
-/// verb ("Individuals with antibodies ..."), one of more than five words, or a generic one
-/// before a modal ("A sick person will ...").
+/// ("Scientists have found that ..."), a phrase not followed by a verb ("Individuals with
+/// antibodies ..."), one of more than five words, or a generic one before a modal ("A sick
+/// person will ...").
 fn claim_subject(text: &str, cw: &[Word<'_>]) -> Vec<String> {
     use crate::words::{is_aux, is_in, BE, DETERMINERS, HAVE};
     let start = cw

@@ -23,8 +23,8 @@ pub use factually_analyze::contrast::{Contrast, ContrastKind};
 pub use judge::{Judge, JudgeError, JudgeMode, JudgeModel};
 
 use factually_core::{
-    aggregate, evidence_weight, split_sentences, DocId, Document, Stance, StanceProbs, Verdict,
-    WeightedStance,
+    aggregate, evidence_weight, split_sentences, DocId, Document, Span, Stance, StanceProbs,
+    Verdict, WeightedStance,
 };
 use factually_embed::Embedder;
 use factually_kb::{KbError, KnowledgeBase, RetrievalMode, SearchOptions};
@@ -290,16 +290,23 @@ impl Verifier<'_> {
     ) -> Result<Verification, VerifyError> {
         let t = Instant::now();
         let claim_terms = terms(claim);
-        // (rank, start, end) per candidate sentence.
-        let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
+        // Each document is split once: selection ranks its sentences, and the stance model's
+        // reading of a pronoun looks back through them.
+        let sentences: Vec<Vec<Span>> = ranked
+            .iter()
+            .map(|r| split_sentences(&r.document.text))
+            .collect();
+        // (rank, index into that document's sentences) per candidate sentence.
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
         for (rank, r) in ranked.iter().enumerate() {
-            for (start, end) in candidate_sentences(
+            for i in candidate_sentences(
                 &claim_terms,
                 &r.document,
+                &sentences[rank],
                 r.passage,
                 self.options.sentences_per_document,
             ) {
-                candidates.push((rank, start, end));
+                candidates.push((rank, i));
             }
         }
         timings.select = ms(t);
@@ -307,7 +314,7 @@ impl Verifier<'_> {
         let t = Instant::now();
         let read: Vec<String> = candidates
             .iter()
-            .map(|&(rank, s, e)| standalone_in(&ranked[rank].document.text, s, e))
+            .map(|&(rank, i)| standalone_in(&ranked[rank].document.text, &sentences[rank], i))
             .collect();
         let pairs: Vec<(&str, &str)> = read.iter().map(|r| (claim, r.as_str())).collect();
         let probs = self.stance.score(&pairs)?;
@@ -317,8 +324,9 @@ impl Verifier<'_> {
         let mut evidence: Vec<Evidence> = candidates
             .iter()
             .zip(probs)
-            .map(|(&(rank, start, end), model)| {
+            .map(|(&(rank, i), model)| {
                 let r = &ranked[rank];
+                let Span { start, end } = sentences[rank][i];
                 let quote = &r.document.text[start..end];
                 let j = self
                     .judge
@@ -356,7 +364,8 @@ impl Verifier<'_> {
     }
 }
 
-/// The byte ranges of a document's best `n` candidate evidence sentences for a claim: ranked
+/// The indices into `sentences` (the document's, from [`split_sentences`]) of its best `n`
+/// candidate evidence sentences for a claim: ranked
 /// by the share of the claim's words they contain, with a bonus inside the passage retrieval
 /// matched (`passage`).
 ///
@@ -366,44 +375,46 @@ impl Verifier<'_> {
 fn candidate_sentences(
     claim_terms: &HashSet<String>,
     doc: &Document,
+    sentences: &[Span],
     passage: Option<(usize, usize)>,
     n: usize,
-) -> Vec<(usize, usize)> {
+) -> Vec<usize> {
     let on_topic_title = overlap(claim_terms, &doc.meta.title) > 0.0;
-    let mut scored: Vec<(f32, usize, usize)> = split_sentences(&doc.text)
-        .into_iter()
-        .filter(|s| is_statement(&doc.text[s.start..s.end], &doc.meta.title))
-        .filter_map(|s| {
+    let mut scored: Vec<(f32, usize)> = sentences
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| is_statement(&doc.text[s.start..s.end], &doc.meta.title))
+        .filter_map(|(i, s)| {
             let shared = overlap(claim_terms, &doc.text[s.start..s.end]);
             if shared == 0.0 && !on_topic_title {
                 return None;
             }
             let inside = passage.is_some_and(|(start, end)| s.start >= start && s.end <= end);
-            Some((shared + if inside { 0.25 } else { 0.0 }, s.start, s.end))
+            Some((shared + if inside { 0.25 } else { 0.0 }, i))
         })
         .collect();
+    // Sentences are in text order, so index order is position order.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored
-        .into_iter()
-        .take(n)
-        .map(|(_, start, end)| (start, end))
-        .collect()
+    scored.into_iter().take(n).map(|(_, i)| i).collect()
 }
 
-/// The sentence `start..end` of `text` as the stance model reads it: a leading "It", "He",
-/// "She" or "They" replaced by the name the article's first sentence or one of the three
-/// before it opens with ("It is headquartered in Geneva" -> "The World Health Organization
-/// is headquartered in Geneva"). Read alone, such a sentence says nothing about the claim's
-/// subject, and the model calls it neutral. The quote and its offsets stay the source's.
-fn standalone_in(text: &str, start: usize, end: usize) -> String {
-    let sentence = &text[start..end];
-    let before: Vec<&str> = split_sentences(&text[..start])
-        .into_iter()
-        .map(|s| &text[s.start..s.end])
+/// Sentence `i` of `text` (`sentences` are its spans) as the stance model reads it: a subject
+/// "It", "He", "She" or "They" replaced by the name the text's first sentence or one of the
+/// three before it opens with ("It is headquartered in Geneva" -> "The World Health
+/// Organization is headquartered in Geneva"). Read alone, such a sentence says nothing about
+/// the claim's subject, and the model calls it neutral. The quote and its offsets stay the
+/// source's.
+fn standalone_in(text: &str, sentences: &[Span], i: usize) -> String {
+    let at = |s: &Span| &text[s.start..s.end];
+    // The first sentence, then up to three more just before `i` (none twice).
+    let first = i.min(1);
+    let nearest = i.saturating_sub(3).max(first);
+    let earlier: Vec<&str> = sentences[..first]
+        .iter()
+        .chain(&sentences[nearest..i])
+        .map(at)
         .collect();
-    let mut earlier: Vec<&str> = before.first().copied().into_iter().collect();
-    earlier.extend(before.iter().skip(1).rev().take(3).rev());
-    factually_claims::standalone(sentence, &earlier)
+    factually_claims::standalone(at(&sentences[i]), &earlier)
 }
 
 /// Most decisive evidence first; ties go to the better-ranked source.
@@ -553,9 +564,13 @@ mod tests {
         let text = "The Eiffel Tower is a lattice tower in Paris. It was the tallest \
                     man-made structure in the world until 1930. Its height is 330 metres. \
                     Paris is the capital of France.";
+        let sentences = split_sentences(text);
         let read = |sentence: &str| {
-            let start = text.find(sentence).unwrap();
-            standalone_in(text, start, start + sentence.len())
+            let i = sentences
+                .iter()
+                .position(|s| &text[s.start..s.end] == sentence)
+                .unwrap();
+            standalone_in(text, &sentences, i)
         };
         assert_eq!(
             read("It was the tallest man-made structure in the world until 1930."),
@@ -602,9 +617,10 @@ mod tests {
     }
 
     fn check_candidates(claim: &str, d: &Document, want: &[&str]) {
-        let got: Vec<&str> = candidate_sentences(&terms(claim), d, None, 3)
+        let sentences = split_sentences(&d.text);
+        let got: Vec<&str> = candidate_sentences(&terms(claim), d, &sentences, None, 3)
             .into_iter()
-            .map(|(s, e)| &d.text[s..e])
+            .map(|i| &d.text[sentences[i].start..sentences[i].end])
             .collect();
         assert_eq!(got, want);
     }
