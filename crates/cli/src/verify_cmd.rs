@@ -169,6 +169,13 @@ pub enum Dataset {
     Checkworthy,
 }
 
+/// Where `eval check-covid` takes each claim's evidence from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvidenceSource {
+    Retrieved,
+    Gold,
+}
+
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Which benchmark the claims file belongs to.
@@ -195,6 +202,12 @@ pub struct EvalArgs {
     /// Claims judged at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    /// check-covid: `retrieved` (default) searches the corpus for evidence, the way `check`
+    /// works; `gold` judges each claim against its annotated rationale sentences (the dataset
+    /// paper's setting, and the only one that can tell its NOTENOUGHINFO claims from their
+    /// same-text SUPPORT/REFUTE twins).
+    #[arg(long, value_enum, default_value_t = EvidenceSource::Retrieved)]
+    evidence: EvidenceSource,
     /// check-covid, fever-wiki: documents taken from retrieval per claim.
     #[arg(long, default_value_t = VerifyOptions::default().documents)]
     documents: usize,
@@ -360,17 +373,22 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
             skipped = loaded.skipped;
             let claims = limited(loaded.items, args.limit);
             let corpus = datasets::check_covid_corpus(corpus_path)?;
-            let kb = corpus_kb(ctx, corpus_path)?;
-            let kb_embedder = ctx.embedder_for(&kb)?;
-            let verifier = Verifier {
-                kb: &kb,
-                embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
-                stance,
-                judge: &judge,
-                options: verify_options,
-            };
-            bar.set_length(claims.len() as u64);
-            run::check_covid(&claims, &corpus, &verifier, options, &tick)
+            if args.evidence == EvidenceSource::Gold {
+                bar.set_length(claims.len() as u64);
+                run::check_covid_gold(&claims, &corpus, stance, &judge, options, &tick)
+            } else {
+                let kb = corpus_kb(ctx, corpus_path)?;
+                let kb_embedder = ctx.embedder_for(&kb)?;
+                let verifier = Verifier {
+                    kb: &kb,
+                    embedder: kb_embedder.as_deref().map(|e| e as &dyn Embedder),
+                    stance,
+                    judge: &judge,
+                    options: verify_options,
+                };
+                bar.set_length(claims.len() as u64);
+                run::check_covid(&claims, &corpus, &verifier, options, &tick)
+            }
         }
         Dataset::FeverWiki => {
             let loaded = datasets::fever_claims(claims_file(&args)?, args.skip_bad)?;

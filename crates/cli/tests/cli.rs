@@ -506,6 +506,46 @@ fn eval_scores_each_dataset_kind_and_names_bad_lines() {
         }
     }
 
+    assert_eq!(cc["extra"]["evidence"], "retrieved");
+    assert_eq!(
+        cc["extra"]["accuracy_ceiling"], 1.0,
+        "no claim repeats another"
+    );
+    // The annotated rationale as evidence: each claim is judged against exactly its sentences.
+    let gold = json(
+        d,
+        &[
+            "eval",
+            "check-covid",
+            "--evidence",
+            "gold",
+            "--claims",
+            &path("check-covid.jsonl"),
+            "--corpus",
+            &path("corpus.jsonl"),
+            "--predictions",
+            preds.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(
+        (gold["n"].clone(), gold["extra"]["evidence"].clone()),
+        (3.into(), "gold".into())
+    );
+    let first: Value = serde_json::from_str(
+        std::fs::read_to_string(&preds)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        first["details"]["evidence"][0]["text"],
+        "Patients receiving vitamin D supplements had the same mortality as patients receiving placebo.",
+        "{first}"
+    );
+
     let av = json(
         d,
         &["eval", "averitec", "--claims", &path("averitec.json")],
