@@ -91,6 +91,12 @@ pub struct PairChecks {
     /// "Franklin Delano Roosevelt was the 32nd president" is not about Theodore Roosevelt,
     /// "Kangaroos are indigenous to Australia" not about the koala.
     pub subject_named: bool,
+    /// The sentence or its title has a word of what the claim says about its subject (a
+    /// content word after the claim's subject phrase: "railway station" in "Vatican City has
+    /// its own railway station"); true when the claim has no plain subject or says nothing
+    /// but numbers and degree words. "The Vatican Museums are the public museums of the
+    /// Vatican City" does not address the railway station.
+    pub predicate_addressed: bool,
     /// The sentence hedges ("may", "reportedly", "is thought to").
     pub hedged: bool,
     /// The sentence reports something in order to call it a myth, a misconception or false
@@ -230,9 +236,30 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
             .flatten()
             .any(|t| sentence_terms.contains(&t) || title_terms.contains(&t))
     };
-    let subject_named = claim_subject(claim, &cw).iter().all(named);
+    let subject = claim_subject(claim, &cw);
+    let subject_named = subject
+        .as_ref()
+        .is_none_or(|(terms, _)| terms.iter().all(named));
+    // A verb counts in any of its forms ("seen" / "see", "created" / "creates"), a word in
+    // its longer forms ("math" / "mathematics").
+    let predicate_addressed = subject.as_ref().is_none_or(|(terms, end)| {
+        if copular(&cw[*end..]) {
+            return true;
+        }
+        let predicate = claim_predicate(&cw, terms, *end);
+        predicate.is_empty()
+            || predicate.iter().any(|t| {
+                let base = crate::words::verb_base(t);
+                named(t)
+                    || sw.iter().any(|w| {
+                        crate::words::verb_base(&w.lower) == base
+                            || (t.len() >= 4 && w.lower.starts_with(t.as_str()))
+                    })
+            })
+    });
     PairChecks {
         subject_named,
+        predicate_addressed,
         subject_in_title,
         title_opens_claim: title_opens_claim(&cw, title),
         sentence_subject_in_claim,
@@ -285,7 +312,7 @@ fn term(w: &Word<'_>) -> String {
 /// ("Scientists have found that ..."), a phrase not followed by a verb ("Individuals with
 /// antibodies ..."), one of more than five words, or a generic one before a modal ("A sick
 /// person will ...").
-fn claim_subject(text: &str, cw: &[Word<'_>]) -> Vec<String> {
+fn claim_subject(text: &str, cw: &[Word<'_>]) -> Option<(Vec<String>, usize)> {
     use crate::words::{is_aux, is_in, BE, DETERMINERS, HAVE};
     let start = cw
         .iter()
@@ -311,9 +338,7 @@ fn claim_subject(text: &str, cw: &[Word<'_>]) -> Vec<String> {
         }
         end += 1;
     }
-    let Some(next) = cw.get(end) else {
-        return Vec::new();
-    };
+    let next = cw.get(end)?;
     let followed_by_verb = is_aux(&next.lower) || (!next.capitalised && is_verb_form(&next.lower));
     let phrase = &cw[start..end];
     // "Wearing masks ...", "Smoking causes ...": a verb, not a name, opens the claim.
@@ -322,7 +347,7 @@ fn claim_subject(text: &str, cw: &[Word<'_>]) -> Vec<String> {
     // the claim, not what it is about.
     let reports = cw[end..].iter().take(4).any(|w| w.lower == "that");
     if !followed_by_verb || phrase.is_empty() || phrase.len() > 5 || opens_with_gerund || reports {
-        return Vec::new();
+        return None;
     }
     let is_name = |i: usize| {
         let w = &phrase[i];
@@ -348,18 +373,87 @@ fn claim_subject(text: &str, cw: &[Word<'_>]) -> Vec<String> {
         names = names_in(of..phrase.len());
     }
     if !names.is_empty() {
-        return names;
+        return Some((names, end));
     }
     let generic_ok = start > 0
         && phrase.len() <= 2
         && phrase.iter().all(|w| !w.capitalised)
         && (is_in(BE, &next.lower) || is_in(HAVE, &next.lower));
     if generic_ok {
-        phrase.iter().map(term).collect()
+        Some((phrase.iter().map(term).collect(), end))
     } else {
-        Vec::new()
+        Some((Vec::new(), end))
     }
 }
+
+/// Words that say how much or how surely, not what: a sentence need not repeat them to
+/// address the claim ("can only be seen", "completely white", "its own").
+const DEGREE_WORDS: &[&str] = &[
+    "only",
+    "just",
+    "also",
+    "even",
+    "ever",
+    "own",
+    "completely",
+    "entirely",
+    "fully",
+    "always",
+    "still",
+    "very",
+    "more",
+    "less",
+    "most",
+    "least",
+    "all",
+    "several",
+    "many",
+    "few",
+];
+
+/// The terms of what the claim says about its subject: the content words after the subject
+/// phrase of [`claim_subject`], less numbers (the number check compares those), degree words
+/// and the subject's own terms. Empty when the claim has no plain subject.
+fn claim_predicate(cw: &[Word<'_>], subject: &[String], end: usize) -> Vec<String> {
+    cw[end..]
+        .iter()
+        .filter(|w| {
+            !is_function_word(&w.lower)
+                && !NEGATORS.contains(&w.lower.as_str())
+                && !is_number(&w.lower)
+                && !DEGREE_WORDS.contains(&w.lower.as_str())
+                && !NUMBER_WORDS.contains(&w.lower.as_str())
+        })
+        .map(term)
+        .filter(|t| !subject.contains(t))
+        .collect()
+}
+
+/// Whether a predicate says what its subject is ("is a mollusc", "was not a politician", "is
+/// still alive") rather than what it does or has ("has three hearts", "can be seen", "is
+/// played on"): a sentence that says what the subject is answers a copular claim without
+/// repeating its words ("served as Prime Minister" refutes "was not a politician").
+fn copular(predicate: &[Word<'_>]) -> bool {
+    use crate::words::{is_in, is_participle, BE};
+    let Some(verb) = predicate.first() else {
+        return false;
+    };
+    if !is_in(BE, &verb.lower) {
+        return false;
+    }
+    let complement = predicate[1..].iter().find(|w| {
+        !NEGATORS.contains(&w.lower.as_str())
+            && !DEGREE_WORDS.contains(&w.lower.as_str())
+            && !w.lower.ends_with("ly")
+    });
+    !complement.is_some_and(|w| is_participle(&w.lower))
+}
+
+/// Spelled-out numbers, compared (like digits) by nothing but the number check.
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "hundred", "thousand", "million", "billion", "dozen",
+];
 
 /// A lower-case word that reads as a finite verb: a past form ("dropped", "spent") or a
 /// known verb with a third-person "-s" ("flows", "computes").
@@ -1230,6 +1324,98 @@ mod tests {
                 "A sick person will infect half of their household.",
                 "We estimated the household attack rate to be 13.8%.",
                 "Household attack rate",
+                "true",
+            ),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn a_sentence_must_address_what_the_claim_says_of_its_subject() {
+        let row = |c: &PairChecks| c.predicate_addressed.to_string();
+        for (claim, sentence, title, want) in [
+            // About the subject, silent on the claim's point.
+            (
+                "Vatican City has its own railway station.",
+                "The Vatican Museums are the public museums of the Vatican City.",
+                "Vatican Museums",
+                "false",
+            ),
+            (
+                "An octopus has only one heart.",
+                "An octopus is a soft-bodied, eight-limbed mollusc of the order Octopoda.",
+                "Octopus",
+                "false",
+            ),
+            (
+                "The Andromeda Galaxy can only be seen through a telescope.",
+                "The Andromeda Galaxy is a barred spiral galaxy.",
+                "Andromeda Galaxy",
+                "false",
+            ),
+            (
+                "Chess is played on a board of 64 squares.",
+                "The players each control sixteen pieces.",
+                "Chess",
+                "false",
+            ),
+            // A word of the predicate, in any form of a verb, or in the title.
+            (
+                "Cockroaches can survive without their heads.",
+                "A cockroach can live for a week without its head.",
+                "Insect",
+                "true",
+            ),
+            (
+                "The Andromeda Galaxy can only be seen through a telescope.",
+                "It is visible to the naked eye and was seen by Persian astronomers.",
+                "Andromeda Galaxy",
+                "true",
+            ),
+            (
+                "Einstein failed math.",
+                "He excelled at mathematics from an early age.",
+                "Albert Einstein",
+                "true",
+            ),
+            (
+                "Vatican City has its own railway station.",
+                "The Vatican has one short line.",
+                "Vatican railway station",
+                "true",
+            ),
+            // What the subject is: a sentence saying what it is answers without the words.
+            (
+                "Margaret Thatcher was not a politician.",
+                "Margaret Thatcher served as Prime Minister of the United Kingdom.",
+                "Margaret Thatcher",
+                "true",
+            ),
+            (
+                "Saturn is only an asteroid.",
+                "Saturn is the sixth planet from the Sun.",
+                "Saturn",
+                "true",
+            ),
+            // Numbers and degree words need not be repeated: "heart" is the point.
+            (
+                "An octopus has only one heart.",
+                "An octopus has three hearts.",
+                "Octopus",
+                "true",
+            ),
+            (
+                "The Empire State Building has 102 floors.",
+                "The Empire State Building is a skyscraper in Manhattan.",
+                "Empire State Building",
+                "false",
+            ),
+            // No plain subject to read a predicate after.
+            (
+                "Wearing masks reduces transmission.",
+                "Face coverings were common in the study.",
+                "Face coverings",
                 "true",
             ),
         ] {

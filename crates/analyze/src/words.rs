@@ -616,6 +616,11 @@ pub fn is_known_verb(w: &str) -> bool {
 }
 
 /// Is `w` already a past-tense form (so "did X began" stays "began")?
+/// A past participle: an irregular one ("seen", "built") or a regular "-ed" form.
+pub fn is_participle(w: &str) -> bool {
+    IRREGULAR.iter().any(|(b, _, part)| *part == w && *b != w) || (w.ends_with("ed") && w.len() > 3)
+}
+
 pub fn is_past(w: &str) -> bool {
     IRREGULAR.iter().any(|(b, past, _)| *past == w && *b != w) || (w.ends_with("ed") && w.len() > 3)
 }

@@ -352,6 +352,22 @@ impl Judge {
             (true, JudgeMode::Full) => self.model.mixed(self.model.stance_of(&z), model, &x),
             (true, _) => model,
         };
+        // A sentence about the claim's subject that says nothing of what the claim says about
+        // it ("The Vatican Museums are the public museums of the Vatican City" for "Vatican
+        // City has its own railway station") cannot contradict it, unless it names the
+        // differing detail (a swapped name, number, superlative or ordinal).
+        let probs = if self.mode != JudgeMode::Model
+            && !checks.predicate_addressed
+            && checks.contrast.is_none()
+        {
+            StanceProbs {
+                support: probs.support,
+                refute: 0.0,
+                neutral: probs.neutral + probs.refute,
+            }
+        } else {
+            probs
+        };
         // A sentence that reports the claim to call it a myth matches its words and says the
         // opposite: what reads as support refutes it.
         let probs = if checks.debunked && probs.stance() == Stance::Support {
@@ -691,6 +707,38 @@ mod tests {
             probs(0.1, 0.8),
         );
         assert!(own.relevant, "{own:?}");
+    }
+
+    #[test]
+    fn a_sentence_silent_on_the_claim_s_point_refutes_nothing() {
+        let judge = Judge::bundled().unwrap();
+        let claim = "An octopus has only one heart.";
+        let silent = judge.judge(
+            claim,
+            "An octopus is a soft-bodied, eight-limbed mollusc of the order Octopoda.",
+            "Octopus",
+            probs(0.02, 0.95),
+        );
+        assert_eq!(silent.probs.refute, 0.0, "{silent:?}");
+        // The same sentence in the model's mode counts as read; one on the point refutes.
+        let model = Judge {
+            mode: JudgeMode::Model,
+            ..judge.clone()
+        };
+        let read = model.judge(
+            claim,
+            "An octopus is a soft-bodied, eight-limbed mollusc of the order Octopoda.",
+            "Octopus",
+            probs(0.02, 0.95),
+        );
+        assert_eq!(read.probs.stance(), Stance::Refute);
+        let on_point = judge.judge(
+            claim,
+            "An octopus has three hearts: two pump blood through the gills.",
+            "Octopus",
+            probs(0.02, 0.95),
+        );
+        assert_eq!(on_point.probs.stance(), Stance::Refute, "{on_point:?}");
     }
 
     #[test]
