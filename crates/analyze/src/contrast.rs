@@ -85,6 +85,11 @@ pub struct PairChecks {
     /// The sentence's own subject (its first name) is one the claim names; a sentence without
     /// a name of its own takes the title's.
     pub sentence_subject_in_claim: bool,
+    /// The sentence is about one of the claim's names: the word before its first verb is
+    /// one of them (or of the title's), or a pronoun in a document whose title is the claim's
+    /// subject; without such a word, [`Self::sentence_subject_in_claim`]. "K2 ... is the
+    /// second-highest mountain, after Mount Everest" is not about Everest.
+    pub subject_before_verb: bool,
     /// The sentence or its document names what the claim is about: every word of the name
     /// that opens the claim ("Theodore Roosevelt", "the Qing dynasty": Qing; "the koala":
     /// koala) is in the sentence or the title. True when the claim opens with no such phrase.
@@ -97,6 +102,11 @@ pub struct PairChecks {
     /// but numbers and degree words. "The Vatican Museums are the public museums of the
     /// Vatican City" does not address the railway station.
     pub predicate_addressed: bool,
+    /// Share of the claim's content words other than the differing detail's that the
+    /// sentence or the title has; 0 without a contrast. "The Nutcracker is an 1892 ballet by
+    /// Tchaikovsky" repeats all the rest of "The Nutcracker is a ballet by Prokofiev", two
+    /// thirds of "The Nutcracker is a ballet composed by Prokofiev".
+    pub coverage_beside_contrast: f32,
     /// The sentence hedges ("may", "reportedly", "is thought to").
     pub hedged: bool,
     /// The sentence reports something in order to call it a myth, a misconception or false
@@ -188,10 +198,21 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
                     })
             })
     };
+    // "its chemical symbol is Au" stands in the place of "the chemical symbol Ag": after a
+    // copula the word the names depend on is their anchor.
+    let same_place = |n: &Name, m: &Name| {
+        (n.before.is_some() && n.before == m.before)
+            || (n
+                .before
+                .as_deref()
+                .is_some_and(|b| crate::words::is_in(crate::words::BE, b))
+                && n.governor.is_some()
+                && n.governor == m.governor)
+    };
     let swap = missing.iter().filter(|m| same_relation(m)).find_map(|m| {
         in_place
             .iter()
-            .find(|n| n.before.is_some() && n.before == m.before)
+            .find(|n| same_place(n, m))
             .map(|n| Contrast {
                 kind: ContrastKind::Name,
                 claim_says: m.text.clone(),
@@ -203,6 +224,9 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         &words(&without_digit_grouping(claim)),
         &words(&without_digit_grouping(sentence)),
     );
+    let (century_match, century_contrast) = centuries(&cw, &sw);
+    let number_match = number_match || century_match;
+    let number_contrast = number_contrast.or(century_contrast);
     let superlative = superlative_flip(&cw, &sw);
     let ordinal = ordinal_mismatch(&cw, &sw);
     let contrast = swap
@@ -211,6 +235,22 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         .or_else(|| superlative.clone())
         .or_else(|| ordinal.clone());
 
+    // How much of the rest of the claim the sentence repeats around the differing detail.
+    let coverage_beside_contrast = contrast.as_ref().map_or(0.0, |c| {
+        let detail: HashSet<String> = words(&c.claim_says).iter().map(term).collect();
+        let rest: Vec<&String> = claim_terms
+            .iter()
+            .filter(|t| !detail.contains(*t))
+            .collect();
+        if rest.is_empty() {
+            return 1.0;
+        }
+        let covered = rest
+            .iter()
+            .filter(|t| sentence_terms.contains(**t) || title_terms.contains(**t))
+            .count();
+        covered as f32 / rest.len() as f32
+    });
     let title_words: HashSet<String> = tw.iter().map(key).collect();
     let subject_in_title = claim_names
         .first()
@@ -227,6 +267,19 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     let sentence_subject_in_claim = match sentence_names.first() {
         Some(n) if !opens_with_pronoun => n.words.iter().all(|w| claim_lower.contains(w)),
         _ => subject_in_title,
+    };
+    // The word before the sentence's first verb, when it is a pronoun or a name, is a surer
+    // subject than its first name ("A member of the Congress, Singh was ...",
+    // "Additionally, he is ...").
+    let verb_at = sw
+        .iter()
+        .position(|w| crate::words::is_aux(&w.lower) || (!w.capitalised && is_verb_form(&w.lower)));
+    let subject_before_verb = match verb_at.filter(|&v| v > 0).map(|v| &sw[v - 1]) {
+        Some(w) if crate::words::is_in(crate::words::PRONOUNS, &w.lower) => subject_in_title,
+        Some(w) if w.capitalised && !is_function_word(&w.lower) => {
+            claim_lower.contains(&key(w)) || (subject_in_title && title_words.contains(&key(w)))
+        }
+        _ => sentence_subject_in_claim,
     };
     // The plural strip leaves "-es" plurals with their "e" ("cockroaches" -> "cockroache").
     let named = |t: &String| {
@@ -259,7 +312,9 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     });
     PairChecks {
         subject_named,
+        subject_before_verb,
         predicate_addressed,
+        coverage_beside_contrast,
         subject_in_title,
         title_opens_claim: title_opens_claim(&cw, title),
         sentence_subject_in_claim,
@@ -784,6 +839,90 @@ fn numbers(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
     (matched, contrast)
 }
 
+/// The claim's century ("in the 14th century", "the nineteenth century") against the
+/// sentence's years: a year inside it matches, and years that are all outside it are the
+/// contrast ("ended in 1066" for "took place in the 14th century"). Centuries before the
+/// common era are left alone.
+fn centuries(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
+    let century = cw.windows(3).find_map(|w| {
+        let era_before = matches!(w[2].lower.as_str(), "bc" | "bce" | "b.c.");
+        (w[1].lower == "century" && !era_before)
+            .then(|| ordinal_value(&w[0].lower).map(|n| (n, &w[0])))
+            .flatten()
+    });
+    let century = century.or_else(|| {
+        // The claim's last words: "... in the 14th century."
+        let n = cw.len();
+        (n >= 2 && cw[n - 1].lower == "century")
+            .then(|| ordinal_value(&cw[n - 2].lower).map(|v| (v, &cw[n - 2])))
+            .flatten()
+    });
+    let Some((n, word)) = century else {
+        return (false, None);
+    };
+    // The sentence's centuries: its own ("an 11th-century invasion", "the 11th century") and
+    // those of its years.
+    let mut stated: Vec<(String, u32)> = Vec::new();
+    for (i, w) in sw.iter().enumerate() {
+        let own = match w.lower.strip_suffix("-century") {
+            Some(ordinal) => ordinal_value(ordinal),
+            None if sw.get(i + 1).is_some_and(|n| n.lower == "century") => ordinal_value(&w.lower),
+            None => None,
+        };
+        if let Some(c) = own {
+            let text = w.text.trim_end_matches("-century");
+            stated.push((format!("{text} century"), c));
+        } else if is_year(&w.lower) {
+            if let Ok(y) = w.lower.parse::<u32>() {
+                stated.push((w.text.to_string(), y.div_ceil(100)));
+            }
+        }
+    }
+    if stated.iter().any(|(_, c)| *c == n) {
+        return (true, None);
+    }
+    let contrast = stated.into_iter().next().map(|(text, _)| Contrast {
+        kind: ContrastKind::Year,
+        claim_says: format!("{} century", word.text),
+        source_says: text,
+    });
+    (false, contrast)
+}
+
+/// The value of an ordinal ("14th" -> 14, "nineteenth" -> 19), for centuries.
+fn ordinal_value(w: &str) -> Option<u32> {
+    const WORDS: &[&str] = &[
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+        "twenty-first",
+    ];
+    if let Some(i) = WORDS.iter().position(|x| *x == w) {
+        return Some(i as u32 + 1);
+    }
+    let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    (is_ordinal(w) && !digits.is_empty())
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
 const SUPERLATIVES: &[(&str, &str)] = &[
     ("highest", "lowest"),
     ("largest", "smallest"),
@@ -802,6 +941,10 @@ const SUPERLATIVES: &[(&str, &str)] = &[
     ("earliest", "latest"),
     ("northernmost", "southernmost"),
     ("easternmost", "westernmost"),
+    ("closest", "farthest"),
+    ("closest", "furthest"),
+    ("nearest", "farthest"),
+    ("nearest", "furthest"),
     ("first", "last"),
 ];
 
@@ -829,6 +972,10 @@ fn superlative_flip(cw: &[Word<'_>], sw: &[Word<'_>]) -> Option<Contrast> {
         if w.lower == "first" || w.lower == "last" {
             continue; // ordinals, checked by `ordinal_mismatch`
         }
+        // "at least one", "at most ten": a bound, not a superlative.
+        if i > 0 && cw[i - 1].lower == "at" {
+            continue;
+        }
         let claim_ranked = i > 0 && is_ordinal(&cw[i - 1].lower);
         // "second-highest" is one word to the splitter.
         let ranked_in_source = sw.iter().find(|s| {
@@ -850,7 +997,12 @@ fn superlative_flip(cw: &[Word<'_>], sw: &[Word<'_>]) -> Option<Contrast> {
                 });
             }
         }
-        if has(sw, opposite) && !has(sw, &w.lower) {
+        let as_superlative = |s: &str| {
+            sw.iter()
+                .enumerate()
+                .any(|(j, x)| x.lower == s && !(j > 0 && sw[j - 1].lower == "at"))
+        };
+        if as_superlative(opposite) && !has(sw, &w.lower) {
             return Some(Contrast {
                 kind: ContrastKind::Superlative,
                 claim_says: w.text.to_string(),
@@ -967,6 +1119,13 @@ mod tests {
                 "Ten Commandments",
                 "says Moses, not Abraham",
             ),
+            // After a copula the names' own word anchors them.
+            (
+                "Gold has the chemical symbol Ag.",
+                "Gold is a chemical element; its chemical symbol is Au and atomic number 79.",
+                "Gold",
+                "says Au, not Ag",
+            ),
             (
                 "The Divine Comedy was written by Petrarch.",
                 "The Divine Comedy is an Italian narrative poem by Dante Alighieri.",
@@ -1017,6 +1176,32 @@ mod tests {
                 "The city has many bridges.",
                 "false false ",
             ),
+            // A century against the sentence's years and centuries.
+            (
+                "The Norman Conquest took place in the 14th century.",
+                "The Anglo-Saxon period ended in 1066, with the Norman Conquest.",
+                "false true says 1066, not 14th century",
+            ),
+            (
+                "The Norman Conquest took place in the 14th century.",
+                "The Norman Conquest was an 11th-century invasion.",
+                "false true says 11th century, not 14th century",
+            ),
+            (
+                "The Norman Conquest took place in the eleventh century.",
+                "The Norman Conquest of 1066 changed England.",
+                "true false ",
+            ),
+            (
+                "The Norman Conquest took place in the 11th century.",
+                "It began in the 11th century and ended in 1071.",
+                "true false ",
+            ),
+            (
+                "Rome was founded in the 8th century BC.",
+                "Rome grew after 1100.",
+                "false false ",
+            ),
         ] {
             check(claim, sentence, "", want, row);
         }
@@ -1054,6 +1239,22 @@ mod tests {
             (
                 "Everest is the highest mountain.",
                 "Everest is Earth's highest mountain.",
+                "false false ",
+            ),
+            (
+                "Neptune is the planet closest to the Sun.",
+                "Neptune is the eighth and farthest known planet orbiting the Sun.",
+                "true false says farthest, not closest",
+            ),
+            // "At least" and "at most" are bounds.
+            (
+                "Tijuana is part of at least one metropolitan area.",
+                "It is the hub of the metropolitan area and the most populous city in the north.",
+                "false false ",
+            ),
+            (
+                "Tijuana is the most populous city in the north.",
+                "It has at least 1.9 million people.",
                 "false false ",
             ),
             (
@@ -1217,6 +1418,73 @@ mod tests {
                 "Face masks reduced transmission in the study.",
                 "Face masks and transmission",
                 "true false",
+            ),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn the_word_before_the_sentence_s_verb_is_its_subject() {
+        let row = |c: &PairChecks| c.subject_before_verb.to_string();
+        for (claim, sentence, title, want) in [
+            (
+                "Manmohan Singh was the third Sikh in office.",
+                "A member of the Indian National Congress, Singh was the first Sikh prime minister.",
+                "Manmohan Singh",
+                "true",
+            ),
+            (
+                "Osamu Tezuka is considered the equivalent to Time Warner.",
+                "Additionally, he is often considered the Japanese equivalent to Walt Disney.",
+                "Osamu Tezuka",
+                "true",
+            ),
+            (
+                "Mount Everest is the highest mountain on Earth.",
+                "K2, at 8,611 metres above sea level, is the second-highest mountain on Earth, after Mount Everest.",
+                "K2",
+                "false",
+            ),
+            (
+                "Paris is the capital of Germany.",
+                "Berlin is the capital and largest city of Germany.",
+                "Berlin",
+                "false",
+            ),
+            // No name or pronoun before the verb: the sentence's first name decides.
+            (
+                "The Crimean War ended in 1876.",
+                "The Crimean War was fought from 1853 to 1856.",
+                "Crimean War",
+                "true",
+            ),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn the_rest_of_the_claim_around_a_differing_detail() {
+        let row = |c: &PairChecks| format!("{:.2}", c.coverage_beside_contrast);
+        for (claim, sentence, title, want) in [
+            (
+                "The Nutcracker is a ballet composed by Sergei Prokofiev.",
+                "The Nutcracker is an 1892 ballet by Pyotr Ilyich Tchaikovsky.",
+                "The Nutcracker",
+                "0.67",
+            ),
+            (
+                "Paris is the capital of Germany.",
+                "Berlin is the capital and largest city of Germany.",
+                "Berlin",
+                "0.00",
+            ),
+            (
+                "Gold has the chemical symbol Ag.",
+                "Gold is a chemical element; its chemical symbol is Au.",
+                "Gold",
+                "1.00",
             ),
         ] {
             check(claim, sentence, title, want, row);

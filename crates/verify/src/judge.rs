@@ -368,6 +368,35 @@ impl Judge {
         } else {
             probs
         };
+        // A sentence about the claim's subject (its own subject, not one it mentions: "K2 is
+        // the second-highest mountain, after Mount Everest") that repeats the rest of the
+        // claim around a differing detail ("an 1892 ballet by Tchaikovsky" for "a ballet composed by
+        // Prokofiev") contradicts it, whatever the model read.
+        let probs = if relevant
+            && self.mode != JudgeMode::Model
+            && checks.contrast.is_some()
+            && checks.subject_before_verb
+            && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
+            && !checks.hedged
+            && probs.stance() != Stance::Refute
+        {
+            let top = probs.support.max(probs.neutral);
+            StanceProbs {
+                support: if probs.support >= probs.neutral {
+                    probs.refute
+                } else {
+                    probs.support
+                },
+                refute: top,
+                neutral: if probs.support >= probs.neutral {
+                    probs.neutral
+                } else {
+                    probs.refute
+                },
+            }
+        } else {
+            probs
+        };
         // A sentence that reports the claim to call it a myth matches its words and says the
         // opposite: what reads as support refutes it.
         let probs = if checks.debunked && probs.stance() == Stance::Support {
@@ -399,6 +428,10 @@ impl Judge {
         }
     }
 }
+
+/// How much of the rest of a claim a sentence must repeat around a differing detail for the
+/// detail alone to make it a refutation ([`PairChecks::coverage_beside_contrast`]).
+const CONTRAST_COVERAGE: f32 = 0.75;
 
 /// What the judge decided for one pair.
 #[derive(Debug, Clone, PartialEq)]
@@ -739,6 +772,28 @@ mod tests {
             probs(0.02, 0.95),
         );
         assert_eq!(on_point.probs.stance(), Stance::Refute, "{on_point:?}");
+    }
+
+    #[test]
+    fn a_named_difference_in_a_sentence_repeating_the_claim_refutes_it() {
+        let judge = Judge::bundled().unwrap();
+        let claim = "The Nutcracker is a ballet by Sergei Prokofiev.";
+        let by_other = judge.judge(
+            claim,
+            "The Nutcracker is an 1892 two-act classical ballet by Pyotr Ilyich Tchaikovsky.",
+            "The Nutcracker",
+            probs(0.34, 0.26),
+        );
+        assert_eq!(by_other.probs.stance(), Stance::Refute, "{by_other:?}");
+        assert!(by_other.contrast.is_some());
+        // Another subject's sentence mentioning the claim's is not forced to refute.
+        let k2 = judge.judge(
+            "Mount Everest is the highest mountain on Earth.",
+            "K2, at 8,611 metres above sea level, is the second-highest mountain on Earth, after Mount Everest.",
+            "K2",
+            probs(0.6, 0.3),
+        );
+        assert_ne!(k2.probs.stance(), Stance::Refute, "{k2:?}");
     }
 
     #[test]
