@@ -329,6 +329,7 @@ impl Judge {
             relevance,
             relevant: true,
             contrast: checks.contrast.filter(|_| model.stance() == Stance::Refute),
+            decisive: false,
         }
     }
 
@@ -419,12 +420,72 @@ impl Judge {
         } else {
             probs
         };
-        let contrast = checks.contrast.filter(|_| probs.stance() == Stance::Refute);
+        let contrast = checks
+            .contrast
+            .clone()
+            .filter(|_| probs.stance() == Stance::Refute);
+        let plain = self.mode != JudgeMode::Model
+            && relevant
+            && checks.subject_before_verb
+            && !checks.hedged
+            && !checks.attributed;
+        let decisive = plain
+            && match probs.stance() {
+                Stance::Support => {
+                    checks.coverage >= 0.999
+                        && checks.contrast.is_none()
+                        && !checks.negation_mismatch
+                        && !checks.debunked
+                }
+                Stance::Refute => {
+                    contrast.is_some() && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
+                }
+                Stance::Neutral => false,
+            };
         Judgement {
             probs,
             relevance,
             relevant,
             contrast,
+            decisive,
+        }
+    }
+}
+
+/// Where one side has decisive evidence and the other has none, the other side's sentences
+/// are outweighed: their stance probability moves to neutral, and they stay as related
+/// context. "Jupiter is the fifth planet from the Sun, and the largest in the Solar System"
+/// settles "Jupiter is the largest planet in the Solar System" against "Saturn is almost as
+/// big as Jupiter"; "Hungarian is a Ugric language" settles "Hungarian is a Slavic
+/// language" against "it is also spoken by Hungarian communities in Slovakia". With decisive
+/// evidence on both sides nothing changes: the verdict is mixed.
+pub fn outweigh(judged: &mut [Judgement]) {
+    let decisive_on = |stance: Stance| {
+        judged
+            .iter()
+            .any(|j| j.decisive && j.probs.stance() == stance)
+    };
+    let (support, refute) = (decisive_on(Stance::Support), decisive_on(Stance::Refute));
+    if support == refute {
+        return;
+    }
+    for j in judged.iter_mut().filter(|j| !j.decisive) {
+        let p = j.probs;
+        j.probs = if support {
+            StanceProbs {
+                support: p.support,
+                refute: 0.0,
+                neutral: p.neutral + p.refute,
+            }
+        } else {
+            StanceProbs {
+                support: 0.0,
+                refute: p.refute,
+                neutral: p.neutral + p.support,
+            }
+        };
+        if j.probs.stance() != Stance::Refute {
+            j.contrast = None;
         }
     }
 }
@@ -443,6 +504,11 @@ pub struct Judgement {
     pub relevant: bool,
     /// For a refutation, the detail the sentence states differently, when it can be named.
     pub contrast: Option<Contrast>,
+    /// The sentence settles the claim on its own: a support about the claim's subject that
+    /// repeats every content word of the claim, or a refutation about it that repeats the
+    /// rest of the claim around a named difference; neither hedged nor hearsay. See
+    /// [`outweigh`].
+    pub decisive: bool,
 }
 
 /// One training example for [`fit`].
@@ -794,6 +860,50 @@ mod tests {
             probs(0.6, 0.3),
         );
         assert_ne!(k2.probs.stance(), Stance::Refute, "{k2:?}");
+    }
+
+    #[test]
+    fn decisive_evidence_outweighs_the_other_side() {
+        let judge = Judge::bundled().unwrap();
+        let claim = "Jupiter is the largest planet in the Solar System.";
+        let judged = |pairs: &[(&str, &str, StanceProbs)]| {
+            let mut js: Vec<Judgement> = pairs
+                .iter()
+                .map(|(sentence, title, p)| judge.judge(claim, sentence, title, *p))
+                .collect();
+            outweigh(&mut js);
+            js
+        };
+        let restated = (
+            "Jupiter is the fifth planet from the Sun, and the largest in the Solar System.",
+            "Jupiter",
+            probs(0.8, 0.1),
+        );
+        let vague = (
+            "Even though Saturn is almost as big as Jupiter, Saturn has less than a third of its mass.",
+            "Saturn",
+            probs(0.1, 0.7),
+        );
+        let js = judged(&[restated, vague]);
+        assert!(js[0].decisive, "{:?}", js[0]);
+        assert_eq!(js[0].probs.stance(), Stance::Support);
+        assert!(!js[1].decisive);
+        assert_eq!(js[1].probs.refute, 0.0, "{:?}", js[1]);
+        // Without the restatement the vague sentence keeps its reading.
+        let alone = judged(&[vague]);
+        assert!(alone[0].probs.refute > 0.0, "{:?}", alone[0]);
+        // Decisive on both sides: both stand.
+        let flipped = (
+            "Jupiter is the smallest planet in the Solar System.",
+            "Jupiter",
+            probs(0.1, 0.8),
+        );
+        let both = judged(&[restated, flipped]);
+        assert!(both[1].decisive, "{:?}", both[1]);
+        assert_eq!(
+            (both[0].probs.stance(), both[1].probs.stance()),
+            (Stance::Support, Stance::Refute)
+        );
     }
 
     #[test]

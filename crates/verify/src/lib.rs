@@ -321,16 +321,29 @@ impl Verifier<'_> {
         timings.stance = ms(t);
 
         let t = Instant::now();
+        let mut judged: Vec<judge::Judgement> = candidates
+            .iter()
+            .zip(&probs)
+            .map(|(&(rank, i), &model)| {
+                let r = &ranked[rank];
+                let Span { start, end } = sentences[rank][i];
+                self.judge.judge(
+                    claim,
+                    &r.document.text[start..end],
+                    &r.document.meta.title,
+                    model,
+                )
+            })
+            .collect();
+        judge::outweigh(&mut judged);
         let mut evidence: Vec<Evidence> = candidates
             .iter()
             .zip(probs)
-            .map(|(&(rank, i), model)| {
+            .zip(judged)
+            .map(|((&(rank, i), model), j)| {
                 let r = &ranked[rank];
                 let Span { start, end } = sentences[rank][i];
                 let quote = &r.document.text[start..end];
-                let j = self
-                    .judge
-                    .judge(claim, quote, &r.document.meta.title, model);
                 let p = j.probs;
                 Evidence {
                     doc_id: r.document.meta.id.clone(),
