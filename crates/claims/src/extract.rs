@@ -188,8 +188,23 @@ fn opening_name(sentence: &str) -> Option<(&str, bool)> {
 }
 
 /// Words that open an introductory phrase before a sentence's subject ("In 1905, he ...",
-/// "After the war, she ...").
+/// "After the war, she ...", "With a summit of 6,961 metres, it ..."); a phrase opening with
+/// a verb's "-ing" form counts too ("Reaching 30 metres, it ...").
 const INTRODUCERS: &[&str] = &[
+    "with",
+    "like",
+    "unlike",
+    "despite",
+    "besides",
+    "among",
+    "outside",
+    "throughout",
+    "within",
+    "located",
+    "born",
+    "founded",
+    "built",
+    "situated",
     "in",
     "on",
     "at",
@@ -218,7 +233,7 @@ const INTRODUCERS: &[&str] = &[
 ];
 
 /// The subject pronoun of a sentence: its first word, or the first word after an
-/// introductory phrase of at most eight words that names no pronoun itself ("In 1905, he
+/// introductory phrase of at most 24 words that names no pronoun itself ("In 1905, he
 /// published ..."). Pronoun forms are matched case-insensitively after the comma.
 fn subject_pronoun<'a>(
     sentence: &str,
@@ -231,10 +246,19 @@ fn subject_pronoun<'a>(
     if is_pronoun(&first.lower) {
         return Some(first);
     }
-    if !INTRODUCERS.contains(&first.lower.as_str()) {
+    let gerund = first.lower.len() > 5 && first.lower.ends_with("ing");
+    if !INTRODUCERS.contains(&first.lower.as_str()) && !gerund {
         return None;
     }
-    let k = (1..ws.len().min(9)).find(|&k| sentence[ws[k - 1].end..ws[k].start].contains(','))?;
+    // A comma between digits groups them ("6,961"): it ends no phrase.
+    let ends_phrase = |k: usize| {
+        let gap = &sentence[ws[k - 1].end..ws[k].start];
+        let grouping = gap == ","
+            && ws[k - 1].lower.ends_with(|c: char| c.is_ascii_digit())
+            && ws[k].lower.starts_with(|c: char| c.is_ascii_digit());
+        gap.contains(',') && !grouping
+    };
+    let k = (1..ws.len().min(25)).find(|&k| ends_phrase(k))?;
     let intro_has_pronoun = ws[..k].iter().any(|w| is_pronoun(&w.lower));
     (!intro_has_pronoun && is_pronoun(&ws[k].lower) && !ws[k].capitalised).then(|| &ws[k])
 }
@@ -370,6 +394,16 @@ mod tests {
             "After the fair, its lights were turned off.",
             &[tower],
             "After the fair, the Eiffel Tower's lights were turned off.",
+        );
+        check(
+            "With a summit elevation of 6,961 metres, it is the highest mountain in the Americas.",
+            &["Aconcagua is a mountain in the Andes."],
+            "With a summit elevation of 6,961 metres, Aconcagua is the highest mountain in the Americas.",
+        );
+        check(
+            "Reaching a maximum length of 29.9–30.5 m (98–100 ft) and weighing up to 190–200 t, it is the largest animal known.",
+            &["The Great Blue is a marine mammal."],
+            "Reaching a maximum length of 29.9–30.5 m (98–100 ft) and weighing up to 190–200 t, the Great Blue is the largest animal known.",
         );
         // Not a subject pronoun after an introduction, or a pronoun inside it: unchanged.
         check(
