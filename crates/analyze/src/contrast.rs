@@ -28,6 +28,8 @@ pub enum ContrastKind {
     Year,
     Superlative,
     Ordinal,
+    /// What the subject is: "composer" for "saxophonist".
+    Category,
 }
 
 /// A detail the source states differently: "says Paris, not Berlin".
@@ -235,22 +237,6 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         .or_else(|| superlative.clone())
         .or_else(|| ordinal.clone());
 
-    // How much of the rest of the claim the sentence repeats around the differing detail.
-    let coverage_beside_contrast = contrast.as_ref().map_or(0.0, |c| {
-        let detail: HashSet<String> = words(&c.claim_says).iter().map(term).collect();
-        let rest: Vec<&String> = claim_terms
-            .iter()
-            .filter(|t| !detail.contains(*t))
-            .collect();
-        if rest.is_empty() {
-            return 1.0;
-        }
-        let covered = rest
-            .iter()
-            .filter(|t| sentence_terms.contains(**t) || title_terms.contains(**t))
-            .count();
-        covered as f32 / rest.len() as f32
-    });
     let title_words: HashSet<String> = tw.iter().map(key).collect();
     let subject_in_title = claim_names
         .first()
@@ -309,6 +295,42 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
                             || (t.len() >= 4 && w.lower.starts_with(t.as_str()))
                     })
             })
+    });
+    // What a copular claim says its subject is, against what a sentence about the subject
+    // says it is: "Beethoven was a saxophonist" / "Beethoven was a German composer".
+    // Only where the sentence has every name of the claim: "an English writer" says nothing
+    // against "the author of The Hobbit".
+    let category = subject.as_ref().and_then(|(_, end)| {
+        let verb = verb_at?;
+        (subject_before_verb
+            && missing.is_empty()
+            && crate::words::is_in(crate::words::BE, &sw[verb].lower))
+        .then(|| {
+            category_swap(
+                (claim, &cw[*end..]),
+                (sentence, &sw[verb..]),
+                &sentence_terms,
+                &title_terms,
+            )
+        })
+        .flatten()
+    });
+    let contrast = contrast.or(category);
+    // How much of the rest of the claim the sentence repeats around the differing detail.
+    let coverage_beside_contrast = contrast.as_ref().map_or(0.0, |c| {
+        let detail: HashSet<String> = words(&c.claim_says).iter().map(term).collect();
+        let rest: Vec<&String> = claim_terms
+            .iter()
+            .filter(|t| !detail.contains(*t))
+            .collect();
+        if rest.is_empty() {
+            return 1.0;
+        }
+        let covered = rest
+            .iter()
+            .filter(|t| sentence_terms.contains(**t) || title_terms.contains(**t))
+            .count();
+        covered as f32 / rest.len() as f32
     });
     PairChecks {
         subject_named,
@@ -502,6 +524,102 @@ fn copular(predicate: &[Word<'_>]) -> bool {
             && !w.lower.ends_with("ly")
     });
     !complement.is_some_and(|w| is_participle(&w.lower))
+}
+
+/// The heads of the noun phrases after a copula: the phrase's last word and, after "of",
+/// the next phrase's ("is a series of spacecraft" -> series, spacecraft; "is a German
+/// composer, conductor, and pianist" -> composer). Empty unless the predicate is a plain
+/// copula with a noun phrase: negated and verb-like complements are left alone.
+fn complement_heads(text: &str, predicate: &[Word<'_>]) -> Vec<String> {
+    use crate::words::{is_in, BE, DETERMINERS};
+    let Some(verb) = predicate.first() else {
+        return Vec::new();
+    };
+    if !is_in(BE, &verb.lower) || !copular(predicate) {
+        return Vec::new();
+    }
+    let mut heads = Vec::new();
+    let mut i = 1;
+    let mut determined = false;
+    while i < predicate.len() && heads.len() < 2 {
+        let w = &predicate[i];
+        if NEGATORS.contains(&w.lower.as_str()) {
+            return Vec::new();
+        }
+        if is_in(DETERMINERS, &w.lower) {
+            determined = true;
+            i += 1;
+            continue;
+        }
+        if DEGREE_WORDS.contains(&w.lower.as_str()) || w.lower.ends_with("ly") {
+            i += 1;
+            continue;
+        }
+        // "is hideous", "is lawless": an adjective, not a category.
+        if !determined {
+            return Vec::new();
+        }
+        // The phrase: words up to a function word or punctuation.
+        let mut last = None;
+        while let Some(w) = predicate.get(i) {
+            // "the planet closest to the Sun": the head comes before the superlative.
+            let superlative = SUPERLATIVES
+                .iter()
+                .any(|(a, b)| w.lower == *a || w.lower == *b);
+            // ... and before a verb form after it ("a launch vehicle developed by NASA", not
+            // "a distilled drink").
+            let verb = last.is_some()
+                && !w.capitalised
+                && (is_verb_form(&w.lower) || crate::words::is_participle(&w.lower));
+            if is_function_word(&w.lower) || is_number(&w.lower) || superlative || verb {
+                break;
+            }
+            // An ordinal ranks, it does not name a kind ("the 13th largest").
+            if !is_ordinal(&w.lower) {
+                last = Some(w);
+            }
+            i += 1;
+            let punctuated = predicate
+                .get(i)
+                .is_some_and(|n| !text[w.end..n.start].trim().is_empty());
+            if punctuated {
+                break;
+            }
+        }
+        match last {
+            Some(h) if !h.capitalised => heads.push(term(h)),
+            _ => break,
+        }
+        if predicate.get(i).is_some_and(|w| w.lower == "of") {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    heads
+}
+
+/// A copular claim's category missing from a copular sentence that gives another in its
+/// place ("says composer, not saxophonist"). The claim's head (or its "of" phrase's) must be
+/// absent from the sentence and the title, and the sentence must have a head of its own.
+fn category_swap(
+    (claim, claim_predicate): (&str, &[Word<'_>]),
+    (sentence, sentence_predicate): (&str, &[Word<'_>]),
+    sentence_terms: &HashSet<String>,
+    title_terms: &HashSet<String>,
+) -> Option<Contrast> {
+    let claim = complement_heads(claim, claim_predicate);
+    let sentence = complement_heads(sentence, sentence_predicate);
+    let (i, missing) = claim
+        .iter()
+        .enumerate()
+        .find(|(_, h)| !sentence_terms.contains(*h) && !title_terms.contains(*h))?;
+    let source = sentence.get(i).or(sentence.first())?;
+    (source != missing).then(|| Contrast {
+        kind: ContrastKind::Category,
+        claim_says: missing.clone(),
+        source_says: source.clone(),
+    })
 }
 
 /// Spelled-out numbers, compared (like digits) by nothing but the number check.
@@ -1418,6 +1536,80 @@ mod tests {
                 "Face masks reduced transmission in the study.",
                 "Face masks and transmission",
                 "true false",
+            ),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn a_copular_claim_s_category_against_the_sentence_s() {
+        let row = |c: &PairChecks| match &c.contrast {
+            Some(c) if c.kind == ContrastKind::Category => c.to_string(),
+            _ => String::new(),
+        };
+        for (claim, sentence, title, want) in [
+            (
+                "Ludwig van Beethoven was a saxophonist.",
+                "Ludwig van Beethoven was a German composer, conductor, and pianist.",
+                "Ludwig van Beethoven",
+                "says composer, not saxophonist",
+            ),
+            (
+                "Soyuz is a series of watercraft.",
+                "Soyuz is a series of spacecraft which has been in service since the 1960s.",
+                "Soyuz (spacecraft)",
+                "says spacecraft, not watercraft",
+            ),
+            (
+                "Gin is a name.",
+                "Gin is a distilled alcoholic drink flavoured with juniper berries.",
+                "Gin",
+                "says drink, not name",
+            ),
+            (
+                "The Saturn V is a rocket.",
+                "The Saturn V is a retired American launch vehicle developed by NASA.",
+                "Saturn V",
+                "says vehicle, not rocket",
+            ),
+            // The claim's kind is there; a name of the claim is missing; an adjective.
+            (
+                "Ludwig van Beethoven was a composer.",
+                "Ludwig van Beethoven was a German composer, conductor, and pianist.",
+                "Ludwig van Beethoven",
+                "",
+            ),
+            (
+                "Mercury is the planet closest to the Sun.",
+                "Mercury is the first planet from the Sun and the smallest in the Solar System.",
+                "Mercury (planet)",
+                "",
+            ),
+            (
+                "J. R. R. Tolkien was the author of The Hobbit.",
+                "John Ronald Reuel Tolkien was an English writer and philologist.",
+                "J. R. R. Tolkien",
+                "",
+            ),
+            (
+                "A monster is often hideous.",
+                "A monster is a type of imaginary creature found in folklore.",
+                "Monster",
+                "",
+            ),
+            // Only against a sentence saying what the subject is.
+            (
+                "Valencia is a village.",
+                "It lies in the north of Venezuela.",
+                "Valencia, Venezuela",
+                "",
+            ),
+            (
+                "Valencia is a village.",
+                "Caracas is a city in Venezuela.",
+                "Caracas",
+                "",
             ),
         ] {
             check(claim, sentence, title, want, row);

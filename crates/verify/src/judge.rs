@@ -16,7 +16,7 @@
 //! artifact compiled into the binary (`model/judge.json`). Logistic regression because it is
 //! calibrated by construction, cheap (microseconds per pair), and its weights can be read.
 
-use factually_analyze::contrast::{compare, Contrast, PairChecks};
+use factually_analyze::contrast::{compare, Contrast, ContrastKind, PairChecks};
 use factually_core::learn::{fit_linear, Linear, Optimiser, Standardiser};
 use factually_core::{Stance, StanceProbs};
 use serde::{Deserialize, Serialize};
@@ -375,7 +375,11 @@ impl Judge {
         // Prokofiev") contradicts it, whatever the model read.
         let probs = if relevant
             && self.mode != JudgeMode::Model
-            && checks.contrast.is_some()
+            && checks.contrast.as_ref().is_some_and(|c| {
+                // A category is often a paraphrase ("a person" for "an actor"): the model
+                // must not read support.
+                c.kind != ContrastKind::Category || model.support < model.refute.max(model.neutral)
+            })
             && checks.subject_before_verb
             && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
             && !checks.hedged
@@ -860,6 +864,26 @@ mod tests {
             probs(0.6, 0.3),
         );
         assert_ne!(k2.probs.stance(), Stance::Refute, "{k2:?}");
+        // Another category refutes, unless the model reads it as a paraphrase.
+        let beethoven = "Ludwig van Beethoven was a German composer, conductor, and pianist.";
+        let saxophonist = judge.judge(
+            "Ludwig van Beethoven was a saxophonist.",
+            beethoven,
+            "Ludwig van Beethoven",
+            probs(0.05, 0.14),
+        );
+        assert_eq!(
+            saxophonist.probs.stance(),
+            Stance::Refute,
+            "{saxophonist:?}"
+        );
+        let musician = judge.judge(
+            "Ludwig van Beethoven was a musician.",
+            beethoven,
+            "Ludwig van Beethoven",
+            probs(0.8, 0.05),
+        );
+        assert_ne!(musician.probs.stance(), Stance::Refute, "{musician:?}");
     }
 
     #[test]
