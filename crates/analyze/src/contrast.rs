@@ -260,10 +260,34 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     let verb_at = sw
         .iter()
         .position(|w| crate::words::is_aux(&w.lower) || (!w.capitalised && is_verb_form(&w.lower)));
-    let subject_before_verb = match verb_at.filter(|&v| v > 0).map(|v| &sw[v - 1]) {
-        Some(w) if crate::words::is_in(crate::words::PRONOUNS, &w.lower) => subject_in_title,
-        Some(w) if w.capitalised && !is_function_word(&w.lower) => {
-            claim_lower.contains(&key(w)) || (subject_in_title && title_words.contains(&key(w)))
+    let ours = |w: &Word<'_>| {
+        claim_lower.contains(&key(w)) || (subject_in_title && title_words.contains(&key(w)))
+    };
+    let subject_before_verb = match verb_at.filter(|&v| v > 0) {
+        Some(v) if crate::words::is_in(crate::words::PRONOUNS, &sw[v - 1].lower) => {
+            subject_in_title
+        }
+        Some(v) if sw[v - 1].capitalised && !is_function_word(&sw[v - 1].lower) => {
+            // The whole name before the verb ("Simón José ... Bolívar Palacios Ponte y
+            // Blanco was"), or the name an appositive follows ("Hungarian, or Magyar, is").
+            let mut start = v - 1;
+            while start > 0
+                && (sw[start - 1].capitalised
+                    || matches!(
+                        sw[start - 1].lower.as_str(),
+                        "de" | "la" | "y" | "van" | "von"
+                    ))
+                && text_between(sentence, &sw[start - 1], &sw[start])
+                    .trim()
+                    .is_empty()
+            {
+                start -= 1;
+            }
+            let appositive_of_first = start > 0
+                && sw[0].capitalised
+                && text_between(sentence, &sw[0], &sw[1]).trim() == ","
+                && ours(&sw[0]);
+            sw[start..v].iter().any(ours) || appositive_of_first
         }
         _ => sentence_subject_in_claim,
     };
@@ -356,6 +380,11 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         attributed: attributes(&sw) && !attributes(&cw),
         contrast,
     }
+}
+
+/// The text between two words of `text` (`a` before `b`).
+fn text_between<'t>(text: &'t str, a: &Word<'_>, b: &Word<'_>) -> &'t str {
+    text.get(a.end..b.start).unwrap_or("")
 }
 
 /// Lower-cased content words with a crude plural strip ("mountains" = "mountain").
@@ -1643,6 +1672,19 @@ mod tests {
                 "Berlin is the capital and largest city of Germany.",
                 "Berlin",
                 "false",
+            ),
+            // A long name ending before the verb; a name with an appositive.
+            (
+                "Simón Bolívar was a Venezuelan officer.",
+                "Simón José Antonio de la Santísima Trinidad Bolívar Palacios Ponte y Blanco was a Venezuelan military officer.",
+                "Simón Bolívar",
+                "true",
+            ),
+            (
+                "Hungarian is a Slavic language.",
+                "Hungarian, or Magyar, is a Ugric language of the Uralic language family.",
+                "Hungarian language",
+                "true",
             ),
             // No name or pronoun before the verb: the sentence's first name decides.
             (

@@ -373,13 +373,14 @@ impl Judge {
         // the second-highest mountain, after Mount Everest") that repeats the rest of the
         // claim around a differing detail ("an 1892 ballet by Tchaikovsky" for "a ballet composed by
         // Prokofiev") contradicts it, whatever the model read.
+        // A category is often a paraphrase ("a person" for "an actor"): it counts only where
+        // the model does not read support.
+        let trusted_contrast = checks.contrast.as_ref().is_some_and(|c| {
+            c.kind != ContrastKind::Category || model.support < model.refute.max(model.neutral)
+        });
         let probs = if relevant
             && self.mode != JudgeMode::Model
-            && checks.contrast.as_ref().is_some_and(|c| {
-                // A category is often a paraphrase ("a person" for "an actor"): the model
-                // must not read support.
-                c.kind != ContrastKind::Category || model.support < model.refute.max(model.neutral)
-            })
+            && trusted_contrast
             && checks.subject_before_verb
             && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
             && !checks.hedged
@@ -442,7 +443,7 @@ impl Judge {
                         && !checks.debunked
                 }
                 Stance::Refute => {
-                    contrast.is_some() && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
+                    trusted_contrast && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
                 }
                 Stance::Neutral => false,
             };
@@ -884,6 +885,15 @@ mod tests {
             probs(0.8, 0.05),
         );
         assert_ne!(musician.probs.stance(), Stance::Refute, "{musician:?}");
+        assert!(!musician.decisive, "{musician:?}");
+        // Nor does such a category make a refutation decisive where the classifier refutes.
+        let leader = judge.judge(
+            "Simón Bolívar was a leader.",
+            "Simón José Antonio de la Santísima Trinidad Bolívar Palacios Ponte y Blanco was a Venezuelan military officer and statesman.",
+            "Simón Bolívar",
+            probs(0.51, 0.26),
+        );
+        assert!(!leader.decisive, "{leader:?}");
     }
 
     #[test]
