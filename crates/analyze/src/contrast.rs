@@ -92,6 +92,9 @@ pub struct PairChecks {
     /// subject; without such a word, [`Self::sentence_subject_in_claim`]. "K2 ... is the
     /// second-highest mountain, after Mount Everest" is not about Everest.
     pub subject_before_verb: bool,
+    /// A name swap's two names depend on the same word ("capital of Germany" / "capital of
+    /// France"); false without a swap, true when either has no such word.
+    pub swap_same_governor: bool,
     /// The sentence or its document names what the claim is about: every word of the name
     /// that opens the claim ("Theodore Roosevelt", "the Qing dynasty": Qing; "the koala":
     /// koala) is in the sentence or the title. True when the claim opens with no such phrase.
@@ -211,15 +214,23 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
                 && n.governor.is_some()
                 && n.governor == m.governor)
     };
-    let swap = missing.iter().filter(|m| same_relation(m)).find_map(|m| {
-        in_place
-            .iter()
-            .find(|n| same_place(n, m))
-            .map(|n| Contrast {
-                kind: ContrastKind::Name,
-                claim_says: m.text.clone(),
-                source_says: n.text.clone(),
-            })
+    let swapped = missing
+        .iter()
+        .filter(|m| same_relation(m))
+        .find_map(|m| in_place.iter().find(|n| same_place(n, m)).map(|n| (*m, *n)));
+    // The two names depend on the same word ("capital of Germany" / "capital of France"),
+    // not merely follow the same preposition ("author of The Hobbit" / "works of
+    // Middle-earth").
+    let swap_same_governor = swapped.is_some_and(|(m, n)| match (&m.governor, &n.governor) {
+        (Some(a), Some(b)) => {
+            stem(a) == stem(b) || crate::words::verb_base(a) == crate::words::verb_base(b)
+        }
+        _ => true,
+    });
+    let swap = swapped.map(|(m, n)| Contrast {
+        kind: ContrastKind::Name,
+        claim_says: m.text.clone(),
+        source_says: n.text.clone(),
     });
 
     let (number_match, number_contrast) = numbers(
@@ -370,6 +381,7 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     PairChecks {
         subject_named,
         subject_before_verb,
+        swap_same_governor,
         predicate_addressed,
         coverage_beside_contrast,
         subject_in_title,
@@ -1600,6 +1612,39 @@ mod tests {
                 "Face masks reduced transmission in the study.",
                 "Face masks and transmission",
                 "true false",
+            ),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn a_swap_s_names_depend_on_the_same_word() {
+        let row = |c: &PairChecks| format!("{} {}", c.name_swap, c.swap_same_governor);
+        for (claim, sentence, title, want) in [
+            (
+                "Paris is the capital of Germany.",
+                "Paris is the capital of France.",
+                "Paris",
+                "true true",
+            ),
+            (
+                "The Moon is one of two natural satellites of Earth.",
+                "Ganymede is a natural satellite of Jupiter.",
+                "Ganymede (moon)",
+                "true true",
+            ),
+            (
+                "J. R. R. Tolkien was the author of The Hobbit.",
+                "He was the author of the high fantasy works of Middle-earth.",
+                "J. R. R. Tolkien",
+                "true false",
+            ),
+            (
+                "Paris is in France.",
+                "Paris is old.",
+                "Paris",
+                "false false",
             ),
         ] {
             check(claim, sentence, title, want, row);

@@ -375,8 +375,11 @@ impl Judge {
         // Prokofiev") contradicts it, whatever the model read.
         // A category is often a paraphrase ("a person" for "an actor"): it counts only where
         // the model does not read support.
-        let trusted_contrast = checks.contrast.as_ref().is_some_and(|c| {
-            c.kind != ContrastKind::Category || model.support < model.refute.max(model.neutral)
+        // A swapped name counts when both depend on the same word.
+        let trusted_contrast = checks.contrast.as_ref().is_some_and(|c| match c.kind {
+            ContrastKind::Category => model.support < model.refute.max(model.neutral),
+            ContrastKind::Name => checks.swap_same_governor,
+            _ => true,
         });
         let probs = if relevant
             && self.mode != JudgeMode::Model
@@ -403,6 +406,39 @@ impl Judge {
         } else {
             probs
         };
+        // The mirror case: a sentence about the claim's subject that repeats every content
+        // word of the claim, with no difference, negation or hedge, and that the model reads
+        // as support above all, supports it even where the classifier doubts ("He was the
+        // author of the high fantasy works The Hobbit" for "J. R. R. Tolkien was the author
+        // of The Hobbit").
+        let restates = relevant
+            && self.mode != JudgeMode::Model
+            && checks.contrast.is_none()
+            && checks.subject_before_verb
+            && checks.coverage >= 0.999
+            && !checks.negation_mismatch
+            && !checks.hedged
+            && !checks.attributed
+            && !checks.debunked;
+        let probs =
+            if restates && model.stance() == Stance::Support && probs.stance() != Stance::Support {
+                let top = probs.refute.max(probs.neutral);
+                StanceProbs {
+                    support: top,
+                    refute: if probs.refute >= probs.neutral {
+                        probs.support
+                    } else {
+                        probs.refute
+                    },
+                    neutral: if probs.refute >= probs.neutral {
+                        probs.neutral
+                    } else {
+                        probs.support
+                    },
+                }
+            } else {
+                probs
+            };
         // A sentence that reports the claim to call it a myth matches its words and says the
         // opposite: what reads as support refutes it.
         let probs = if checks.debunked && probs.stance() == Stance::Support {
@@ -938,6 +974,26 @@ mod tests {
             (both[0].probs.stance(), both[1].probs.stance()),
             (Stance::Support, Stance::Refute)
         );
+    }
+
+    #[test]
+    fn a_sentence_restating_the_claim_supports_it_when_the_model_reads_support() {
+        let judge = Judge::bundled().unwrap();
+        let claim = "J. R. R. Tolkien was the author of The Hobbit.";
+        let sentence =
+            "He was the author of the high fantasy works The Hobbit and The Lord of the Rings.";
+        let read = judge.judge(claim, sentence, "J. R. R. Tolkien", probs(0.53, 0.19));
+        assert_eq!(read.probs.stance(), Stance::Support, "{read:?}");
+        // Not where the model reads otherwise, nor where a word of the claim is missing.
+        let doubted = judge.judge(claim, sentence, "J. R. R. Tolkien", probs(0.2, 0.1));
+        assert_ne!(doubted.probs.stance(), Stance::Support, "{doubted:?}");
+        let partial = judge.judge(
+            claim,
+            "He was the author of the high fantasy works of Middle-earth.",
+            "J. R. R. Tolkien",
+            probs(0.53, 0.19),
+        );
+        assert!(!partial.decisive, "{partial:?}");
     }
 
     #[test]
