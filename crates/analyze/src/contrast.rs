@@ -346,10 +346,18 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     // says it is: "Beethoven was a saxophonist" / "Beethoven was a German composer".
     // Only where the sentence has every name of the claim: "an English writer" says nothing
     // against "the author of The Hobbit".
+    // And only in a document about the claim's subject itself: every word of the title
+    // before a comma or a parenthesis is the claim's ("Saturn V" is not about Saturn, "House
+    // of Romanov" not about House).
+    let title_head = title.split(['(', ',']).next().unwrap_or("");
+    let title_is_claims = words(title_head)
+        .iter()
+        .all(|w| is_function_word(&w.lower) || claim_lower.contains(&key(w)));
     let category = subject.as_ref().and_then(|(_, end)| {
         let verb = verb_at?;
         (subject_before_verb
             && missing.is_empty()
+            && title_is_claims
             && crate::words::is_in(crate::words::BE, &sw[verb].lower))
         .then(|| {
             category_swap(
@@ -1705,6 +1713,19 @@ mod tests {
                 "A monster is often hideous.",
                 "A monster is a type of imaginary creature found in folklore.",
                 "Monster",
+                "",
+            ),
+            // Only in the subject's own document.
+            (
+                "Saturn is a god.",
+                "The Saturn V is a retired American launch vehicle developed by NASA.",
+                "Saturn V",
+                "",
+            ),
+            (
+                "House is a sitcom.",
+                "The House of Romanov was a royal house.",
+                "House of Romanov",
                 "",
             ),
             // Only against a sentence saying what the subject is.
