@@ -268,9 +268,25 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     // The word before the sentence's first verb, when it is a pronoun or a name, is a surer
     // subject than its first name ("A member of the Congress, Singh was ...",
     // "Additionally, he is ...").
-    let verb_at = sw
+    // A verb form inside an introductory phrase ("Reaching a maximum confirmed length of 30
+    // m, it is ...") is not the sentence's verb: after a comma, the first auxiliary is.
+    let first_verb = sw
         .iter()
         .position(|w| crate::words::is_aux(&w.lower) || (!w.capitalised && is_verb_form(&w.lower)));
+    let introduced = first_verb.and_then(|v| {
+        let comma = sw
+            .windows(2)
+            .position(|p| text_between(sentence, &p[0], &p[1]).contains(','))?;
+        (v <= comma && !crate::words::is_aux(&sw[v].lower))
+            .then(|| {
+                sw.iter()
+                    .skip(comma + 1)
+                    .position(|w| crate::words::is_aux(&w.lower))
+                    .map(|i| i + comma + 1)
+            })
+            .flatten()
+    });
+    let verb_at = introduced.or(first_verb);
     let ours = |w: &Word<'_>| {
         claim_lower.contains(&key(w)) || (subject_in_title && title_words.contains(&key(w)))
     };
@@ -1785,6 +1801,13 @@ mod tests {
                 "Hungarian is a Slavic language.",
                 "Hungarian, or Magyar, is a Ugric language of the Uralic language family.",
                 "Hungarian language",
+                "true",
+            ),
+            // The verb after an introductory phrase with a verb form of its own.
+            (
+                "The blue whale is the largest animal known to have ever existed.",
+                "Reaching a maximum confirmed length of 30 m, it is the largest animal known.",
+                "Blue whale",
                 "true",
             ),
             // "The game" in the claim's subject's own article.

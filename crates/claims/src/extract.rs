@@ -275,6 +275,12 @@ fn is_pronoun(lower: &str) -> bool {
 /// becomes the name the nearest of the `earlier` sentences opens with. A person's pronoun only
 /// takes a name without an article. Unchanged when no earlier sentence opens with a name.
 pub fn standalone(sentence: &str, earlier: &[&str]) -> String {
+    standalone_or(sentence, earlier, None)
+}
+
+/// [`standalone`], with `subject` ("The blue whale") standing for a thing's pronoun when no
+/// earlier sentence opens with a name: an article's subject that is no proper name.
+pub fn standalone_or(sentence: &str, earlier: &[&str], subject: Option<&str>) -> String {
     let ws = words(sentence);
     let Some(first) = subject_pronoun(sentence, &ws) else {
         return sentence.to_string();
@@ -291,7 +297,8 @@ pub fn standalone(sentence: &str, earlier: &[&str]) -> String {
         .rev()
         .filter_map(|s| opening_name(s))
         .find(|(_, article)| !(person && *article))
-        .map(|(name, _)| name);
+        .map(|(name, _)| name)
+        .or(subject.filter(|_| !person));
     let Some(name) = name else {
         return sentence.to_string();
     };
@@ -404,6 +411,23 @@ mod tests {
             "Reaching a maximum length of 29.9–30.5 m (98–100 ft) and weighing up to 190–200 t, it is the largest animal known.",
             &["The Great Blue is a marine mammal."],
             "Reaching a maximum length of 29.9–30.5 m (98–100 ft) and weighing up to 190–200 t, the Great Blue is the largest animal known.",
+        );
+        // A subject that is no proper name, given by the caller, stands for a thing only.
+        assert_eq!(
+            standalone_or(
+                "Reaching 30 m, it is the largest animal known.",
+                &["The blue whale is a marine mammal."],
+                Some("The blue whale"),
+            ),
+            "Reaching 30 m, the blue whale is the largest animal known."
+        );
+        assert_eq!(
+            standalone_or("It is large.", &[], Some("The blue whale")),
+            "The blue whale is large."
+        );
+        assert_eq!(
+            standalone_or("He is large.", &[], Some("The blue whale")),
+            "He is large."
         );
         // Not a subject pronoun after an introduction, or a pronoun inside it: unchanged.
         check(

@@ -24,7 +24,7 @@
 mod extract;
 mod model;
 
-pub use extract::{candidates, extract, standalone, Candidate, Claim};
+pub use extract::{candidates, extract, standalone, standalone_or, Candidate, Claim};
 pub use model::{
     fit, lexical_features, CheckWorthiness, Example, WorthinessModel, LEXICAL_FEATURES,
 };

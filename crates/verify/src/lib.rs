@@ -314,7 +314,10 @@ impl Verifier<'_> {
         let t = Instant::now();
         let read: Vec<String> = candidates
             .iter()
-            .map(|&(rank, i)| standalone_in(&ranked[rank].document.text, &sentences[rank], i))
+            .map(|&(rank, i)| {
+                let document = &ranked[rank].document;
+                standalone_in(&document.text, &document.meta.title, &sentences[rank], i)
+            })
             .collect();
         let pairs: Vec<(&str, &str)> = read.iter().map(|r| (claim, r.as_str())).collect();
         let probs = self.stance.score(&pairs)?;
@@ -417,7 +420,7 @@ fn candidate_sentences(
 /// Organization is headquartered in Geneva"). Read alone, such a sentence says nothing about
 /// the claim's subject, and the model calls it neutral. The quote and its offsets stay the
 /// source's.
-fn standalone_in(text: &str, sentences: &[Span], i: usize) -> String {
+fn standalone_in(text: &str, title: &str, sentences: &[Span], i: usize) -> String {
     let at = |s: &Span| &text[s.start..s.end];
     // The first sentence, then up to three more just before `i` (none twice).
     let first = i.min(1);
@@ -427,7 +430,26 @@ fn standalone_in(text: &str, sentences: &[Span], i: usize) -> String {
         .chain(&sentences[nearest..i])
         .map(at)
         .collect();
-    factually_claims::standalone(at(&sentences[i]), &earlier)
+    let subject = sentences
+        .first()
+        .and_then(|s| described_subject(at(s), title));
+    factually_claims::standalone_or(at(&sentences[i]), &earlier, subject)
+}
+
+/// The words a document's first sentence names its subject with when that subject is no
+/// proper name: "The blue whale" in "The blue whale is a marine mammal ..." under the title
+/// "Blue whale" (the title before a parenthesis, matched without regard to case).
+fn described_subject<'t>(first: &'t str, title: &str) -> Option<&'t str> {
+    let head = title.split('(').next().unwrap_or("").trim();
+    let end = "The ".len() + head.len();
+    let opening = first.get(..end)?;
+    let follows = first[end..].starts_with(' ');
+    let (article, rest) = (opening.get(..4)?, opening.get(4..)?);
+    (!head.is_empty()
+        && follows
+        && article.eq_ignore_ascii_case("the ")
+        && rest.eq_ignore_ascii_case(head))
+    .then_some(opening)
 }
 
 /// Most decisive evidence first; ties go to the better-ranked source.
@@ -583,7 +605,7 @@ mod tests {
                 .iter()
                 .position(|s| &text[s.start..s.end] == sentence)
                 .unwrap();
-            standalone_in(text, &sentences, i)
+            standalone_in(text, "Eiffel Tower", &sentences, i)
         };
         assert_eq!(
             read("It was the tallest man-made structure in the world until 1930."),
@@ -602,6 +624,36 @@ mod tests {
             read("The Eiffel Tower is a lattice tower in Paris."),
             "The Eiffel Tower is a lattice tower in Paris."
         );
+        // A subject that is no proper name: the first sentence's own words, after the title.
+        let whale =
+            "The blue whale is a marine mammal. Reaching 30 m, it is the largest animal known.";
+        let spans = split_sentences(whale);
+        assert_eq!(
+            standalone_in(whale, "Blue whale", &spans, 1),
+            "Reaching 30 m, the blue whale is the largest animal known."
+        );
+        assert_eq!(
+            described_subject("The blue whale is big.", "Blue whale"),
+            Some("The blue whale")
+        );
+        assert_eq!(
+            described_subject("The blue whales are big.", "Blue whale"),
+            None
+        );
+        assert_eq!(
+            described_subject("Blue whales are big.", "Blue whale"),
+            None
+        );
+        assert_eq!(
+            described_subject("The cell is small.", "Cell (biology)"),
+            Some("The cell")
+        );
+        // Not every first letter is one byte.
+        assert_eq!(
+            described_subject("Agnès Varda was a director.", "Agnès"),
+            None
+        );
+        assert_eq!(described_subject("Thé é is.", "é"), None);
     }
 
     #[test]
