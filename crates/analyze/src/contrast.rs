@@ -607,11 +607,8 @@ fn copular(predicate: &[Word<'_>]) -> bool {
 /// composer, conductor, and pianist" -> composer). Empty unless the predicate is a plain
 /// copula with a noun phrase: negated and verb-like complements are left alone.
 fn complement_heads(text: &str, predicate: &[Word<'_>]) -> Vec<String> {
-    use crate::words::{is_in, BE, DETERMINERS};
-    let Some(verb) = predicate.first() else {
-        return Vec::new();
-    };
-    if !is_in(BE, &verb.lower) || !copular(predicate) {
+    use crate::words::{is_in, DETERMINERS};
+    if !copular(predicate) {
         return Vec::new();
     }
     let mut heads = Vec::new();
@@ -986,10 +983,9 @@ fn without_digit_grouping(text: &str) -> String {
 /// Numbers as written, without a trailing dot; "two" to "twelve" as digits ("one" is as
 /// often a pronoun as a number).
 fn number_value(w: &Word<'_>) -> Option<String> {
-    const SPELLED: &[&str] = &[
-        "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    ];
-    if let Some(i) = SPELLED.iter().position(|s| *s == w.lower) {
+    // NUMBER_WORDS[1..12] is "two" to "twelve".
+    let spelled = &NUMBER_WORDS[1..12];
+    if let Some(i) = spelled.iter().position(|s| *s == w.lower) {
         return Some((i + 2).to_string());
     }
     is_number(&w.lower).then(|| w.lower.replace(',', "").trim_end_matches('.').to_string())
@@ -1045,17 +1041,12 @@ fn numbers(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
 /// contrast ("ended in 1066" for "took place in the 14th century"). Centuries before the
 /// common era are left alone.
 fn centuries(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
-    let century = cw.windows(3).find_map(|w| {
-        let era_before = matches!(w[2].lower.as_str(), "bc" | "bce" | "b.c.");
-        (w[1].lower == "century" && !era_before)
-            .then(|| ordinal_value(&w[0].lower).map(|n| (n, &w[0])))
-            .flatten()
-    });
-    let century = century.or_else(|| {
-        // The claim's last words: "... in the 14th century."
-        let n = cw.len();
-        (n >= 2 && cw[n - 1].lower == "century")
-            .then(|| ordinal_value(&cw[n - 2].lower).map(|v| (v, &cw[n - 2])))
+    let century = (1..cw.len()).find_map(|i| {
+        let era_before = cw
+            .get(i + 1)
+            .is_some_and(|w| matches!(w.lower.as_str(), "bc" | "bce" | "b.c."));
+        (cw[i].lower == "century" && !era_before)
+            .then(|| ordinal_value(&cw[i - 1].lower).map(|n| (n, &cw[i - 1])))
             .flatten()
     });
     let Some((n, word)) = century else {
@@ -1092,19 +1083,8 @@ fn centuries(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
 
 /// The value of an ordinal ("14th" -> 14, "nineteenth" -> 19), for centuries.
 fn ordinal_value(w: &str) -> Option<u32> {
-    const WORDS: &[&str] = &[
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-        "tenth",
-        "eleventh",
-        "twelfth",
+    // After ORDINAL_WORDS' twelve: the centuries a claim names in words.
+    const LATER: &[&str] = &[
         "thirteenth",
         "fourteenth",
         "fifteenth",
@@ -1115,7 +1095,7 @@ fn ordinal_value(w: &str) -> Option<u32> {
         "twentieth",
         "twenty-first",
     ];
-    if let Some(i) = WORDS.iter().position(|x| *x == w) {
+    if let Some(i) = ORDINAL_WORDS.iter().chain(LATER).position(|x| *x == w) {
         return Some(i as u32 + 1);
     }
     let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());

@@ -58,6 +58,44 @@ impl StanceProbs {
     pub fn decisiveness(&self) -> f32 {
         1.0 - self.neutral
     }
+
+    /// The same with `side`'s probability moved to neutral: the sentence is not read as
+    /// taking that side. Neutral itself is unchanged.
+    pub fn without(self, side: Stance) -> StanceProbs {
+        match side {
+            Stance::Support => StanceProbs {
+                support: 0.0,
+                refute: self.refute,
+                neutral: self.neutral + self.support,
+            },
+            Stance::Refute => StanceProbs {
+                support: self.support,
+                refute: 0.0,
+                neutral: self.neutral + self.refute,
+            },
+            Stance::Neutral => self,
+        }
+    }
+
+    /// The same with `side` leading: its probability and the most probable stance's trade
+    /// places (unchanged when `side` already leads).
+    pub fn led_by(self, side: Stance) -> StanceProbs {
+        let get = |p: &StanceProbs, s: Stance| match s {
+            Stance::Support => p.support,
+            Stance::Refute => p.refute,
+            Stance::Neutral => p.neutral,
+        };
+        let set = |p: &mut StanceProbs, s: Stance, v: f32| match s {
+            Stance::Support => p.support = v,
+            Stance::Refute => p.refute = v,
+            Stance::Neutral => p.neutral = v,
+        };
+        let top = self.stance();
+        let mut out = self;
+        set(&mut out, side, get(&self, top));
+        set(&mut out, top, get(&self, side));
+        out
+    }
 }
 
 /// A verdict label on factually's documented scale.
@@ -222,6 +260,22 @@ mod tests {
             5,
         );
         check(&[ev(0.9, 0.0, 0.3)], VerdictLabel::NotEnoughEvidence, 4);
+    }
+
+    #[test]
+    fn a_side_can_be_taken_away_or_put_first() {
+        let p = StanceProbs {
+            support: 0.5,
+            refute: 0.2,
+            neutral: 0.3,
+        };
+        let without = p.without(Stance::Support);
+        assert_eq!((without.support, without.refute), (0.0, 0.2));
+        assert!((without.neutral - 0.8).abs() < 1e-6);
+        assert_eq!(p.without(Stance::Neutral), p);
+        let led = p.led_by(Stance::Refute);
+        assert_eq!((led.support, led.refute, led.neutral), (0.2, 0.5, 0.3));
+        assert_eq!(p.led_by(Stance::Support), p);
     }
 
     #[test]

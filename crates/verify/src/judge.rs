@@ -353,56 +353,36 @@ impl Judge {
             (true, JudgeMode::Full) => self.model.mixed(self.model.stance_of(&z), model, &x),
             (true, _) => model,
         };
+        // The rules below read what the sentence says; the model's own mode runs none.
+        let ruled = relevant && self.mode != JudgeMode::Model;
         // A sentence about the claim's subject that says nothing of what the claim says about
         // it ("The Vatican Museums are the public museums of the Vatican City" for "Vatican
         // City has its own railway station") cannot contradict it, unless it names the
         // differing detail (a swapped name, number, superlative or ordinal).
-        let probs = if self.mode != JudgeMode::Model
-            && !checks.predicate_addressed
-            && checks.contrast.is_none()
-        {
-            StanceProbs {
-                support: probs.support,
-                refute: 0.0,
-                neutral: probs.neutral + probs.refute,
-            }
+        let probs = if ruled && !checks.predicate_addressed && checks.contrast.is_none() {
+            probs.without(Stance::Refute)
         } else {
             probs
         };
         // A sentence about the claim's subject (its own subject, not one it mentions: "K2 is
         // the second-highest mountain, after Mount Everest") that repeats the rest of the
-        // claim around a differing detail ("an 1892 ballet by Tchaikovsky" for "a ballet composed by
-        // Prokofiev") contradicts it, whatever the model read.
+        // claim around a differing detail ("an 1892 ballet by Tchaikovsky" for "a ballet
+        // composed by Prokofiev") contradicts it, whatever the model read.
         // A category is often a paraphrase ("a person" for "an actor"): it counts only where
-        // the model does not read support.
-        // A swapped name counts when both depend on the same word.
+        // the model does not read support. A swapped name counts when both depend on the same
+        // word.
         let trusted_contrast = checks.contrast.as_ref().is_some_and(|c| match c.kind {
             ContrastKind::Category => model.support < model.refute.max(model.neutral),
             ContrastKind::Name => checks.swap_same_governor,
             _ => true,
         });
-        let probs = if relevant
-            && self.mode != JudgeMode::Model
+        let names_difference = ruled
             && trusted_contrast
             && checks.subject_before_verb
             && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
-            && !checks.hedged
-            && probs.stance() != Stance::Refute
-        {
-            let top = probs.support.max(probs.neutral);
-            StanceProbs {
-                support: if probs.support >= probs.neutral {
-                    probs.refute
-                } else {
-                    probs.support
-                },
-                refute: top,
-                neutral: if probs.support >= probs.neutral {
-                    probs.neutral
-                } else {
-                    probs.refute
-                },
-            }
+            && !checks.hedged;
+        let probs = if names_difference {
+            probs.led_by(Stance::Refute)
         } else {
             probs
         };
@@ -411,8 +391,7 @@ impl Judge {
         // as support above all, supports it even where the classifier doubts ("He was the
         // author of the high fantasy works The Hobbit" for "J. R. R. Tolkien was the author
         // of The Hobbit").
-        let restates = relevant
-            && self.mode != JudgeMode::Model
+        let restates = ruled
             && checks.contrast.is_none()
             && checks.subject_before_verb
             && checks.coverage >= 0.999
@@ -420,44 +399,22 @@ impl Judge {
             && !checks.hedged
             && !checks.attributed
             && !checks.debunked;
-        let probs =
-            if restates && model.stance() == Stance::Support && probs.stance() != Stance::Support {
-                let top = probs.refute.max(probs.neutral);
-                StanceProbs {
-                    support: top,
-                    refute: if probs.refute >= probs.neutral {
-                        probs.support
-                    } else {
-                        probs.refute
-                    },
-                    neutral: if probs.refute >= probs.neutral {
-                        probs.neutral
-                    } else {
-                        probs.support
-                    },
-                }
-            } else {
-                probs
-            };
+        let probs = if restates && model.stance() == Stance::Support {
+            probs.led_by(Stance::Support)
+        } else {
+            probs
+        };
         // A sentence that reports the claim to call it a myth matches its words and says the
         // opposite: what reads as support refutes it.
         let probs = if checks.debunked && probs.stance() == Stance::Support {
-            StanceProbs {
-                support: probs.refute,
-                refute: probs.support,
-                neutral: probs.neutral,
-            }
+            probs.led_by(Stance::Refute)
         } else {
             probs
         };
         // Hearsay of the claim ("is often said to be ...") reports a belief, not the fact: it
         // supports nothing.
         let probs = if checks.attributed && probs.stance() == Stance::Support {
-            StanceProbs {
-                support: 0.0,
-                refute: probs.refute,
-                neutral: probs.neutral + probs.support,
-            }
+            probs.without(Stance::Support)
         } else {
             probs
         };
@@ -465,24 +422,11 @@ impl Judge {
             .contrast
             .clone()
             .filter(|_| probs.stance() == Stance::Refute);
-        let plain = self.mode != JudgeMode::Model
-            && relevant
-            && checks.subject_before_verb
-            && !checks.hedged
-            && !checks.attributed;
-        let decisive = plain
-            && match probs.stance() {
-                Stance::Support => {
-                    checks.coverage >= 0.999
-                        && checks.contrast.is_none()
-                        && !checks.negation_mismatch
-                        && !checks.debunked
-                }
-                Stance::Refute => {
-                    trusted_contrast && checks.coverage_beside_contrast >= CONTRAST_COVERAGE
-                }
-                Stance::Neutral => false,
-            };
+        let decisive = match probs.stance() {
+            Stance::Support => restates,
+            Stance::Refute => names_difference && !checks.attributed,
+            Stance::Neutral => false,
+        };
         Judgement {
             probs,
             relevance,
@@ -510,21 +454,13 @@ pub fn outweigh(judged: &mut [Judgement]) {
     if support == refute {
         return;
     }
+    let outweighed = if support {
+        Stance::Refute
+    } else {
+        Stance::Support
+    };
     for j in judged.iter_mut().filter(|j| !j.decisive) {
-        let p = j.probs;
-        j.probs = if support {
-            StanceProbs {
-                support: p.support,
-                refute: 0.0,
-                neutral: p.neutral + p.refute,
-            }
-        } else {
-            StanceProbs {
-                support: 0.0,
-                refute: p.refute,
-                neutral: p.neutral + p.support,
-            }
-        };
+        j.probs = j.probs.without(outweighed);
         if j.probs.stance() != Stance::Refute {
             j.contrast = None;
         }
