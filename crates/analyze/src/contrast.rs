@@ -16,7 +16,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::demonyms::aliases;
+use crate::demonyms::{aliases, countries, countries_overlap};
 use crate::words::{is_function_word, is_number, is_year, words, Word};
 
 /// What kind of detail differs between the claim and the source.
@@ -30,6 +30,9 @@ pub enum ContrastKind {
     Ordinal,
     /// What the subject is: "composer" for "saxophonist".
     Category,
+    /// Which country the subject is in or of: "Somalia" for "Italy", "British" for
+    /// "Canadian".
+    Country,
 }
 
 /// A detail the source states differently: "says Paris, not Berlin".
@@ -238,8 +241,13 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         &words(&without_digit_grouping(sentence)),
     );
     let (century_match, century_contrast) = centuries(&cw, &sw);
-    let number_match = number_match || century_match;
-    let number_contrast = number_contrast.or(century_contrast);
+    let (decade_match, decade_contrast) = decades(&cw, &sw);
+    let number_match = number_match || century_match || decade_match;
+    // A year of the claim inside a decade the sentence names is no contrast.
+    let number_contrast = number_contrast
+        .filter(|c| !(decade_match && c.kind == ContrastKind::Year))
+        .or(century_contrast)
+        .or(decade_contrast);
     let superlative = superlative_flip(&cw, &sw);
     let ordinal = ordinal_mismatch(&cw, &sw);
     let contrast = swap
@@ -385,13 +393,19 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         })
         .flatten()
     });
-    let contrast = contrast.or(category);
+    let country = subject.as_ref().and_then(|(_, end)| {
+        (subject_before_verb && !title_is_namesake(title, &cw))
+            .then(|| country_swap(claim, &cw[*end..], sentence, &sw[verb_at?..], &sw))
+            .flatten()
+    });
+    let contrast = contrast.or(category).or(country);
     // How much of the rest of the claim the sentence repeats around the differing detail.
     let coverage_beside_contrast = contrast.as_ref().map_or(0.0, |c| {
         let detail: HashSet<String> = words(&c.claim_says).iter().map(term).collect();
+        // "located in Italy" is answered by "a city of Somalia" without the verb.
         let rest: Vec<&String> = claim_terms
             .iter()
-            .filter(|t| !detail.contains(*t))
+            .filter(|t| !detail.contains(*t) && !PLACE_VERBS.contains(&t.as_str()))
             .collect();
         if rest.is_empty() {
             return 1.0;
@@ -427,6 +441,59 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         attributed: attributes(&sw) && !attributes(&cw),
         contrast,
     }
+}
+
+fn lower<'w>(ws: &'w [Word<'_>]) -> Vec<&'w str> {
+    ws.iter().map(|w| w.lower.as_str()).collect()
+}
+
+/// A title that names a country the claim does not ("Valencia, Venezuela" for a claim about
+/// Valencia in Spain) is about a namesake: its sentences say nothing of the claim's country.
+fn title_is_namesake(title: &str, cw: &[Word<'_>]) -> bool {
+    let claims = countries(&lower(cw));
+    countries(&lower(&words(title))).iter().any(|t| {
+        !claims
+            .iter()
+            .any(|c| countries_overlap(c.country, t.country))
+    })
+}
+
+/// The claim puts its subject in, or of, one country ("is located in Italy", "a Canadian
+/// rock band": `claim_predicate`, the words after its subject), and a sentence about that
+/// subject names another in what it says of it (`sentence_predicate`, from its verb on) and
+/// none that is or holds the claim's anywhere (`sentence_words`).
+fn country_swap(
+    claim: &str,
+    claim_predicate: &[Word<'_>],
+    sentence: &str,
+    sentence_predicate: &[Word<'_>],
+    sentence_words: &[Word<'_>],
+) -> Option<Contrast> {
+    let claimed = countries(&lower(claim_predicate));
+    let first = claimed.first()?;
+    if claimed
+        .iter()
+        .any(|c| !countries_overlap(c.country, first.country))
+    {
+        return None;
+    }
+    if countries(&lower(sentence_words))
+        .iter()
+        .any(|c| countries_overlap(c.country, first.country))
+    {
+        return None;
+    }
+    let other = countries(&lower(sentence_predicate)).into_iter().next()?;
+    let text = |text: &str, ws: &[Word<'_>], at: usize, len: usize| {
+        text.get(ws[at].start..ws[at + len - 1].end)
+            .unwrap_or("")
+            .to_string()
+    };
+    Some(Contrast {
+        kind: ContrastKind::Country,
+        claim_says: text(claim, claim_predicate, first.at, first.len),
+        source_says: text(sentence, sentence_predicate, other.at, other.len),
+    })
 }
 
 /// The text between two words of `text` (`a` before `b`).
@@ -473,7 +540,9 @@ fn claim_subject(text: &str, cw: &[Word<'_>]) -> Option<(Vec<String>, usize)> {
         .unwrap_or(cw.len());
     let mut end = start;
     while let Some(w) = cw.get(end) {
-        let gap = end > start && !matches!(text[cw[end - 1].end..w.start].trim(), "" | ".");
+        // "Queen (band) is ...": a disambiguating parenthesis stays inside the phrase.
+        let gap =
+            end > start && !matches!(text[cw[end - 1].end..w.start].trim(), "" | "." | "(" | ")");
         if gap {
             break;
         }
@@ -893,8 +962,12 @@ const HEDGES: &[&str] = &[
     "popularly",
 ];
 
+/// Whether the words hedge; a capitalised hedge word after the first is a name ("Brian
+/// May").
 fn hedged(ws: &[Word<'_>]) -> bool {
-    ws.iter().any(|w| HEDGES.contains(&w.lower.as_str()))
+    ws.iter()
+        .enumerate()
+        .any(|(i, w)| HEDGES.contains(&w.lower.as_str()) && (i == 0 || !w.capitalised))
 }
 
 /// Words by which a sentence says that what it reports is not so.
@@ -1081,6 +1154,53 @@ fn centuries(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
     (false, contrast)
 }
 
+/// The first year of a decade written "1960s" or "1980's".
+fn decade(w: &str) -> Option<u32> {
+    let digits = w.strip_suffix("'s").or_else(|| w.strip_suffix('s'))?;
+    (is_year(digits) && digits.ends_with('0'))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// The claim's decade ("in the early 1980's") against the sentence's decades and years: one
+/// inside it matches, and decades or years all outside it are the contrast ("developed in the
+/// late 1960s and early 1970s"). A year of the claim inside a decade of the sentence ("founded
+/// in 1965" / "in the 1960s") matches too.
+fn decades(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
+    let sentence_decades: Vec<(&Word<'_>, u32)> = sw
+        .iter()
+        .filter_map(|w| decade(&w.lower).map(|d| (w, d)))
+        .collect();
+    let year_in_decade = cw.iter().any(|w| {
+        is_year(&w.lower)
+            && w.lower.parse::<u32>().is_ok_and(|y| {
+                sentence_decades
+                    .iter()
+                    .any(|(_, d)| (*d..*d + 10).contains(&y))
+            })
+    });
+    let Some((word, d)) = cw.iter().find_map(|w| decade(&w.lower).map(|d| (w, d))) else {
+        return (year_in_decade, None);
+    };
+    let stated: Vec<(&Word<'_>, u32, u32)> = sentence_decades
+        .iter()
+        .map(|&(w, d)| (w, d, d + 10))
+        .chain(sw.iter().filter(|w| is_year(&w.lower)).filter_map(|w| {
+            let y = w.lower.parse::<u32>().ok()?;
+            Some((w, y, y + 1))
+        }))
+        .collect();
+    if stated.iter().any(|&(_, from, to)| from < d + 10 && d < to) {
+        return (true, None);
+    }
+    let contrast = stated.first().map(|(w, _, _)| Contrast {
+        kind: ContrastKind::Year,
+        claim_says: word.text.to_string(),
+        source_says: w.text.to_string(),
+    });
+    (year_in_decade, contrast)
+}
+
 /// The value of an ordinal ("14th" -> 14, "nineteenth" -> 19), for centuries.
 fn ordinal_value(w: &str) -> Option<u32> {
     // After ORDINAL_WORDS' twelve: the centuries a claim names in words.
@@ -1208,15 +1328,84 @@ fn is_ordinal(w: &str) -> bool {
 /// The claim has an ordinal ("the 42nd president") and the sentence has ordinals, none of
 /// them the claim's.
 fn ordinal_mismatch(cw: &[Word<'_>], sw: &[Word<'_>]) -> Option<Contrast> {
-    let claim = cw.iter().find(|w| is_ordinal(&w.lower))?;
-    let sentence: Vec<&Word<'_>> = sw.iter().filter(|w| is_ordinal(&w.lower)).collect();
-    if sentence.is_empty() || sentence.iter().any(|w| w.lower == claim.lower) {
+    // An ordinal joined to what it ranks ("16th-largest", "16th-most populous") counts as
+    // the ordinal, ranking that word; "an 11th-century invasion" is a date, which
+    // `centuries` compares.
+    let ordinal = |w: &Word<'_>| {
+        let (first, ranked) = w.lower.split_once('-').unwrap_or((&w.lower, ""));
+        (is_ordinal(first) && ranked != "century").then(|| (first.to_string(), ranked.to_string()))
+    };
+    // What an ordinal ranks by: the word after it, both words of "most populous".
+    let rank_at = |ws: &[Word<'_>], j: usize, joined: &str| {
+        let mut words: Vec<&str> = Vec::new();
+        if joined.is_empty() {
+            words.extend(ws.get(j).map(|w| w.lower.as_str()));
+        } else {
+            words.push(joined);
+        }
+        if matches!(words.last(), Some(&("most" | "least"))) {
+            let next = if joined.is_empty() { j + 1 } else { j };
+            words.extend(ws.get(next).map(|w| w.lower.as_str()));
+        }
+        words.join(" ")
+    };
+    let (i, (claimed, joined)) = cw
+        .iter()
+        .enumerate()
+        .find_map(|(i, w)| Some((i, ordinal(w)?)))?;
+    let claim_ranks = rank_at(cw, i + 1, &joined);
+    // "The 13th largest" and "the 16th-most populous" rank by different measures.
+    let superlative_rank = claim_ranks.ends_with("est")
+        || claim_ranks.starts_with("most ")
+        || claim_ranks.starts_with("least ");
+    let claim_after: HashSet<&str> = cw
+        .iter()
+        .skip(i + 1)
+        .take(5)
+        .map(|w| w.lower.as_str())
+        .collect();
+    let sentence: Vec<(&Word<'_>, String, String, usize)> = sw
+        .iter()
+        .enumerate()
+        .filter_map(|(j, w)| {
+            let (value, joined) = ordinal(w)?;
+            let ranked = rank_at(sw, j + 1, &joined);
+            let shared = sw
+                .iter()
+                .skip(j + 1)
+                .take(4)
+                .filter(|n| claim_after.contains(n.lower.as_str()))
+                .count();
+            Some((w, value, ranked, shared))
+        })
+        .collect();
+    if sentence.is_empty() || sentence.iter().any(|(_, value, _, _)| *value == claimed) {
         return None;
     }
+    // Prefer the ordinal ranking the same thing ("13th largest" / "16th-largest"), then the
+    // one followed by more of the claim's words ("... in the world").
+    let same_rank = sentence
+        .iter()
+        .filter(|(_, _, ranked, _)| *ranked == claim_ranks)
+        .max_by_key(|(_, _, _, shared)| *shared);
+    let (word, value, _, _) = match same_rank {
+        Some(found) => found,
+        None if superlative_rank => return None,
+        None => &sentence[0],
+    };
+    let shown = if word.lower.contains('-') {
+        value.as_str()
+    } else {
+        word.text
+    };
     Some(Contrast {
         kind: ContrastKind::Ordinal,
-        claim_says: claim.text.to_string(),
-        source_says: sentence[0].text.to_string(),
+        claim_says: cw[i]
+            .text
+            .split_once('-')
+            .map_or(cw[i].text, |(first, _)| first)
+            .to_string(),
+        source_says: shown.to_string(),
     })
 }
 
@@ -1400,6 +1589,32 @@ mod tests {
                 "Rome grew after 1100.",
                 "false false ",
             ),
+            // A decade against the sentence's decades and years.
+            (
+                "Heavy metal was developed in the early 1980's.",
+                "Heavy metal developed in the late 1960s and early 1970s.",
+                "false true says 1960s, not 1980's",
+            ),
+            (
+                "Heavy metal was developed in the 1960s.",
+                "Heavy metal developed in the late 1960s and early 1970s.",
+                "true false ",
+            ),
+            (
+                "The band was formed in the 1970s.",
+                "The band was formed in London in 1970.",
+                "true false ",
+            ),
+            (
+                "The band was formed in 1973.",
+                "The band was formed in the early 1970s.",
+                "true false ",
+            ),
+            (
+                "The band was formed in the 1990s.",
+                "The band was formed in London in 1970.",
+                "false true says 1970, not 1990s",
+            ),
         ] {
             check(claim, sentence, "", want, row);
         }
@@ -1464,6 +1679,33 @@ mod tests {
                 "Obama was the 44th president.",
                 "Obama was the 44th president of the United States.",
                 "false false ",
+            ),
+            // An ordinal joined to what it ranks; a ranking by another measure is no
+            // contrast; nor is a century.
+            (
+                "Libya is the 13th largest country in the world.",
+                "Libya is the fourth-largest country in Africa and the 16th-largest in the world.",
+                "false true says 16th, not 13th",
+            ),
+            (
+                "Vietnam is the ninth most populous country.",
+                "It is the world's 16th-most populous country.",
+                "false true says 16th, not ninth",
+            ),
+            (
+                "Vietnam is the 14th most famous country in the world.",
+                "It is the world's 16th-most populous country.",
+                "false false ",
+            ),
+            (
+                "Vietnam is the 16th most populous country.",
+                "It is the world's 16th-most populous country.",
+                "false false ",
+            ),
+            (
+                "The conquest took place in the 14th century.",
+                "The conquest was an 11th-century invasion.",
+                "false false says 11th century, not 14th century",
             ),
         ] {
             check(claim, sentence, "", want, row);
@@ -1576,6 +1818,17 @@ mod tests {
                 "The vaccine causes autism.",
                 "The vaccine does not cause autism; studies found no link.",
                 "true false",
+            ),
+            // A capitalised hedge word inside the sentence is a name.
+            (
+                "Queen is a rock band.",
+                "Queen are a British rock band formed by Freddie Mercury, Brian May, and Roger Taylor.",
+                "false false",
+            ),
+            (
+                "Coffee causes cancer.",
+                "Perhaps coffee causes cancer.",
+                "false true",
             ),
         ] {
             check(claim, sentence, "", want, row);
@@ -1735,6 +1988,94 @@ mod tests {
                 "Valencia is a village.",
                 "Caracas is a city in Venezuela.",
                 "Caracas",
+                "",
+            ),
+        ] {
+            check(claim, sentence, title, want, row);
+        }
+    }
+
+    #[test]
+    fn a_claim_placing_its_subject_in_another_country() {
+        let row = |c: &PairChecks| match &c.contrast {
+            Some(c) if c.kind == ContrastKind::Country => c.to_string(),
+            _ => String::new(),
+        };
+        for (claim, sentence, title, want) in [
+            (
+                "Mogadishu is located in Italy.",
+                "Mogadishu, locally known as Xamar or Hamar, is the capital and most populous city of Somalia.",
+                "Mogadishu",
+                "says Somalia, not Italy",
+            ),
+            (
+                "Queen (band) is a Canadian rock band.",
+                "Queen are a British rock band formed in London in 1970.",
+                "Queen (band)",
+                "says British, not Canadian",
+            ),
+            (
+                "Margaret Thatcher was a prime minister in Canada.",
+                "Margaret Thatcher was a British stateswoman who served as Prime Minister of the United Kingdom.",
+                "Margaret Thatcher",
+                "says British, not Canada",
+            ),
+            // The claim's country, under another name or inside the sentence's: no contrast.
+            (
+                "Mogadishu is located in Somalia.",
+                "Mogadishu is the capital and most populous city of Somalia.",
+                "Mogadishu",
+                "",
+            ),
+            (
+                "Justin Bieber is a singer from Canada.",
+                "Justin Bieber is a Canadian singer.",
+                "Justin Bieber",
+                "",
+            ),
+            (
+                "Robert Burns was a British poet.",
+                "Robert Burns was a Scottish poet and lyricist.",
+                "Robert Burns",
+                "",
+            ),
+            (
+                "Rupert Murdoch is an Australian businessman.",
+                "Keith Rupert Murdoch is an Australian-born American media mogul.",
+                "Rupert Murdoch",
+                "",
+            ),
+            // A namesake's article ("Valencia, Venezuela"), a sentence about someone else, a
+            // country outside what the sentence says of its subject, or none in the claim's
+            // predicate.
+            (
+                "Valencia is a city in Spain.",
+                "Valencia is the capital city of Carabobo State and the third-largest city in Venezuela.",
+                "Valencia, Venezuela",
+                "",
+            ),
+            (
+                "Mogadishu is located in Italy.",
+                "Somalia has its capital and largest city, Mogadishu, on the coast.",
+                "Somalia",
+                "",
+            ),
+            (
+                "Mogadishu is located in Italy.",
+                "Traders from India visited Mogadishu for centuries.",
+                "Mogadishu",
+                "",
+            ),
+            (
+                "The Italian explorer visited Mogadishu.",
+                "Mogadishu is the capital of Somalia.",
+                "Mogadishu",
+                "",
+            ),
+            (
+                "Atlanta is in Georgia.",
+                "Atlanta is the capital of the U.S. state of Georgia in the United States.",
+                "Atlanta",
                 "",
             ),
         ] {

@@ -165,9 +165,145 @@ pub fn aliases(lower_words: &[&str]) -> Vec<String> {
     out
 }
 
+/// Places of [`DEMONYMS`] that are no single present-day country, or whose name is also
+/// another's (Georgia the state, Jordan the surname): a claim placing something there is
+/// not contradicted by a sentence naming a country.
+const NOT_COUNTRIES: &[&str] = &[
+    "europe",
+    "africa",
+    "asia",
+    "america",
+    "rome",
+    "persia",
+    "prussia",
+    "soviet union",
+    "tibet",
+    "palestine",
+    "georgia",
+    "jordan",
+];
+
+/// Countries one of which lies inside, or once was part of, the other.
+const OVERLAPPING: &[(&str, &str)] = &[
+    ("united kingdom", "england"),
+    ("united kingdom", "scotland"),
+    ("united kingdom", "wales"),
+    ("united kingdom", "ireland"),
+    ("korea", "north korea"),
+    ("korea", "south korea"),
+    ("china", "taiwan"),
+    ("czech republic", "slovakia"),
+    ("serbia", "croatia"),
+    ("serbia", "slovenia"),
+    ("serbia", "bosnia"),
+    ("sudan", "ethiopia"),
+    ("pakistan", "bangladesh"),
+    ("india", "pakistan"),
+    ("india", "bangladesh"),
+];
+
+/// A country named in a text: the index of its first word and the country it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryMention {
+    pub at: usize,
+    /// How many words name it (2 for "united kingdom", "south african").
+    pub len: usize,
+    pub country: &'static str,
+}
+
+/// The countries a text names, by name or by its people's adjective ("a Canadian rock band",
+/// "located in Italy", "Australian-born"), in order. `lower_words` are the text's words in
+/// lower case.
+pub fn countries(lower_words: &[&str]) -> Vec<CountryMention> {
+    let canonical = |place: &'static str| match place {
+        "britain" => "united kingdom",
+        "czechia" => "czech republic",
+        p => p,
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lower_words.len() {
+        let two = lower_words
+            .get(i + 1)
+            .map(|next| format!("{} {next}", lower_words[i]));
+        let found = DEMONYMS.iter().find_map(|&(adjective, place)| {
+            let matches = |form: &str| {
+                two.as_deref()
+                    .is_some_and(|t| t == form || t == format!("{form}s"))
+                    && form.contains(' ')
+            };
+            (matches(adjective) || matches(place)).then_some((place, 2))
+        });
+        let found = found.or_else(|| {
+            lower_words[i].split('-').find_map(|part| {
+                DEMONYMS.iter().find_map(|&(adjective, place)| {
+                    (!adjective.contains(' ')
+                        && (part == adjective || part == format!("{adjective}s") || part == place))
+                        .then_some((place, 1))
+                })
+            })
+        });
+        match found {
+            Some((place, len)) => {
+                if !NOT_COUNTRIES.contains(&place) {
+                    out.push(CountryMention {
+                        at: i,
+                        len,
+                        country: canonical(place),
+                    });
+                }
+                i += len;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// Whether two countries are one, or one lies inside the other.
+pub fn countries_overlap(a: &str, b: &str) -> bool {
+    a == b
+        || OVERLAPPING
+            .iter()
+            .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn countries_by_name_and_by_adjective() {
+        for (text, want) in [
+            ("mogadishu is located in italy", vec![(4, "italy")]),
+            ("queen are a british rock band", vec![(3, "united kingdom")]),
+            (
+                "an australian-born american media mogul",
+                vec![(1, "australia"), (2, "united states")],
+            ),
+            (
+                "prime minister of the united kingdom",
+                vec![(4, "united kingdom")],
+            ),
+            ("the capital of south africa", vec![(3, "south africa")]),
+            ("a city in europe near georgia", vec![]),
+            (
+                "the germans and the french",
+                vec![(1, "germany"), (4, "france")],
+            ),
+            ("a large sandstone monolith", vec![]),
+        ] {
+            let words: Vec<&str> = text.split(' ').collect();
+            let got: Vec<(usize, &str)> = countries(&words)
+                .into_iter()
+                .map(|c| (c.at, c.country))
+                .collect();
+            assert_eq!(got, want, "{text}");
+        }
+        assert!(countries_overlap("united kingdom", "scotland"));
+        assert!(countries_overlap("italy", "italy"));
+        assert!(!countries_overlap("italy", "somalia"));
+    }
 
     #[test]
     fn places_and_their_peoples_adjectives() {

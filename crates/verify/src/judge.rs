@@ -829,6 +829,15 @@ mod tests {
         );
         assert_eq!(by_other.probs.stance(), Stance::Refute, "{by_other:?}");
         assert!(by_other.contrast.is_some());
+        // Another country, where the model reads nothing of the kind.
+        let elsewhere = judge.judge(
+            "Mogadishu is located in Italy.",
+            "Mogadishu, locally known as Xamar or Hamar, is the capital and most populous city of Somalia.",
+            "Mogadishu",
+            probs(0.04, 0.54),
+        );
+        assert_eq!(elsewhere.probs.stance(), Stance::Refute, "{elsewhere:?}");
+        assert!(elsewhere.decisive, "{elsewhere:?}");
         // Another subject's sentence mentioning the claim's is not forced to refute.
         let k2 = judge.judge(
             "Mount Everest is the highest mountain on Earth.",
