@@ -16,7 +16,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::demonyms::{aliases, countries, countries_overlap};
+use crate::demonyms::{aliases, continent, continents_in, countries, countries_overlap};
 use crate::words::{is_function_word, is_number, is_year, words, Word};
 
 /// What kind of detail differs between the claim and the source.
@@ -217,9 +217,30 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
                 && n.governor.is_some()
                 && n.governor == m.governor)
     };
+    // A claim placing its subject in a continent ("Liverpool is in Europe") is not
+    // contradicted by a place the sentence names ("in Merseyside, England"), which the
+    // continent may hold, unless the sentence names another continent ("in the Southern Cone
+    // of South America" for "Chile is in Asia"); nor is one placing it in a country by a
+    // sentence naming a country inside it ("in the United Kingdom" / "in Merseyside,
+    // England").
+    let sentence_lower = lower(&sw);
+    let (sentence_countries, sentence_continents) =
+        (countries(&sentence_lower), continents_in(&sentence_lower));
+    let nested = |m: &Name| {
+        let words: Vec<&str> = m.words.iter().map(String::as_str).collect();
+        let in_continent =
+            continent(&words).is_some_and(|c| sentence_continents.iter().all(|other| *other == c));
+        in_continent
+            || countries(&words).iter().any(|a| {
+                sentence_countries
+                    .iter()
+                    .any(|b| a.country != b.country && countries_overlap(a.country, b.country))
+            })
+    };
     let swapped = missing
         .iter()
         .filter(|m| same_relation(m))
+        .filter(|m| !nested(m))
         .find_map(|m| in_place.iter().find(|n| same_place(n, m)).map(|n| (*m, *n)));
     // The two names depend on the same word ("capital of Germany" / "capital of France"),
     // not merely follow the same preposition ("author of The Hobbit" / "works of
@@ -1507,6 +1528,38 @@ mod tests {
                 "The Divine Comedy is an Italian narrative poem by Dante Alighieri.",
                 "Divine Comedy",
                 "says Dante Alighieri, not Petrarch",
+            ),
+            // A region holding the sentence's place, or a country holding its country, is
+            // no contradiction.
+            (
+                "Liverpool is in Europe.",
+                "Liverpool is a port city and metropolitan borough in Merseyside, England.",
+                "Liverpool",
+                "",
+            ),
+            (
+                "Liverpool is in the United Kingdom.",
+                "Liverpool is a port city in England.",
+                "Liverpool",
+                "",
+            ),
+            (
+                "Chile is in Asia.",
+                "Chile is a country in the Southern Cone of southwestern South America.",
+                "Chile",
+                "says Southern Cone, not Asia",
+            ),
+            (
+                "The platypus is a mammal endemic to South America.",
+                "The platypus is a semiaquatic, egg-laying mammal endemic to eastern Australia.",
+                "Platypus",
+                "says Australia, not South America",
+            ),
+            (
+                "The Eiffel Tower is located in Germany.",
+                "The Eiffel Tower is a wrought-iron lattice tower in France.",
+                "Eiffel Tower",
+                "says France, not Germany",
             ),
         ] {
             check(claim, sentence, title, want, contrast);

@@ -260,6 +260,44 @@ pub fn countries(lower_words: &[&str]) -> Vec<CountryMention> {
     out
 }
 
+/// Continents by their names, the Americas as one; Australia is its continent's too.
+const CONTINENTS: &[(&str, &str)] = &[
+    ("europe", "europe"),
+    ("asia", "asia"),
+    ("africa", "africa"),
+    ("america", "americas"),
+    ("americas", "americas"),
+    ("south america", "americas"),
+    ("north america", "americas"),
+    ("central america", "americas"),
+    ("latin america", "americas"),
+    ("oceania", "oceania"),
+    ("australia", "oceania"),
+    ("antarctica", "antarctica"),
+];
+
+/// The continent the words name as a whole ("Europe", "South America"), if any.
+pub fn continent(lower_words: &[&str]) -> Option<&'static str> {
+    let phrase = lower_words.join(" ");
+    CONTINENTS
+        .iter()
+        .find(|(name, _)| *name == phrase)
+        .map(|(_, continent)| *continent)
+}
+
+/// The continents a text names anywhere ("southwestern South America": the Americas).
+pub fn continents_in(lower_words: &[&str]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for (i, w) in lower_words.iter().enumerate() {
+        let two = lower_words.get(i + 1).map(|next| [*w, *next]);
+        let found = two
+            .and_then(|pair| continent(&pair))
+            .or_else(|| continent(&[*w]));
+        out.extend(found);
+    }
+    out
+}
+
 /// Whether two countries are one, or one lies inside the other.
 pub fn countries_overlap(a: &str, b: &str) -> bool {
     a == b
@@ -300,6 +338,12 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{text}");
         }
+        assert_eq!(continent(&["europe"]), Some("europe"));
+        assert_eq!(continent(&["merseyside"]), None);
+        assert_eq!(
+            continents_in(&["in", "southwestern", "south", "america"]),
+            vec!["americas", "americas"]
+        );
         assert!(countries_overlap("united kingdom", "scotland"));
         assert!(countries_overlap("italy", "italy"));
         assert!(!countries_overlap("italy", "somalia"));
