@@ -1085,6 +1085,50 @@ fn number_value(w: &Word<'_>) -> Option<String> {
     is_number(&w.lower).then(|| w.lower.replace(',', "").trim_end_matches('.').to_string())
 }
 
+/// Words by which a claim gives a number as a rough figure.
+const APPROXIMATORS: &[&str] = &[
+    "about",
+    "around",
+    "approximately",
+    "roughly",
+    "nearly",
+    "almost",
+    "some",
+    "over",
+    "under",
+    "circa",
+    "c.",
+    "than",
+];
+
+/// Whether the claim's number `claimed` states the sentence's `stated` as a rough figure: a
+/// number ending in two zeros or more within half its last unit ("800,000" for 824,340; the
+/// unit is the last non-zero digit's place: "820" is no rough figure), or, after "about",
+/// "nearly", "over" and the like, within a tenth as well.
+fn close(claimed: &str, stated: &str, before: Option<&str>) -> bool {
+    let (Ok(c), Ok(s)) = (claimed.parse::<f64>(), stated.parse::<f64>()) else {
+        return false;
+    };
+    let trailing_zeros = claimed
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .rev()
+        .take_while(|b| *b == b'0')
+        .count();
+    let unit = if claimed.contains('.') || trailing_zeros < 2 {
+        0.0
+    } else {
+        10f64.powi(trailing_zeros as i32)
+    };
+    let mut tolerance = unit / 2.0;
+    if before.is_some_and(|b| APPROXIMATORS.contains(&b)) {
+        tolerance = tolerance.max(c.abs() / 10.0);
+    }
+    c != 0.0 && (c - s).abs() <= tolerance
+}
+
 /// Whether a number of the claim is in the sentence, and the contrast when the claim has a
 /// number (or year) that the sentence lacks while the sentence has another of the same kind.
 fn numbers(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
@@ -1098,7 +1142,9 @@ fn numbers(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
     let mut contrast = None;
     for (i, w) in cw.iter().enumerate() {
         let Some(v) = number_value(w) else { continue };
-        if values.contains(v.as_str()) {
+        let before = i.checked_sub(1).map(|j| cw[j].lower.as_str());
+        let approximately = |s: &str| !is_year(&v) && !is_year(s) && close(&v, s, before);
+        if values.contains(v.as_str()) || values.iter().any(|s| approximately(s)) {
             matched = true;
             continue;
         }
@@ -1111,7 +1157,6 @@ fn numbers(cw: &[Word<'_>], sw: &[Word<'_>]) -> (bool, Option<Contrast>) {
             .filter(|(_, s)| is_year(s) == year)
             .collect();
         // Prefer the number after the same word ("in 1889" / "in 1887").
-        let before = i.checked_sub(1).map(|j| cw[j].lower.as_str());
         let anchored = same_kind.iter().find(|(j, _)| {
             before.is_some() && j.checked_sub(1).map(|k| sw[k].lower.as_str()) == before
         });
@@ -1604,6 +1649,37 @@ mod tests {
                 "The city has 300 bridges.",
                 "The city has many bridges.",
                 "false false ",
+            ),
+            // A rough figure of the sentence's number.
+            (
+                "Valencia has about 800,000 inhabitants.",
+                "With a population of 824,340, it is the third-largest city in Spain.",
+                "true false ",
+            ),
+            (
+                "Valencia has 800,000 inhabitants.",
+                "With a population of 824,340, it is the third-largest city in Spain.",
+                "true false ",
+            ),
+            (
+                "Valencia has about 100,000 inhabitants.",
+                "With a population of 824,340, it is the third-largest city in Spain.",
+                "false true says 824340, not 100000",
+            ),
+            (
+                "The city has 820 bridges.",
+                "The city has 824 bridges.",
+                "false true says 824, not 820",
+            ),
+            (
+                "The city has nearly 90 bridges.",
+                "The city has 84 bridges.",
+                "true false ",
+            ),
+            (
+                "The tower was completed in 1890.",
+                "The tower was completed in 1889 for the fair.",
+                "false true says 1889, not 1890",
             ),
             // Spelled numbers ("one" aside).
             (
