@@ -450,7 +450,9 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         sentence_coverage,
         title_coverage,
         name_coverage,
-        negation_mismatch: negated(&cw) != negated(&sw),
+        negation_mismatch: negated(&cw) != negated(&sw)
+            || prefix_negated(&cw, &sw)
+            || prefix_negated(&sw, &cw),
         number_match,
         number_mismatch: number_contrast.is_some(),
         name_swap: swap.is_some(),
@@ -950,6 +952,20 @@ const NEGATORS: &[&str] = &[
 fn negated(ws: &[Word<'_>]) -> bool {
     ws.iter()
         .any(|w| NEGATORS.contains(&w.lower.as_str()) || w.lower.ends_with("n't"))
+}
+
+/// Whether a word of `a` is a word of `b` with a negating prefix and `b` lacks it:
+/// "unofficially" / "officially", "unknown" / "known", "non-violent" / "violent".
+fn prefix_negated(a: &[Word<'_>], b: &[Word<'_>]) -> bool {
+    let b_words: HashSet<&str> = b.iter().map(|w| w.lower.as_str()).collect();
+    a.iter().any(|w| {
+        !b_words.contains(w.lower.as_str())
+            && ["non-", "non", "un"].iter().any(|prefix| {
+                w.lower
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.len() >= 4 && b_words.contains(rest))
+            })
+    })
 }
 
 const HEDGES: &[&str] = &[
@@ -1947,6 +1963,27 @@ mod tests {
                 "The vaccine causes autism.",
                 "The vaccine does not cause autism; studies found no link.",
                 "true false",
+            ),
+            // A negating prefix on a word of the other text.
+            (
+                "The Bahamas is known unofficially as the Commonwealth of The Bahamas.",
+                "The Bahamas, officially the Commonwealth of The Bahamas, is a country.",
+                "true false",
+            ),
+            (
+                "The protest was non-violent.",
+                "The protest was violent.",
+                "true false",
+            ),
+            (
+                "The author is unknown.",
+                "The author is unknown to historians.",
+                "false false",
+            ),
+            (
+                "The union was formed in 1707.",
+                "The union was formed in 1707.",
+                "false false",
             ),
             // A capitalised hedge word inside the sentence is a name.
             (
