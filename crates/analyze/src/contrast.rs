@@ -182,12 +182,18 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         .collect();
     // A name in the missing one's place needs only one word the claim lacks: "the Black Sea"
     // for "the Caspian Sea" shares "Sea".
+    // "German-born" says where someone was born, not what the claim's "Swiss" says
+    // (citizenship): unless the claim speaks of birth, it stands in no name's place.
+    let claim_of_birth = cw
+        .iter()
+        .any(|w| w.lower == "born" || w.lower.ends_with("-born"));
     let in_place: Vec<&Name> = sentence_names
         .iter()
         .filter(|n| {
             n.words
                 .iter()
                 .any(|w| !claim_lower.contains(w) && !title_lower.contains(w))
+                && (claim_of_birth || !n.text.to_lowercase().ends_with("-born"))
         })
         .collect();
     // The sentence must say the same thing about its name: "born in Chicago" is not
@@ -416,7 +422,14 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     });
     let country = subject.as_ref().and_then(|(_, end)| {
         (subject_before_verb && !title_is_namesake(title, &cw))
-            .then(|| country_swap(claim, &cw[*end..], sentence, &sw[verb_at?..], &sw))
+            .then(|| {
+                let predicate: Vec<Word<'_>> = sw[verb_at?..]
+                    .iter()
+                    .filter(|w| claim_of_birth || !w.lower.ends_with("-born"))
+                    .cloned()
+                    .collect();
+                country_swap(claim, &cw[*end..], sentence, &predicate, &sw)
+            })
             .flatten()
     });
     let contrast = contrast.or(category).or(country);
@@ -1616,6 +1629,13 @@ mod tests {
                 "Platypus",
                 "says Australia, not South America",
             ),
+            // Countries that were once one are two.
+            (
+                "The Taj Mahal is in Pakistan.",
+                "The Taj Mahal is a marble mausoleum on the bank of the Yamuna in Agra, India.",
+                "Taj Mahal",
+                "says Agra, not Pakistan",
+            ),
             (
                 "The Eiffel Tower is located in Germany.",
                 "The Eiffel Tower is a wrought-iron lattice tower in France.",
@@ -2210,6 +2230,19 @@ mod tests {
                 "Keith Rupert Murdoch is an Australian-born American media mogul.",
                 "Rupert Murdoch",
                 "",
+            ),
+            // Where someone was born is not their citizenship, unless the claim says born.
+            (
+                "Albert Einstein was a Swiss physicist.",
+                "Albert Einstein was a German-born theoretical physicist.",
+                "Albert Einstein",
+                "",
+            ),
+            (
+                "Albert Einstein was born in Switzerland.",
+                "Albert Einstein was a German-born theoretical physicist.",
+                "Albert Einstein",
+                "says German-born, not Switzerland",
             ),
             // A namesake's article ("Valencia, Venezuela"), a sentence about someone else, a
             // country outside what the sentence says of its subject, or none in the claim's
