@@ -217,22 +217,25 @@ pub fn countries(lower_words: &[&str]) -> Vec<CountryMention> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < lower_words.len() {
+        // Two-word forms first ("united kingdom", "south africans"), then each part of a
+        // hyphenated word ("australian-born"); no allocation per table entry, as this runs
+        // on every sentence a claim is judged against.
         let two = lower_words
             .get(i + 1)
             .map(|next| format!("{} {next}", lower_words[i]));
-        let found = DEMONYMS.iter().find_map(|&(adjective, place)| {
-            let matches = |form: &str| {
-                two.as_deref()
-                    .is_some_and(|t| t == form || t == format!("{form}s"))
-                    && form.contains(' ')
-            };
-            (matches(adjective) || matches(place)).then_some((place, 2))
+        let found = two.as_deref().and_then(|t| {
+            let singular = t.strip_suffix('s');
+            DEMONYMS.iter().find_map(|&(adjective, place)| {
+                let hit = |form: &str| form.contains(' ') && (t == form || singular == Some(form));
+                (hit(adjective) || hit(place)).then_some((place, 2))
+            })
         });
         let found = found.or_else(|| {
             lower_words[i].split('-').find_map(|part| {
+                let singular = part.strip_suffix('s');
                 DEMONYMS.iter().find_map(|&(adjective, place)| {
                     (!adjective.contains(' ')
-                        && (part == adjective || part == format!("{adjective}s") || part == place))
+                        && (part == adjective || singular == Some(adjective) || part == place))
                         .then_some((place, 1))
                 })
             })
