@@ -12,11 +12,14 @@
 //! cases; [`compare`] runs them all and also says, for a contradiction it can name, what the
 //! source says instead ([`Contrast`]), which is how a report explains a refutation.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::demonyms::{aliases, continent, continents_in, countries, countries_overlap};
+use crate::demonyms::{
+    aliases, continent, continents_in, countries, countries_overlap, CountryMention,
+};
 use crate::words::{is_function_word, is_number, is_year, words, Word};
 
 /// What kind of detail differs between the claim and the source.
@@ -187,13 +190,14 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     let claim_of_birth = cw
         .iter()
         .any(|w| w.lower == "born" || w.lower.ends_with("-born"));
+    let only_birthplace = |lower: &str| !claim_of_birth && lower.ends_with("-born");
     let in_place: Vec<&Name> = sentence_names
         .iter()
         .filter(|n| {
             n.words
                 .iter()
                 .any(|w| !claim_lower.contains(w) && !title_lower.contains(w))
-                && (claim_of_birth || !n.text.to_lowercase().ends_with("-born"))
+                && !only_birthplace(&n.text.to_lowercase())
         })
         .collect();
     // The sentence must say the same thing about its name: "born in Chicago" is not
@@ -229,16 +233,16 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
     // of South America" for "Chile is in Asia"); nor is one placing it in a country by a
     // sentence naming a country inside it ("in the United Kingdom" / "in Merseyside,
     // England").
-    let sentence_lower = lower(&sw);
-    let (sentence_countries, sentence_continents) =
-        (countries(&sentence_lower), continents_in(&sentence_lower));
+    // Scanned once, and only for a pair that needs them (most have no missing name).
+    let sentence_countries = OnceCell::new();
+    let sentence_countries = || sentence_countries.get_or_init(|| countries(&lower(&sw)));
     let nested = |m: &Name| {
         let words: Vec<&str> = m.words.iter().map(String::as_str).collect();
-        let in_continent =
-            continent(&words).is_some_and(|c| sentence_continents.iter().all(|other| *other == c));
+        let in_continent = continent(&words)
+            .is_some_and(|c| continents_in(&lower(&sw)).iter().all(|other| *other == c));
         in_continent
             || countries(&words).iter().any(|a| {
-                sentence_countries
+                sentence_countries()
                     .iter()
                     .any(|b| a.country != b.country && countries_overlap(a.country, b.country))
             })
@@ -425,10 +429,16 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
             .then(|| {
                 let predicate: Vec<Word<'_>> = sw[verb_at?..]
                     .iter()
-                    .filter(|w| claim_of_birth || !w.lower.ends_with("-born"))
+                    .filter(|w| !only_birthplace(&w.lower))
                     .cloned()
                     .collect();
-                country_swap(claim, &cw[*end..], sentence, &predicate, &sw)
+                country_swap(
+                    claim,
+                    &cw[*end..],
+                    sentence,
+                    &predicate,
+                    sentence_countries(),
+                )
             })
             .flatten()
     });
@@ -497,13 +507,13 @@ fn title_is_namesake(title: &str, cw: &[Word<'_>]) -> bool {
 /// The claim puts its subject in, or of, one country ("is located in Italy", "a Canadian
 /// rock band": `claim_predicate`, the words after its subject), and a sentence about that
 /// subject names another in what it says of it (`sentence_predicate`, from its verb on) and
-/// none that is or holds the claim's anywhere (`sentence_words`).
+/// none that is or holds the claim's anywhere (`sentence_countries`, all it names).
 fn country_swap(
     claim: &str,
     claim_predicate: &[Word<'_>],
     sentence: &str,
     sentence_predicate: &[Word<'_>],
-    sentence_words: &[Word<'_>],
+    sentence_countries: &[CountryMention],
 ) -> Option<Contrast> {
     let claimed = countries(&lower(claim_predicate));
     let first = claimed.first()?;
@@ -513,7 +523,7 @@ fn country_swap(
     {
         return None;
     }
-    if countries(&lower(sentence_words))
+    if sentence_countries
         .iter()
         .any(|c| countries_overlap(c.country, first.country))
     {
@@ -1432,17 +1442,15 @@ fn ordinal_mismatch(cw: &[Word<'_>], sw: &[Word<'_>]) -> Option<Contrast> {
     };
     // What an ordinal ranks by: the word after it, both words of "most populous".
     let rank_at = |ws: &[Word<'_>], j: usize, joined: &str| {
-        let mut words: Vec<&str> = Vec::new();
-        if joined.is_empty() {
-            words.extend(ws.get(j).map(|w| w.lower.as_str()));
-        } else {
-            words.push(joined);
+        let mut after = (!joined.is_empty())
+            .then_some(joined)
+            .into_iter()
+            .chain(ws.iter().skip(j).map(|w| w.lower.as_str()));
+        let first = after.next().unwrap_or("");
+        match (first, after.next()) {
+            ("most" | "least", Some(next)) => format!("{first} {next}"),
+            _ => first.to_string(),
         }
-        if matches!(words.last(), Some(&("most" | "least"))) {
-            let next = if joined.is_empty() { j + 1 } else { j };
-            words.extend(ws.get(next).map(|w| w.lower.as_str()));
-        }
-        words.join(" ")
     };
     let (i, (claimed, joined)) = cw
         .iter()

@@ -275,10 +275,9 @@ const CONTINENTS: &[(&str, &str)] = &[
 
 /// The continent the words name as a whole ("Europe", "South America"), if any.
 pub fn continent(lower_words: &[&str]) -> Option<&'static str> {
-    let phrase = lower_words.join(" ");
     CONTINENTS
         .iter()
-        .find(|(name, _)| *name == phrase)
+        .find(|(name, _)| name.split(' ').eq(lower_words.iter().copied()))
         .map(|(_, continent)| *continent)
 }
 
