@@ -18,11 +18,15 @@
 //!    there), merges repeats, and ranks them by score. Each claim keeps the byte span of its
 //!    original sentence, so a document report can highlight it in place.
 //!
+//! [`rerank`] serves the other half of "from articles to claims": is a claim one that was
+//! fact-checked already? It orders the published fact-checks retrieval found for a claim.
+//!
 //! Everything but the embedding is pure and cheap: a 5,000-word article is embedded in about
 //! a second on two cores, the rest takes milliseconds.
 
 mod extract;
 mod model;
+pub mod rerank;
 
 pub use extract::{candidates, extract, standalone, standalone_or, Candidate, Claim};
 pub use model::{
@@ -47,6 +51,8 @@ pub struct Found {
 pub enum ClaimsError {
     #[error("check-worthiness artifact: {0}")]
     Artifact(String),
+    #[error("fact-check re-ranker artifact: {0}")]
+    RerankArtifact(String),
     #[error("the check-worthiness model was trained on embeddings of {trained}, not of {given}")]
     WrongEmbedder { trained: String, given: String },
     #[error(transparent)]

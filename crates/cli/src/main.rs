@@ -12,6 +12,7 @@ mod judge_train;
 mod kb_cmd;
 mod mcp_cmd;
 mod output;
+mod rerank_train;
 mod runtime;
 mod serve_cmd;
 mod train_cmd;

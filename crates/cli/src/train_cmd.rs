@@ -26,6 +26,9 @@ pub enum TrainCommand {
     /// Fit the check-worthiness classifier of `factually claims` on ClaimBuster's labelled
     /// debate sentences (deterministic; a balanced fifth is held out and scored).
     Checkworthy(crate::claims_cmd::TrainArgs),
+    /// Fit the re-ranker of published fact-checks (`match`, `check`) on tweets matched to
+    /// fact-checked claims, CheckThat! 2020 task 2 (deterministic).
+    Rerank(crate::rerank_train::RerankArgs),
 }
 
 #[derive(Args, Debug)]
@@ -97,6 +100,7 @@ pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
         TrainCommand::Stance(args) => args,
         TrainCommand::Judge(args) => return crate::judge_train::run(ctx, args),
         TrainCommand::Checkworthy(args) => return crate::claims_cmd::run_train(ctx, args),
+        TrainCommand::Rerank(args) => return crate::rerank_train::run(ctx, args),
     };
     let data = TrainingData {
         check_covid_train: args.check_covid_train.clone(),

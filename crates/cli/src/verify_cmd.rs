@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use factually_claims::rerank::Reranker;
 use factually_eval::datasets;
 use factually_eval::run::{self, EvalOptions, EvalReport};
-use factually_kb::{DenseScope, KbConfig, KbName, KnowledgeBase, SearchOptions};
+use factually_kb::{DenseScope, KbConfig, KbName, KnowledgeBase};
 use factually_stance::StanceModel;
 use factually_verify::{Verification, Verifier, VerifyOptions};
 use indicatif::ProgressBar;
@@ -247,6 +248,11 @@ pub struct EvalArgs {
     /// of the built-in one.
     #[arg(long, value_name = "FILE")]
     checkworthy_model: Option<PathBuf>,
+    /// claim-retrieval: how the retrieved fact-checks are ordered: `bundled` (the re-ranker
+    /// `match` and `check` use), `none` (retrieval's fused order) or an artifact from
+    /// `factually train rerank`.
+    #[arg(long, value_name = "bundled|none|FILE", default_value = "bundled")]
+    rerank: String,
 }
 
 /// The judge: the bundled artifact or one from `factually train judge`, in the given mode.
@@ -464,24 +470,53 @@ pub fn run_eval(ctx: &Context, args: EvalArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The re-ranker of retrieved fact-checks `--rerank` names: the bundled one, none, or an
+/// artifact file.
+pub fn load_reranker(choice: &str) -> Result<Option<Reranker>, Failure> {
+    match choice {
+        "bundled" => Ok(Some(Reranker::bundled().map_err(anyhow::Error::from)?)),
+        "none" => Ok(None),
+        path => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("--rerank {path}: {e}")))?;
+            Reranker::from_json(&text)
+                .map(Some)
+                .map_err(|e| Failure::usage(format!("--rerank {path}: {e}")))
+        }
+    }
+}
+
 /// `eval claim-retrieval`: the verified claims become a knowledge base (cached by content),
-/// each tweet is a hybrid search of it, and the claims of the first 20 distinct documents are
-/// its ranking.
-fn run_claim_retrieval(ctx: &Context, args: &EvalArgs) -> CmdResult {
+/// and each tweet is ranked against it as `match` ranks a claim: the first 20 distinct
+/// fact-checks of a hybrid search, re-ranked (`--rerank`).
+/// The files of CheckThat! 2020 task 2 and the knowledge base of its verified claims.
+pub(crate) struct ClaimRetrievalTask {
+    pub claims: usize,
+    pub queries: Vec<factually_eval::claim_retrieval::Query>,
+    pub qrels: HashMap<String, HashSet<String>>,
+    pub kb: KnowledgeBase,
+}
+
+/// Reads the task's files (`--claims`, `--queries`, `--qrels`; the first `limit` tweets) and
+/// makes the verified claims a knowledge base, cached by content under the data dir.
+pub(crate) fn claim_retrieval_task(
+    ctx: &Context,
+    claims: Option<&Path>,
+    queries: Option<&Path>,
+    qrels: Option<&Path>,
+    limit: Option<usize>,
+) -> Result<ClaimRetrievalTask, Failure> {
     use factually_eval::claim_retrieval as cr;
-    let need = |path: &Option<PathBuf>, what: &str| {
-        path.clone().ok_or_else(|| {
+    let need = |path: Option<&Path>, what: &str| {
+        path.map(Path::to_path_buf).ok_or_else(|| {
             Failure::usage(format!(
                 "claim-retrieval needs --claims (verified_claims.docs.tsv), --queries and --qrels; {what} is missing"
             ))
         })
     };
-    let claims = cr::read_verified_claims(&need(&args.claims, "--claims")?)?;
-    let queries = limited(
-        cr::read_queries(&need(&args.queries, "--queries")?)?,
-        args.limit,
-    );
-    let qrels = cr::read_qrels(&need(&args.qrels, "--qrels")?)?;
+    let claims = cr::read_verified_claims(&need(claims, "--claims")?)?;
+    let queries = limited(cr::read_queries(&need(queries, "--queries")?)?, limit);
+    let qrels = cr::read_qrels(&need(qrels, "--qrels")?)?;
     // The claims as ingestable records, written where the data dir keeps them: the knowledge
     // base is cached by the records' hash, so a second run searches at once.
     let records: String = claims
@@ -497,63 +532,52 @@ fn run_claim_retrieval(ctx: &Context, args: &EvalArgs) -> CmdResult {
         &factually_core::sha256_hex(records.as_bytes())[..12]
     ));
     std::fs::write(&path, &records).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let kb = corpus_kb(ctx, &path)?;
+    Ok(ClaimRetrievalTask {
+        claims: claims.len(),
+        queries,
+        qrels,
+        kb: corpus_kb(ctx, &path)?,
+    })
+}
+
+fn run_claim_retrieval(ctx: &Context, args: &EvalArgs) -> CmdResult {
+    use factually_eval::claim_retrieval as cr;
+    let ClaimRetrievalTask {
+        claims,
+        queries,
+        qrels,
+        kb,
+    } = claim_retrieval_task(
+        ctx,
+        args.claims.as_deref(),
+        args.queries.as_deref(),
+        args.qrels.as_deref(),
+        args.limit,
+    )?;
     let embedder = ctx.embedder_for(&kb)?;
+    let reranker = load_reranker(&args.rerank)?;
     let started = std::time::Instant::now();
-    let mut claim_of: HashMap<factually_core::DocId, Option<String>> = HashMap::new();
     let mut rankings = HashMap::new();
     // Each tweet's first match and its similarity to the tweet (cosine of the sentence
     // vectors): how sure a "this was checked already" line at the top of a report can be.
     let mut first_matches: Vec<(String, String, f32)> = Vec::new();
     let bar = ProgressBar::new(queries.len() as u64).with_style(bar_style("tweets"));
     for q in &queries {
-        let query = cr::tweet_query(&q.text);
-        let hits = kb.search(
-            if query.trim().is_empty() {
-                &q.text
-            } else {
-                &query
-            },
-            &SearchOptions {
-                k: 40,
-                ..SearchOptions::default()
-            },
+        let ranked = factually_engine::rank_fact_checks(
+            &kb,
             embedder.as_deref().map(|e| e as &dyn Embedder),
+            &cr::tweet_query(&q.text),
+            factually_claims::rerank::POOL,
+            reranker.as_ref(),
         )?;
-        let mut ranked: Vec<String> = Vec::new();
-        if let (Some(first), Some(e)) = (hits.first(), embedder.as_deref()) {
-            let said = if query.trim().is_empty() {
-                &q.text
-            } else {
-                &query
-            };
-            if let Some(doc) = kb.document(&first.doc_id)? {
-                let similarity = factually_embed::dot(
-                    &e.embed_query(said)?,
-                    &e.embed(&[doc.text.as_str()])?.pop().unwrap_or_default(),
-                );
-                if let Some(id) = doc.meta.external_id {
-                    first_matches.push((q.id.clone(), id, similarity));
-                }
-            }
+        if let Some((Some(id), Some(similarity))) = ranked
+            .first()
+            .map(|r| (r.doc.meta.external_id.clone(), r.similarity))
+        {
+            first_matches.push((q.id.clone(), id, similarity));
         }
-        for hit in hits {
-            let id = match claim_of.get(&hit.doc_id) {
-                Some(id) => id.clone(),
-                None => {
-                    let id = kb.document(&hit.doc_id)?.and_then(|d| d.meta.external_id);
-                    claim_of.insert(hit.doc_id.clone(), id.clone());
-                    id
-                }
-            };
-            if let Some(id) = id.filter(|id| !ranked.contains(id)) {
-                ranked.push(id);
-            }
-            if ranked.len() == 20 {
-                break;
-            }
-        }
-        rankings.insert(q.id.clone(), ranked);
+        let ids = ranked.into_iter().filter_map(|r| r.doc.meta.external_id);
+        rankings.insert(q.id.clone(), ids.collect::<Vec<_>>());
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -588,7 +612,7 @@ fn run_claim_retrieval(ctx: &Context, args: &EvalArgs) -> CmdResult {
         Format::Json => {
             let mut value = serde_json::to_value(&scores)?;
             value["dataset"] = "claim-retrieval".into();
-            value["verified_claims"] = claims.len().into();
+            value["verified_claims"] = claims.into();
             value["ms_per_query"] = ms_per_query.into();
             value["first_match_by_similarity"] = thresholds.into();
             print_json(&value);
@@ -597,7 +621,7 @@ fn run_claim_retrieval(ctx: &Context, args: &EvalArgs) -> CmdResult {
             println!(
                 "claim-retrieval: {} tweets against {} verified claims: MAP@1 {:.3}  MAP@3 {:.3}  MAP@5 {:.3}  recall@5 {:.3}  recall@20 {:.3}  ({:.1} ms per tweet)",
                 scores.queries,
-                claims.len(),
+                claims,
                 scores.map_at_1,
                 scores.map_at_3,
                 scores.map_at_5,

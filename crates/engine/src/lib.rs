@@ -50,7 +50,9 @@ pub use settings::{
 /// Where a data directory keeps the language models' call cache.
 pub const LLM_CALL_CACHE: &str = "llm-cache";
 pub use document::{DocumentRequest, DOCUMENT_THRESHOLD, MAX_CLAIMS};
-pub use factchecks::{match_fact_checks, FactCheckMatch, FACTCHECKS_KB};
+pub use factchecks::{
+    match_fact_checks, rank_fact_checks, FactCheckMatch, RetrievedFactCheck, FACTCHECKS_KB,
+};
 pub use snapshots::{open_web_kb, QUERIES, WEB_KB};
 
 /// Why a session could not be built.

@@ -116,9 +116,10 @@ pub fn read_qrels(path: &Path) -> Result<HashMap<String, HashSet<String>>, Datas
 /// A tweet as a search query: without its links (`https://...`, `t.co/...`,
 /// `pic.twitter.com/...`), which say nothing of what it claims. The signature of a copied
 /// tweet (`— Name (@handle) January 6, 2020`) stays: fact-checked claims often name the
-/// speaker (dropping it lowered dev MAP@5 from 0.842 to 0.804, docs/retrieval.md).
+/// speaker (dropping it lowered dev MAP@5 from 0.842 to 0.804, docs/retrieval.md). A tweet of
+/// links alone is searched as it is.
 pub fn tweet_query(tweet: &str) -> String {
-    tweet
+    let query = tweet
         .split_whitespace()
         .map(|w| {
             let link = ["http://", "https://", "pic.twitter.com/", "t.co/", "www."]
@@ -132,7 +133,12 @@ pub fn tweet_query(tweet: &str) -> String {
         })
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    if query.is_empty() {
+        tweet.trim().to_string()
+    } else {
+        query
+    }
 }
 
 /// Average precision of `ranked` at `k`: the precision at each relevant result within the
@@ -228,6 +234,7 @@ mod tests {
                 "#DefundTheCBC now",
             ),
             ("see www.example.org/x today", "see today"),
+            ("https://t.co/x", "https://t.co/x"),
             ("", ""),
         ] {
             assert_eq!(tweet_query(tweet), want, "{tweet}");

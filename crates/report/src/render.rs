@@ -373,22 +373,40 @@ pub fn to_markdown(r: &Report) -> String {
 
 /// schema.org ClaimReview for the report; `url` is the page's permanent address when it has one.
 pub fn claim_review(r: &Report, url: Option<&str>) -> serde_json::Value {
+    claim_review_of(
+        &r.input,
+        &r.checked_on,
+        r.verdict.label,
+        r.verdict.rating,
+        url,
+    )
+}
+
+/// schema.org ClaimReview of a checked claim: what it said, the day it was checked, its
+/// verdict and rating (1 = false ... 5 = true), and the page of the check when it has one.
+pub fn claim_review_of(
+    claim: &str,
+    checked_on: &str,
+    label: VerdictLabel,
+    rating: u8,
+    url: Option<&str>,
+) -> serde_json::Value {
     let mut review = json!({
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "claimReviewed": r.input,
-        "datePublished": r.checked_on,
+        "claimReviewed": claim,
+        "datePublished": checked_on,
         "author": {"@type": "Organization", "name": "factually"},
         "reviewRating": {
             "@type": "Rating",
-            "ratingValue": r.verdict.rating,
+            "ratingValue": rating,
             "bestRating": 5,
             "worstRating": 1,
-            "alternateName": verdict_title(r.verdict.label),
+            "alternateName": verdict_title(label),
         },
         "itemReviewed": {
             "@type": "Claim",
-            "name": r.input,
+            "name": claim,
         },
     });
     if let Some(url) = url {

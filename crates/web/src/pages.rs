@@ -1,5 +1,6 @@
 //! Server-rendered pages: home, the fact-check page (or its live progress), the archive and
-//! topic pages, the method page, stored source copies, the Atom feed and static files.
+//! topic pages, the method page, stored source copies, the Atom feed, the archive as a
+//! ClaimReview feed and static files.
 //!
 //! Every template auto-escapes, so questions, source text and model output reach the page as
 //! text. The only markup not from a template is the citation links of the report body, made
@@ -14,7 +15,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use factually_core::VerdictLabel;
-use factually_report::render::{html_context, verdict_title, REPORT_BODY_TEMPLATE};
+use factually_report::render::{
+    claim_review_of, html_context, verdict_title, REPORT_BODY_TEMPLATE,
+};
 use factually_report::{DocumentReport, Report};
 use factually_store::{CheckRecord, CheckSummary, EventKind, Status};
 use minijinja::{context, Environment, Value};
@@ -39,6 +42,7 @@ pub fn routes() -> Router<Arc<Site>> {
         .route("/about", get(about))
         .route("/sources/{kb}/{doc_id}", get(stored_source))
         .route("/feed.atom", get(feed))
+        .route("/fact-checks.json", get(claim_review_feed))
         .route("/static/site.css", get(css))
         .route("/static/app.js", get(js))
         .layer(axum::extract::DefaultBodyLimit::max(crate::guard::MAX_BODY))
@@ -774,6 +778,54 @@ async fn feed(State(site): State<Arc<Site>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         body,
+    )
+        .into_response()
+}
+
+/// How many checks the ClaimReview feed lists, newest first.
+const CLAIM_REVIEW_FEED_CHECKS: u32 = 5_000;
+
+/// The archive as a schema.org DataFeed of ClaimReview (the shape Google Fact Check Tools
+/// reads and `factually factchecks import --url` imports): every finished check of a claim,
+/// newest first, each review as its page carries it but dated the day the check finished
+/// (read from the store's list, not from each stored report). Document checks have no
+/// verdict of their own and are left out.
+async fn claim_review_feed(State(site): State<Arc<Site>>) -> Response {
+    let recent = match site.store.recent(CLAIM_REVIEW_FEED_CHECKS).await {
+        Ok(recent) => recent,
+        Err(e) => {
+            tracing::error!("claim review feed: {e}");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The archive cannot be read now.",
+            );
+        }
+    };
+    let items: Vec<serde_json::Value> = recent
+        .iter()
+        .filter(|c| c.status == Status::Done)
+        .filter_map(|c| {
+            let label: VerdictLabel =
+                serde_json::from_value(serde_json::json!(c.label.as_deref()?)).ok()?;
+            let checked_on = c.checked_at.as_deref().and_then(|d| d.get(..10))?;
+            let url = site.check_url(&c.topic, &c.slug, &c.id);
+            Some(serde_json::json!({
+                "@type": "DataFeedItem",
+                "dateCreated": checked_on,
+                "item": claim_review_of(&c.input, checked_on, label, c.rating?, Some(&url)),
+            }))
+        })
+        .collect();
+    let feed = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "DataFeed",
+        "url": format!("{}/fact-checks.json", site.base_url),
+        "dateModified": recent.iter().filter_map(|c| c.checked_at.clone()).max(),
+        "dataFeedElement": items,
+    });
+    (
+        [(header::CONTENT_TYPE, "application/ld+json; charset=utf-8")],
+        feed.to_string(),
     )
         .into_response()
 }

@@ -314,6 +314,32 @@ async fn a_question_goes_from_submission_to_a_report_with_progress_events() {
         get(&t.router, "/").await.body.contains(id),
         "recent checks on the home page"
     );
+
+    // The archive as a ClaimReview feed, read back by the importer `factually factchecks
+    // import --url` uses: the check, its verdict, its page, this site as the fact-checker.
+    let feed = get(&t.router, "/fact-checks.json").await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(
+        feed.headers[header::CONTENT_TYPE],
+        "application/ld+json; charset=utf-8"
+    );
+    let (imported, problems) = factually_ingest::claimreview::claim_reviews(&feed.json());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(imported.len(), 1, "{imported:?}");
+    let fact_check = &imported[0];
+    assert_eq!(
+        fact_check.claim,
+        "Is the Great Wall of China visible from the Moon?"
+    );
+    assert_eq!(fact_check.url.as_deref(), answer["url"].as_str());
+    assert_eq!(fact_check.publisher.as_deref(), Some("factually"));
+    assert_eq!(
+        Some(fact_check.rating.as_str()),
+        review["reviewRating"]["alternateName"].as_str()
+    );
+    // Dated the day the store finished it (the replayed report carries a fixed date).
+    let finished = check["updated_at"].as_str().unwrap();
+    assert_eq!(fact_check.published.as_deref(), finished.get(..10));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
