@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_grounded, data_dir_with_facts, Server, QUESTIONS};
+use common::{assert_grounded, data_dir_with_facts, run_expecting, Server, QUESTIONS};
 use serde_json::json;
 
 fn statuses(server: &Server, ids: &[String]) -> Vec<String> {
@@ -175,6 +175,44 @@ fn a_document_submitted_through_the_api_is_checked_and_shown_in_place() {
         "{page}"
     );
     assert!(page.contains("<mark class=\"refuted\""), "{page}");
+
+    // The site's archive imported as published fact-checks elsewhere: the document's checked
+    // claims come through its ClaimReview feed, and `match` finds the measles claim there.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let feed = format!("{}/fact-checks.json", server.base_url());
+    let (out, _) = run_expecting(
+        elsewhere.path(),
+        &[
+            "factchecks",
+            "import",
+            "--allow-private-hosts",
+            "--url",
+            &feed,
+        ],
+        None,
+        0,
+    );
+    assert!(out.contains("added"), "{out}");
+    let (out, _) = run_expecting(
+        elsewhere.path(),
+        &[
+            "match",
+            "Does the measles vaccine cause autism?",
+            "--format",
+            "json",
+        ],
+        None,
+        0,
+    );
+    let matches: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = &matches["matches"][0];
+    assert!(
+        first["claim"].as_str().unwrap().contains("measles"),
+        "{matches}"
+    );
+    assert_eq!(first["rating"], "Refuted", "{matches}");
+    assert_eq!(first["publisher"], "factually", "{matches}");
+    assert_eq!(first["url"], answer["url"], "{matches}");
 
     // Unknown fields are refused by the JSON reader (422, as for /api/checks), the rest by
     // the validation (400).

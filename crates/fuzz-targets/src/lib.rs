@@ -16,6 +16,7 @@
 //! Where a target needs a choice (which file format, which search provider), the first byte
 //! makes it and the rest is the input, so the fuzzer explores every branch.
 
+use factually_claims::rerank::{PoolEntry, Reranker};
 use std::path::Path;
 use std::time::Duration;
 
@@ -163,8 +164,8 @@ pub fn openai_response(data: &[u8]) {
 }
 
 /// What a person types and what a page says: input validation and analysis, the claims of a
-/// text (with scores drawn from the bytes), standalone rewording, and the judge's checks of a
-/// (claim, sentence, title) triple.
+/// text (with scores drawn from the bytes), standalone rewording, the judge's checks of a
+/// (claim, sentence, title) triple, and the fact-check re-ranker.
 pub fn analyzer(data: &[u8]) {
     if let Ok(input) = factually_analyze::validate_bytes(data) {
         let _ = factually_analyze::analyze(input);
@@ -195,6 +196,26 @@ pub fn analyzer(data: &[u8]) {
     );
     let _ = factually_claims::standalone(sentence, &[claim, title]);
     let _ = factually_analyze::contrast::compare(claim, sentence, title);
+    // The fact-check re-ranker over a pool of the other two lines: every ordering is a
+    // permutation of the pool, every score a probability.
+    let pool: Vec<PoolEntry> = [sentence, title]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| PoolEntry {
+            text,
+            bm25_rank: Some(i + 1).filter(|_| data.len() % 2 == 0),
+            dense_rank: Some(2 - i),
+            similarity: f32::from(data.first().copied().unwrap_or(0)) / 255.0 - 0.5,
+        })
+        .collect();
+    let reranker = Reranker::bundled().expect("the bundled re-ranker loads");
+    assert!(reranker
+        .scores(claim, &pool)
+        .iter()
+        .all(|p| (0.0..=1.0).contains(p)));
+    let mut order = reranker.order(claim, &pool);
+    order.sort_unstable();
+    assert_eq!(order, vec![0, 1]);
 }
 
 /// A stored report (the site's database, an MCP resource) read back and rendered in every

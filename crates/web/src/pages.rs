@@ -784,12 +784,13 @@ async fn feed(State(site): State<Arc<Site>>) -> Response {
 
 /// How many checks the ClaimReview feed lists, newest first.
 const CLAIM_REVIEW_FEED_CHECKS: u32 = 5_000;
+/// How many of them may be document checks whose stored reports are read for their claims.
+const CLAIM_REVIEW_FEED_DOCUMENTS: usize = 500;
 
 /// The archive as a schema.org DataFeed of ClaimReview (the shape Google Fact Check Tools
 /// reads and `factually factchecks import --url` imports): every finished check of a claim,
-/// newest first, each review as its page carries it but dated the day the check finished
-/// (read from the store's list, not from each stored report). Document checks have no
-/// verdict of their own and are left out.
+/// newest first, dated the day the check finished (from the store's list), and the checked
+/// claims of the newest document checks, each review as its page carries it.
 async fn claim_review_feed(State(site): State<Arc<Site>>) -> Response {
     let recent = match site.store.recent(CLAIM_REVIEW_FEED_CHECKS).await {
         Ok(recent) => recent,
@@ -801,21 +802,45 @@ async fn claim_review_feed(State(site): State<Arc<Site>>) -> Response {
             );
         }
     };
-    let items: Vec<serde_json::Value> = recent
-        .iter()
-        .filter(|c| c.status == Status::Done)
-        .filter_map(|c| {
-            let label: VerdictLabel =
-                serde_json::from_value(serde_json::json!(c.label.as_deref()?)).ok()?;
-            let checked_on = c.checked_at.as_deref().and_then(|d| d.get(..10))?;
-            let url = site.check_url(&c.topic, &c.slug, &c.id);
-            Some(serde_json::json!({
+    let mut items = Vec::new();
+    let mut documents = 0;
+    for c in recent.iter().filter(|c| c.status == Status::Done) {
+        let url = site.check_url(&c.topic, &c.slug, &c.id);
+        let Some(checked_on) = c.checked_at.as_deref().and_then(|d| d.get(..10)) else {
+            continue;
+        };
+        let reviews = if c.label.as_deref() == Some(crate::worker::DOCUMENT_LABEL) {
+            if documents == CLAIM_REVIEW_FEED_DOCUMENTS {
+                continue;
+            }
+            documents += 1;
+            document_claim_reviews(&site, &c.id, &url).await
+        } else {
+            let label = c
+                .label
+                .as_deref()
+                .and_then(|l| serde_json::from_value::<VerdictLabel>(serde_json::json!(l)).ok());
+            match (label, c.rating) {
+                (Some(label), Some(rating)) => {
+                    vec![claim_review_of(
+                        &c.input,
+                        checked_on,
+                        label,
+                        rating,
+                        Some(&url),
+                    )]
+                }
+                _ => Vec::new(),
+            }
+        };
+        items.extend(reviews.into_iter().map(|review| {
+            serde_json::json!({
                 "@type": "DataFeedItem",
                 "dateCreated": checked_on,
-                "item": claim_review_of(&c.input, checked_on, label, c.rating?, Some(&url)),
-            }))
-        })
-        .collect();
+                "item": review,
+            })
+        }));
+    }
     let feed = serde_json::json!({
         "@context": "https://schema.org",
         "@type": "DataFeed",
@@ -828,6 +853,31 @@ async fn claim_review_feed(State(site): State<Arc<Site>>) -> Response {
         feed.to_string(),
     )
         .into_response()
+}
+
+/// The ClaimReview of each checked claim of a stored document report (none when the report
+/// cannot be read: the feed goes on without it).
+async fn document_claim_reviews(site: &Site, id: &str, url: &str) -> Vec<serde_json::Value> {
+    let stored = match site.store.report(id, None).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            tracing::warn!("claim review feed: document check {id}: {e}");
+            return Vec::new();
+        }
+    };
+    match serde_json::from_str::<DocumentReport>(&stored.json) {
+        Ok(report) => report
+            .claims
+            .iter()
+            .filter_map(|c| c.report.as_ref())
+            .map(|r| factually_report::render::claim_review(r, Some(url)))
+            .collect(),
+        Err(e) => {
+            tracing::warn!("claim review feed: document check {id}: {e}");
+            Vec::new()
+        }
+    }
 }
 
 async fn css() -> Response {
