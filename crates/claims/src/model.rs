@@ -1,7 +1,7 @@
 //! The check-worthiness classifier: features, the artifact, the fit.
 
 use factually_analyze::words::words;
-use factually_core::learn::{fit_linear, Linear, Optimiser, Standardiser};
+use factually_core::learn::{fit_linear, Linear, Optimiser, ShapeError, Standardiser};
 use factually_embed::Embedder;
 use serde::{Deserialize, Serialize};
 
@@ -202,30 +202,22 @@ impl CheckWorthiness {
             )));
         }
         let width = model.dim + LEXICAL_FEATURES.len();
-        let l = &model.linear;
-        let s = &model.standardiser;
-        let shape_ok = model.dim > 0
-            && l.weights.len() == 2
-            && l.bias.len() == 2
-            && l.weights.iter().all(|w| w.len() == width)
-            && s.mean.len() == width
-            && s.scale.len() == width;
-        if !shape_ok {
-            return Err(ClaimsError::Artifact("weights of the wrong shape".into()));
+        let shape = if model.dim == 0 {
+            Err(ShapeError::Shape)
+        } else {
+            ShapeError::first([model.linear.fits(2, width), model.standardiser.fits(width)])
+        };
+        let numbers = "weights or threshold that are not usable numbers";
+        match shape {
+            Err(ShapeError::Shape) => {
+                Err(ClaimsError::Artifact("weights of the wrong shape".into()))
+            }
+            Err(ShapeError::Numbers) => Err(ClaimsError::Artifact(numbers.into())),
+            Ok(()) if !(0.0..=1.0).contains(&model.threshold) => {
+                Err(ClaimsError::Artifact(numbers.into()))
+            }
+            Ok(()) => Ok(Self { model }),
         }
-        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
-        if !finite(&l.bias)
-            || !l.weights.iter().all(|w| finite(w))
-            || !finite(&s.mean)
-            || !finite(&s.scale)
-            || s.scale.iter().any(|x| *x <= 0.0)
-            || !(0.0..=1.0).contains(&model.threshold)
-        {
-            return Err(ClaimsError::Artifact(
-                "weights or threshold that are not usable numbers".into(),
-            ));
-        }
-        Ok(Self { model })
     }
 
     /// The check-worthy claims of `text`: its candidate sentences scored, those at or above

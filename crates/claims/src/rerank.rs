@@ -20,7 +20,7 @@
 use std::collections::HashSet;
 
 use factually_analyze::words::{is_function_word, words};
-use factually_core::learn::{fit_linear, Linear, Optimiser, Standardiser};
+use factually_core::learn::{fit_linear, Linear, Optimiser, ShapeError, Standardiser};
 use serde::{Deserialize, Serialize};
 
 use crate::ClaimsError;
@@ -180,24 +180,14 @@ impl Reranker {
             )));
         }
         let width = PAIR_FEATURES.len();
-        let (l, s) = (&model.linear, &model.standardiser);
-        let shape_ok = l.weights.len() == 2
-            && l.bias.len() == 2
-            && l.weights.iter().all(|w| w.len() == width)
-            && s.mean.len() == width
-            && s.scale.len() == width;
-        if !shape_ok {
-            return Err(bad("weights of the wrong shape".into()));
-        }
-        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
-        if !finite(&l.bias)
-            || !l.weights.iter().all(|w| finite(w))
-            || !finite(&s.mean)
-            || !finite(&s.scale)
-            || s.scale.iter().any(|x| *x <= 0.0)
-        {
-            return Err(bad("weights that are not usable numbers".into()));
-        }
+        ShapeError::first([model.linear.fits(2, width), model.standardiser.fits(width)]).map_err(
+            |e| {
+                bad(match e {
+                    ShapeError::Shape => "weights of the wrong shape".into(),
+                    ShapeError::Numbers => "weights that are not usable numbers".into(),
+                })
+            },
+        )?;
         Ok(Self { model })
     }
 

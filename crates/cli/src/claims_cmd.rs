@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use clap::Args;
 use factually_claims::{fit, lexical_features, CheckWorthiness, Example, MAX_TEXT_BYTES};
-use factually_core::learn::Optimiser;
 use factually_embed::{BertEmbedder, Embedder};
 use factually_eval::checkworthy::{balanced_held_out, read_claimbuster, score, training, Sentence};
 use indicatif::ProgressBar;
@@ -55,15 +54,8 @@ pub struct TrainArgs {
         default_value = "crates/claims/model/checkworthy.json"
     )]
     out: PathBuf,
-    /// Full-batch optimisation steps.
-    #[arg(long, default_value_t = 400)]
-    iterations: usize,
-    /// L2 penalty on the weights.
-    #[arg(long, default_value_t = 1e-2)]
-    l2: f32,
-    /// Adam's step size.
-    #[arg(long, default_value_t = 0.05)]
-    learning_rate: f32,
+    #[command(flatten)]
+    fit: crate::train_cmd::LinearFitArgs,
     /// Keep the sentences' embeddings in FILE: read when it holds them for this data and
     /// embedder, written otherwise (a refit then takes seconds instead of minutes).
     #[arg(long, value_name = "FILE")]
@@ -417,11 +409,7 @@ pub fn run_train(ctx: &Context, args: TrainArgs) -> CmdResult {
             check_worthy: true,
         });
     }
-    let optimiser = Optimiser {
-        iterations: args.iterations,
-        learning_rate: args.learning_rate,
-        l2: args.l2,
-    };
+    let optimiser = args.fit.optimiser();
     let mut model = fit(&examples, embedder.model_id(), optimiser, 0.5);
     let fit_seconds = started.elapsed().as_secs_f64() - embedding_seconds;
     let scorer = CheckWorthiness {

@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use clap::Args;
 use factually_claims::rerank::{self, fit_rerank, pair_features, PoolEntry, Reranker};
-use factually_core::learn::Optimiser;
 use factually_embed::Embedder;
 use factually_engine::{rank_fact_checks, RetrievedFactCheck};
 use factually_eval::claim_retrieval::{score, tweet_query};
@@ -39,15 +38,8 @@ pub struct RerankArgs {
         default_value = "crates/claims/model/rerank.json"
     )]
     out: PathBuf,
-    /// Full-batch optimisation steps.
-    #[arg(long, default_value_t = 400)]
-    iterations: usize,
-    /// L2 penalty on the weights.
-    #[arg(long, default_value_t = 1e-2)]
-    l2: f32,
-    /// Adam's step size.
-    #[arg(long, default_value_t = 0.05)]
-    learning_rate: f32,
+    #[command(flatten)]
+    fit: crate::train_cmd::LinearFitArgs,
 }
 
 /// One tweet's retrieved pool and the claims it repeats.
@@ -61,12 +53,7 @@ impl Pool {
     fn entries(&self) -> Vec<PoolEntry<'_>> {
         self.retrieved
             .iter()
-            .map(|r| PoolEntry {
-                text: &r.doc.text,
-                bm25_rank: r.bm25_rank,
-                dense_rank: r.dense_rank,
-                similarity: r.similarity.unwrap_or_default(),
-            })
+            .map(RetrievedFactCheck::pool_entry)
             .collect()
     }
 
@@ -135,11 +122,7 @@ pub fn run(ctx: &Context, args: RerankArgs) -> CmdResult {
             examples.push((x, matched));
         }
     }
-    let optimiser = Optimiser {
-        iterations: args.iterations,
-        learning_rate: args.learning_rate,
-        l2: args.l2,
-    };
+    let optimiser = args.fit.optimiser();
     let mut model = fit_rerank(&examples, optimiser);
     let reranker = Reranker {
         model: model.clone(),

@@ -31,6 +31,30 @@ pub enum TrainCommand {
     Rerank(crate::rerank_train::RerankArgs),
 }
 
+/// How a small logistic regression (check-worthiness, the re-ranker) is fitted.
+#[derive(Args, Debug)]
+pub struct LinearFitArgs {
+    /// Full-batch optimisation steps.
+    #[arg(long, default_value_t = 400)]
+    iterations: usize,
+    /// L2 penalty on the weights.
+    #[arg(long, default_value_t = 1e-2)]
+    l2: f32,
+    /// Adam's step size.
+    #[arg(long, default_value_t = 0.05)]
+    learning_rate: f32,
+}
+
+impl LinearFitArgs {
+    pub fn optimiser(&self) -> factually_core::learn::Optimiser {
+        factually_core::learn::Optimiser {
+            iterations: self.iterations,
+            learning_rate: self.learning_rate,
+            l2: self.l2,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct StanceArgs {
     /// Check-COVID training claims (train.jsonl); needs --check-covid-corpus.

@@ -51,6 +51,52 @@ impl Standardiser {
             .map(|((x, m), s)| (x - m) / s)
             .collect()
     }
+
+    /// Whether it standardises `width` features: as many means and scales, finite, every
+    /// scale positive. For checking an artifact read from a file.
+    pub fn fits(&self, width: usize) -> Result<(), ShapeError> {
+        if self.mean.len() != width || self.scale.len() != width {
+            return Err(ShapeError::Shape);
+        }
+        if !finite(&self.mean) || !finite(&self.scale) || self.scale.iter().any(|x| *x <= 0.0) {
+            return Err(ShapeError::Numbers);
+        }
+        Ok(())
+    }
+}
+
+/// What is wrong with fitted weights read from a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeError {
+    /// Not as many weights as the features and classes ask for.
+    Shape,
+    /// A weight that is not a finite number, or a scale that is not positive.
+    Numbers,
+}
+
+impl ShapeError {
+    /// The problem to report among several checks: a wrong shape before a bad number.
+    pub fn first(
+        checks: impl IntoIterator<Item = Result<(), ShapeError>>,
+    ) -> Result<(), ShapeError> {
+        let mut numbers = false;
+        for check in checks {
+            match check {
+                Err(ShapeError::Shape) => return Err(ShapeError::Shape),
+                Err(ShapeError::Numbers) => numbers = true,
+                Ok(()) => {}
+            }
+        }
+        if numbers {
+            Err(ShapeError::Numbers)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn finite(v: &[f32]) -> bool {
+    v.iter().all(|x| x.is_finite())
 }
 
 /// A multinomial logistic regression: `classes x features` weights and a bias per class.
@@ -70,6 +116,21 @@ impl Linear {
             .map(|(w, b)| w.iter().zip(x).map(|(w, x)| w * x).sum::<f32>() + b)
             .collect();
         softmax(&logits)
+    }
+
+    /// Whether it has `classes` rows of `width` finite weights and a finite bias per class.
+    /// For checking an artifact read from a file.
+    pub fn fits(&self, classes: usize, width: usize) -> Result<(), ShapeError> {
+        if self.weights.len() != classes
+            || self.bias.len() != classes
+            || self.weights.iter().any(|w| w.len() != width)
+        {
+            return Err(ShapeError::Shape);
+        }
+        if !finite(&self.bias) || !self.weights.iter().all(|w| finite(w)) {
+            return Err(ShapeError::Numbers);
+        }
+        Ok(())
     }
 }
 
@@ -215,6 +276,62 @@ mod tests {
         learning_rate: 0.2,
         l2: 1e-3,
     };
+
+    #[test]
+    fn fitted_weights_read_from_a_file_are_checked_for_shape_then_numbers() {
+        let linear = |weights: Vec<Vec<f32>>, bias: Vec<f32>| Linear { weights, bias };
+        let ok = linear(vec![vec![1.0, 2.0], vec![0.0, -1.0]], vec![0.0, 0.5]);
+        for (l, classes, width, want) in [
+            (ok.clone(), 2, 2, Ok(())),
+            (ok.clone(), 3, 2, Err(ShapeError::Shape)),
+            (ok.clone(), 2, 3, Err(ShapeError::Shape)),
+            (
+                linear(vec![vec![1.0], vec![0.0, 1.0]], vec![0.0, 0.0]),
+                2,
+                2,
+                Err(ShapeError::Shape),
+            ),
+            (
+                linear(vec![vec![f32::NAN, 0.0], vec![0.0, 1.0]], vec![0.0, 0.0]),
+                2,
+                2,
+                Err(ShapeError::Numbers),
+            ),
+            (
+                linear(
+                    vec![vec![0.0, 0.0], vec![0.0, 1.0]],
+                    vec![f32::INFINITY, 0.0],
+                ),
+                2,
+                2,
+                Err(ShapeError::Numbers),
+            ),
+        ] {
+            assert_eq!(l.fits(classes, width), want, "{l:?} as {classes} x {width}");
+        }
+        let standardiser = |mean: Vec<f32>, scale: Vec<f32>| Standardiser { mean, scale };
+        for (s, want) in [
+            (standardiser(vec![0.0, 1.0], vec![1.0, 2.0]), Ok(())),
+            (
+                standardiser(vec![0.0], vec![1.0, 2.0]),
+                Err(ShapeError::Shape),
+            ),
+            (
+                standardiser(vec![0.0, 1.0], vec![1.0, 0.0]),
+                Err(ShapeError::Numbers),
+            ),
+            (
+                standardiser(vec![f32::NAN, 1.0], vec![1.0, 1.0]),
+                Err(ShapeError::Numbers),
+            ),
+        ] {
+            assert_eq!(s.fits(2), want, "{s:?}");
+        }
+        use ShapeError::{Numbers, Shape};
+        assert_eq!(ShapeError::first([Ok(()), Ok(())]), Ok(()));
+        assert_eq!(ShapeError::first([Err(Numbers), Err(Shape)]), Err(Shape));
+        assert_eq!(ShapeError::first([Ok(()), Err(Numbers)]), Err(Numbers));
+    }
 
     /// One informative feature and one that is noise; with `used` masking the first, the fit
     /// learns nothing from it.

@@ -143,6 +143,18 @@ pub struct RetrievedFactCheck {
     pub similarity: Option<f32>,
 }
 
+impl RetrievedFactCheck {
+    /// What the re-ranker reads of it.
+    pub fn pool_entry(&self) -> PoolEntry<'_> {
+        PoolEntry {
+            text: &self.doc.text,
+            bm25_rank: self.bm25_rank,
+            dense_rank: self.dense_rank,
+            similarity: self.similarity.unwrap_or_default(),
+        }
+    }
+}
+
 /// The fact-checks of `base` that may be the one `claim` repeats: the first `depth` distinct
 /// documents of a hybrid search, each with its similarity to the claim, ordered by `reranker`
 /// (when given, and the knowledge base has dense vectors; it orders the first
@@ -194,15 +206,7 @@ pub fn rank_fact_checks(
     let Some(reranker) = reranker else {
         return Ok(pool);
     };
-    let entries: Vec<PoolEntry> = pool
-        .iter()
-        .map(|r| PoolEntry {
-            text: &r.doc.text,
-            bm25_rank: r.bm25_rank,
-            dense_rank: r.dense_rank,
-            similarity: r.similarity.unwrap_or_default(),
-        })
-        .collect();
+    let entries: Vec<PoolEntry> = pool.iter().map(RetrievedFactCheck::pool_entry).collect();
     let order = reranker.order(claim, &entries);
     let mut slots: Vec<Option<RetrievedFactCheck>> = pool.into_iter().map(Some).collect();
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())

@@ -17,7 +17,7 @@
 //! calibrated by construction, cheap (microseconds per pair), and its weights can be read.
 
 use factually_analyze::contrast::{compare, Contrast, ContrastKind, PairChecks};
-use factually_core::learn::{fit_linear, Linear, Optimiser, Standardiser};
+use factually_core::learn::{fit_linear, Linear, Optimiser, ShapeError, Standardiser};
 use factually_core::{Stance, StanceProbs};
 use serde::{Deserialize, Serialize};
 
@@ -185,16 +185,12 @@ impl JudgeModel {
             )));
         }
         let n = FEATURES.len();
-        let shape_ok = |l: &Linear, classes: usize| {
-            l.weights.len() == classes
-                && l.bias.len() == classes
-                && l.weights.iter().all(|w| w.len() == n)
-        };
-        if m.standardiser.mean.len() != n
-            || m.standardiser.scale.len() != n
-            || !shape_ok(&m.relevance, 2)
-            || !shape_ok(&m.stance, 3)
-        {
+        let shape = ShapeError::first([
+            m.standardiser.fits(n),
+            m.relevance.fits(2, n),
+            m.stance.fits(3, n),
+        ]);
+        if shape == Err(ShapeError::Shape) {
             return Err(JudgeError::Artifact(
                 "weights of the wrong shape".to_string(),
             ));
@@ -209,14 +205,7 @@ impl JudgeModel {
                 )));
             }
         }
-        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
-        if !finite(&m.standardiser.mean)
-            || !finite(&m.standardiser.scale)
-            || m.standardiser.scale.iter().any(|s| *s <= 0.0)
-            || ![&m.relevance, &m.stance]
-                .iter()
-                .all(|l| finite(&l.bias) && l.weights.iter().all(|w| finite(w)))
-        {
+        if shape == Err(ShapeError::Numbers) {
             return Err(JudgeError::Artifact(
                 "weights that are not finite numbers".to_string(),
             ));
