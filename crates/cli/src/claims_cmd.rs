@@ -440,9 +440,7 @@ pub fn run_train(ctx: &Context, args: TrainArgs) -> CmdResult {
         "fit_seconds": fit_seconds,
         "trained_on": now_rfc3339(),
     });
-    let text = serde_json::to_string(&model).map_err(anyhow::Error::from)?;
-    std::fs::write(&args.out, text + "\n")
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
+    crate::train_cmd::write_artifact(&args.out, &model)?;
     match ctx.format {
         Format::Json => print_json(&model.training),
         Format::Text => {

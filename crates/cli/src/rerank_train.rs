@@ -4,11 +4,12 @@
 //! every (tweet, fact-check) pair of it is an example, matched when the task's qrels say so.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
+use factually_assets::sha256_file;
 use factually_claims::rerank::{self, fit_rerank, pair_features, PoolEntry, Reranker};
 use factually_embed::Embedder;
 use factually_engine::{rank_fact_checks, RetrievedFactCheck};
@@ -17,6 +18,7 @@ use indicatif::ProgressBar;
 
 use crate::output::print_json;
 use crate::runtime::{bar_style, now_rfc3339, Context};
+use crate::train_cmd::write_artifact;
 use crate::verify_cmd::{claim_retrieval_task, ClaimRetrievalTask};
 use crate::{CmdResult, Failure, Format};
 
@@ -63,12 +65,6 @@ impl Pool {
             .filter_map(|i| self.retrieved[i].doc.meta.external_id.clone())
             .collect()
     }
-}
-
-fn file_sha256(path: &Path) -> Result<String, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    Ok(factually_core::sha256_hex(&bytes))
 }
 
 pub fn run(ctx: &Context, args: RerankArgs) -> CmdResult {
@@ -146,9 +142,9 @@ pub fn run(ctx: &Context, args: RerankArgs) -> CmdResult {
     model.training = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "data": {
-            "claims": { "file": args.claims.display().to_string(), "sha256": file_sha256(&args.claims)?, "count": claims },
-            "queries": { "file": args.queries.display().to_string(), "sha256": file_sha256(&args.queries)? },
-            "qrels": { "file": args.qrels.display().to_string(), "sha256": file_sha256(&args.qrels)? },
+            "claims": { "file": args.claims.display().to_string(), "sha256": sha256_file(&args.claims)?, "count": claims },
+            "queries": { "file": args.queries.display().to_string(), "sha256": sha256_file(&args.queries)? },
+            "qrels": { "file": args.qrels.display().to_string(), "sha256": sha256_file(&args.qrels)? },
         },
         "tweets": pools.len(),
         "pairs": examples.len(),
@@ -159,9 +155,7 @@ pub fn run(ctx: &Context, args: RerankArgs) -> CmdResult {
         "retrieval_seconds": retrieval_seconds,
         "trained_on": now_rfc3339(),
     });
-    let text = serde_json::to_string(&model).map_err(anyhow::Error::from)?;
-    std::fs::write(&args.out, text + "\n")
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
+    write_artifact(&args.out, &model)?;
     match ctx.format {
         Format::Json => print_json(&model.training),
         Format::Text => {

@@ -31,6 +31,16 @@ pub enum TrainCommand {
     Rerank(crate::rerank_train::RerankArgs),
 }
 
+/// Writes a fitted model as one line of JSON (the artifacts `include_str!` compiles in).
+pub fn write_artifact(
+    path: &std::path::Path,
+    model: &impl serde::Serialize,
+) -> Result<(), Failure> {
+    let text = serde_json::to_string(model).map_err(anyhow::Error::from)?;
+    std::fs::write(path, text + "\n").map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(())
+}
+
 /// How a small logistic regression (check-worthiness, the re-ranker) is fitted.
 #[derive(Args, Debug)]
 pub struct LinearFitArgs {
