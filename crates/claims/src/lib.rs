@@ -8,11 +8,14 @@
 //! Three steps:
 //! 1. [`candidates`]: the text's sentences ([`factually_core::split_sentences`]: byte spans
 //!    into the text), minus headings, fragments and run-ons no claim fits in.
-//! 2. [`CheckWorthiness::score`]: a logistic regression over the sentence's embedding (the
-//!    model every knowledge base is built with, so nothing new is downloaded) and a few
-//!    lexical signals (numbers, years, comparisons, first person, modal verbs). Trained on
-//!    ClaimBuster's 7,976 labelled debate sentences (`factually train checkworthy`); the
-//!    weights are a small JSON artifact compiled into the binary.
+//! 2. [`CheckWorthiness::score`]: all-MiniLM-L6-v2 (the base model every knowledge base is
+//!    built with, so nothing new is downloaded) with its upper layers fine-tuned as a
+//!    sentence classifier on ClaimBuster's labelled debate sentences (`factually train
+//!    checkworthy`, the stance model's trainer: [`factually_stance::train::fine_tune`]). A
+//!    frozen sentence embedding with a logistic regression on top stopped near 0.85 F1; the
+//!    fine-tuned layers read what makes a statement checkable (a figure, a comparison, a
+//!    record) against what makes it not ("I think", "we will", thanks). The trained layers are
+//!    an f16 artifact compiled into the binary.
 //! 3. [`extract`]: keeps the sentences at or above the threshold, makes each stand alone (a
 //!    leading "He", "She", "It" or "They" becomes the subject of an earlier sentence when one is
 //!    there), merges repeats, and ranks them by score. Each claim keeps the byte span of its
@@ -21,17 +24,15 @@
 //! [`rerank`] serves the other half of "from articles to claims": is a claim one that was
 //! fact-checked already? It orders the published fact-checks retrieval found for a claim.
 //!
-//! Everything but the embedding is pure and cheap: a 5,000-word article is embedded in about
-//! a second on two cores, the rest takes milliseconds.
+//! Everything but the network is pure and cheap: scoring is one MiniLM pass per sentence
+//! (a 5,000-word article in about two seconds on two cores), the rest takes milliseconds.
 
 mod extract;
 mod model;
 pub mod rerank;
 
 pub use extract::{candidates, extract, standalone, standalone_or, Candidate, Claim};
-pub use model::{
-    fit, lexical_features, CheckWorthiness, Example, WorthinessModel, LEXICAL_FEATURES,
-};
+pub use model::{balanced_threshold, CheckWorthiness, WorthinessMeta, CHECK_WORTHINESS};
 
 /// Texts longer than this are refused: scoring every sentence of a book takes minutes, and a
 /// file this size is more often a mistake (a database dump, a binary) than an article.
@@ -53,8 +54,6 @@ pub enum ClaimsError {
     Artifact(String),
     #[error("fact-check re-ranker artifact: {0}")]
     RerankArtifact(String),
-    #[error("the check-worthiness model was trained on embeddings of {trained}, not of {given}")]
-    WrongEmbedder { trained: String, given: String },
-    #[error(transparent)]
-    Embed(#[from] factually_embed::EmbedError),
+    #[error("check-worthiness model: {0}")]
+    Model(#[from] factually_stance::StanceError),
 }

@@ -18,7 +18,6 @@ use indicatif::ProgressBar;
 
 use crate::output::print_json;
 use crate::runtime::{bar_style, now_rfc3339, Context};
-use crate::train_cmd::write_artifact;
 use crate::verify_cmd::{claim_retrieval_task, ClaimRetrievalTask};
 use crate::{CmdResult, Failure, Format};
 
@@ -41,7 +40,38 @@ pub struct RerankArgs {
     )]
     out: PathBuf,
     #[command(flatten)]
-    fit: crate::train_cmd::LinearFitArgs,
+    fit: LinearFitArgs,
+}
+
+/// Writes the fitted model as one line of JSON (the artifact `include_str!` compiles in).
+fn write_artifact(path: &std::path::Path, model: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string(model).map_err(anyhow::Error::from)?;
+    std::fs::write(path, text + "\n").map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(())
+}
+
+/// How the re-ranker's logistic regression is fitted.
+#[derive(Args, Debug)]
+struct LinearFitArgs {
+    /// Full-batch optimisation steps.
+    #[arg(long, default_value_t = 400)]
+    iterations: usize,
+    /// L2 penalty on the weights.
+    #[arg(long, default_value_t = 1e-2)]
+    l2: f32,
+    /// Adam's step size.
+    #[arg(long, default_value_t = 0.05)]
+    learning_rate: f32,
+}
+
+impl LinearFitArgs {
+    fn optimiser(&self) -> factually_core::learn::Optimiser {
+        factually_core::learn::Optimiser {
+            iterations: self.iterations,
+            learning_rate: self.learning_rate,
+            l2: self.l2,
+        }
+    }
 }
 
 /// One tweet's retrieved pool and the claims it repeats.

@@ -1,5 +1,6 @@
-//! `factually train stance`: fine-tunes the stance cross-encoder (see `factually_stance::train`).
-//! `factually train checkworthy`: see `crate::claims_cmd`.
+//! `factually train stance`: fine-tunes the stance cross-encoder (see `factually_stance::train`);
+//! the fine-tuning flags and progress bar it shares with `factually train checkworthy` (see
+//! `crate::claims_cmd`).
 //! `factually train judge`: fits the judge (`factually_verify::judge`) on what the pipeline
 //! retrieves and the stance model reads for training claims.
 
@@ -23,46 +24,13 @@ pub enum TrainCommand {
     /// Fit the judge (relevance gate and stance classifier) on training claims run through
     /// retrieval and the stance model (reproducible: deterministic data and fit).
     Judge(crate::judge_train::JudgeArgs),
-    /// Fit the check-worthiness classifier of `factually claims` on ClaimBuster's labelled
-    /// debate sentences (deterministic; a balanced fifth is held out and scored).
+    /// Fine-tune the check-worthiness classifier of `factually claims` on ClaimBuster's
+    /// labelled debate sentences (reproducible: fixed seed; a balanced fifth is held out and
+    /// scored).
     Checkworthy(crate::claims_cmd::TrainArgs),
     /// Fit the re-ranker of published fact-checks (`match`, `check`) on tweets matched to
     /// fact-checked claims, CheckThat! 2020 task 2 (deterministic).
     Rerank(crate::rerank_train::RerankArgs),
-}
-
-/// Writes a fitted model as one line of JSON (the artifacts `include_str!` compiles in).
-pub fn write_artifact(
-    path: &std::path::Path,
-    model: &impl serde::Serialize,
-) -> Result<(), Failure> {
-    let text = serde_json::to_string(model).map_err(anyhow::Error::from)?;
-    std::fs::write(path, text + "\n").map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(())
-}
-
-/// How a small logistic regression (check-worthiness, the re-ranker) is fitted.
-#[derive(Args, Debug)]
-pub struct LinearFitArgs {
-    /// Full-batch optimisation steps.
-    #[arg(long, default_value_t = 400)]
-    iterations: usize,
-    /// L2 penalty on the weights.
-    #[arg(long, default_value_t = 1e-2)]
-    l2: f32,
-    /// Adam's step size.
-    #[arg(long, default_value_t = 0.05)]
-    learning_rate: f32,
-}
-
-impl LinearFitArgs {
-    pub fn optimiser(&self) -> factually_core::learn::Optimiser {
-        factually_core::learn::Optimiser {
-            iterations: self.iterations,
-            learning_rate: self.learning_rate,
-            l2: self.l2,
-        }
-    }
 }
 
 #[derive(Args, Debug)]
@@ -90,21 +58,8 @@ pub struct StanceArgs {
         default_value = "crates/stance/model/stance.safetensors"
     )]
     out: PathBuf,
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
-    epochs: usize,
-    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
-    learning_rate: f64,
-    #[arg(long, default_value_t = TrainConfig::default().head_learning_rate)]
-    head_learning_rate: f64,
-    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
-    batch_size: usize,
-    #[arg(long, default_value_t = TrainConfig::default().seed)]
-    seed: u64,
-    /// Lower transformer layers kept from the base model (not trained, not stored).
-    #[arg(long, default_value_t = TrainConfig::default().frozen_layers)]
-    frozen_layers: usize,
-    #[arg(long, default_value_t = TrainConfig::default().max_tokens)]
-    max_tokens: usize,
+    #[command(flatten)]
+    fine_tune: FineTuneArgs,
     /// Synthetic claims from N encyclopedia articles (a name, year or number swapped: refute;
     /// unchanged: support; a later sentence of the article: neutral).
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -119,6 +74,28 @@ pub struct StanceArgs {
     /// Keep only the first N pairs after shuffling (quick experiments).
     #[arg(long)]
     limit: Option<usize>,
+}
+
+/// How a MiniLM classifier is fine-tuned (`train stance`, `train checkworthy`); a flag left
+/// out takes the task's default (docs/verification.md, docs/claims.md).
+#[derive(Args, Debug)]
+pub struct FineTuneArgs {
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    #[arg(long)]
+    head_learning_rate: Option<f64>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Lower transformer layers kept from the base model (not trained, not stored).
+    #[arg(long)]
+    frozen_layers: Option<usize>,
+    /// Longest input in word pieces (longer ones are cut).
+    #[arg(long)]
+    max_tokens: Option<usize>,
     /// Where progress is saved while training (default: the output path with a `.checkpoint`
     /// extension). Run the same command again to continue an interrupted run from there; the
     /// directory is emptied when the artifact is written.
@@ -127,6 +104,78 @@ pub struct StanceArgs {
     /// Steps between two checkpoints (0: none).
     #[arg(long, default_value_t = 200, value_name = "N")]
     checkpoint_every: usize,
+}
+
+impl FineTuneArgs {
+    /// `defaults` with the flags given applied.
+    pub fn config(&self, defaults: TrainConfig) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs.unwrap_or(defaults.epochs),
+            learning_rate: self.learning_rate.unwrap_or(defaults.learning_rate),
+            head_learning_rate: self
+                .head_learning_rate
+                .unwrap_or(defaults.head_learning_rate),
+            batch_size: self.batch_size.unwrap_or(defaults.batch_size),
+            seed: self.seed.unwrap_or(defaults.seed),
+            frozen_layers: self.frozen_layers.unwrap_or(defaults.frozen_layers),
+            max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
+            ..defaults
+        }
+    }
+
+    /// Where a run writing `out` keeps its checkpoints.
+    pub fn checkpoints(&self, out: &std::path::Path) -> Checkpoints {
+        Checkpoints {
+            dir: self
+                .checkpoint_dir
+                .clone()
+                .unwrap_or_else(|| out.with_extension("checkpoint")),
+            every: self.checkpoint_every,
+        }
+    }
+}
+
+/// A progress bar that follows a fine-tuning run (encoding, then one bar per epoch).
+pub fn fine_tune_progress(bar: &ProgressBar, checkpoints: &Checkpoints, e: TrainEvent) {
+    match e {
+        TrainEvent::Caching { done, total } => {
+            if bar.length() != Some(total as u64) {
+                bar.set_style(bar_style("encoding"));
+                bar.set_length(total as u64);
+            }
+            bar.set_position(done as u64);
+        }
+        TrainEvent::Step {
+            epoch,
+            step,
+            steps,
+            loss,
+        } => {
+            if bar.length() != Some(steps as u64) {
+                bar.set_style(bar_style(&format!("epoch {}", epoch + 1)));
+                bar.set_length(steps as u64);
+            }
+            bar.set_message(format!("loss {loss:.3}"));
+            bar.set_position(step as u64);
+        }
+        TrainEvent::Resumed { epoch, step } => {
+            bar.println(format!(
+                "resumed from {}: epoch {}, step {step}",
+                checkpoints.dir.display(),
+                epoch + 1
+            ));
+        }
+        TrainEvent::EpochDone {
+            epoch,
+            mean_loss,
+            seconds,
+        } => {
+            bar.println(format!(
+                "epoch {}: mean loss {mean_loss:.4} ({seconds:.0} s)",
+                epoch + 1
+            ));
+        }
+    }
 }
 
 pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
@@ -168,27 +217,12 @@ pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
     if let Some(n) = args.limit {
         pairs.truncate(n);
     }
-    let config = TrainConfig {
-        epochs: args.epochs,
-        learning_rate: args.learning_rate,
-        head_learning_rate: args.head_learning_rate,
-        batch_size: args.batch_size,
-        seed: args.seed,
-        frozen_layers: args.frozen_layers,
-        max_tokens: args.max_tokens,
-        ..TrainConfig::default()
-    };
+    let config = args.fine_tune.config(TrainConfig::default());
     eprintln!(
         "factually: training the stance model on {} pairs",
         pairs.len()
     );
-    let checkpoints = Checkpoints {
-        dir: args
-            .checkpoint_dir
-            .clone()
-            .unwrap_or_else(|| args.out.with_extension("checkpoint")),
-        every: args.checkpoint_every,
-    };
+    let checkpoints = args.fine_tune.checkpoints(&args.out);
     let bar = ProgressBar::new(0);
     let summary = train(
         &ctx.cache,
@@ -196,45 +230,7 @@ pub fn run(ctx: &Context, command: TrainCommand) -> CmdResult {
         &config,
         &args.out,
         Some(&checkpoints),
-        &|e| match e {
-            TrainEvent::Caching { done, total } => {
-                if bar.length() != Some(total as u64) {
-                    bar.set_style(bar_style("encoding"));
-                    bar.set_length(total as u64);
-                }
-                bar.set_position(done as u64);
-            }
-            TrainEvent::Step {
-                epoch,
-                step,
-                steps,
-                loss,
-            } => {
-                if bar.length() != Some(steps as u64) {
-                    bar.set_style(bar_style(&format!("epoch {}", epoch + 1)));
-                    bar.set_length(steps as u64);
-                }
-                bar.set_message(format!("loss {loss:.3}"));
-                bar.set_position(step as u64);
-            }
-            TrainEvent::Resumed { epoch, step } => {
-                bar.println(format!(
-                    "resumed from {}: epoch {}, step {step}",
-                    checkpoints.dir.display(),
-                    epoch + 1
-                ));
-            }
-            TrainEvent::EpochDone {
-                epoch,
-                mean_loss,
-                seconds,
-            } => {
-                bar.println(format!(
-                    "epoch {}: mean loss {mean_loss:.4} ({seconds:.0} s)",
-                    epoch + 1
-                ));
-            }
-        },
+        &|e| fine_tune_progress(&bar, &checkpoints, e),
     )?;
     bar.finish_and_clear();
     match ctx.format {

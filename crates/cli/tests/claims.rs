@@ -161,10 +161,10 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
     let d = data.path();
     let labelled = fixtures().join("claims/claimbuster.json");
     let labelled = labelled.to_str().unwrap();
-    let model = d.join("checkworthy.json");
-    let cache = d.join("embeddings.json");
-    let train = |extra: &[&str]| {
-        let mut args = vec![
+    let model = d.join("checkworthy.safetensors");
+    // A short run: four of the six layers frozen, two epochs of 16 sentences.
+    let train = || {
+        let args = [
             "--format",
             "json",
             "train",
@@ -173,24 +173,39 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
             labelled,
             "--out",
             model.to_str().unwrap(),
-            "--embeddings",
-            cache.to_str().unwrap(),
+            "--frozen-layers",
+            "4",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "4",
+            "--max-tokens",
+            "48",
         ];
-        args.extend(extra);
         let training: Value = serde_json::from_str(&check(d, &args, None, 0).0).unwrap();
         training
     };
-    let first = train(&[]);
+    let first = train();
     assert_eq!(first["train_sentences"], 16);
     assert_eq!(first["held_out"]["n"], 4);
-    assert!(cache.exists());
-    // The second fit reads the embeddings back and gives the same model.
-    let artifact = std::fs::read_to_string(&model).unwrap();
-    let second = train(&[]);
-    assert_eq!(first["held_out"], second["held_out"]);
-    let again = std::fs::read_to_string(&model).unwrap();
-    let weights = |text: &str| serde_json::from_str::<Value>(text).unwrap()["linear"].clone();
-    assert_eq!(weights(&artifact), weights(&again));
+    let description = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join(name)).unwrap()).unwrap()
+    };
+    let meta = description("checkworthy.json");
+    assert_eq!(meta["classifier"]["frozen_layers"], 4);
+    assert_eq!(meta["training"]["held_out"], first["held_out"]);
+    let threshold = meta["threshold"].as_f64().unwrap();
+    assert!((0.05..=0.95).contains(&threshold), "{threshold}");
+    assert!(
+        !d.join("checkworthy.checkpoint").exists(),
+        "a finished run leaves no checkpoint"
+    );
+    // Training is deterministic: the same data and settings give the same weights.
+    train();
+    assert_eq!(
+        description("checkworthy.json")["classifier"]["weights_sha256"],
+        meta["classifier"]["weights_sha256"]
+    );
 
     let eval: Value = serde_json::from_str(
         &check(

@@ -229,6 +229,8 @@ pub struct CheckSession {
     factchecks_kb: Mutex<Option<Arc<KnowledgeBase>>>,
     /// Started on the first check in LLM mode, then kept.
     models: OnceLock<writer::StartedModels>,
+    /// Loaded on the first document check, then kept.
+    check_worthiness: Mutex<Option<Arc<factually_claims::CheckWorthiness>>>,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -295,6 +297,7 @@ impl CheckSession {
             web_kb: Mutex::new(None),
             factchecks_kb: Mutex::new(None),
             models: OnceLock::new(),
+            check_worthiness: Mutex::new(None),
         })
     }
 

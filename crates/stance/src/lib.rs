@@ -15,6 +15,7 @@
 //! Probabilities are calibrated by temperature scaling fitted on a held-out slice of the training
 //! data, so the verdict layer can treat them as probabilities.
 
+mod classifier;
 pub mod external;
 mod model;
 pub mod train;
@@ -23,16 +24,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use candle_core::{DType, Tensor};
-use candle_nn::VarBuilder;
+use candle_core::Tensor;
 use candle_transformers::models::bert::Config;
 use factually_assets::{AssetCache, AssetError, MINILM_L6_V2};
 use factually_core::StanceProbs;
 use serde::{Deserialize, Serialize};
-use tokenizers::Tokenizer;
 
-pub use model::LABELS;
-use model::{Batch, Bottom, Top};
+pub use classifier::Classifier;
+pub use model::{Task, LABELS, STANCE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StanceError {
@@ -109,9 +108,6 @@ impl BaseModel {
     }
 }
 
-/// Pairs scored per forward pass.
-const BATCH: usize = 16;
-
 /// A loaded stance model. Scoring is serialised (candle already uses every core).
 pub struct StanceModel {
     backend: Backend,
@@ -136,11 +132,7 @@ fn pair_key(claim: &str, evidence: &str) -> String {
 #[allow(clippy::large_enum_variant)]
 enum Backend {
     /// factually's own: the base MiniLM's frozen layers and the trained upper layers and head.
-    Bundled {
-        bottom: Bottom,
-        top: Top,
-        tokenizer: Tokenizer,
-    },
+    Bundled(Classifier),
     /// A user's NLI cross-encoder ([`external`]).
     External(Box<external::ExternalModel>),
     /// A judge that is not a network of this crate (a language model).
@@ -183,36 +175,8 @@ impl StanceModel {
         weights: Vec<u8>,
         meta: ArtifactMeta,
     ) -> Result<Self, StanceError> {
-        if meta.base_package != MINILM_L6_V2.name || meta.base_version != MINILM_L6_V2.version {
-            return Err(StanceError::Artifact(format!(
-                "trained on {} {}, but this build uses {} {}",
-                meta.base_package, meta.base_version, MINILM_L6_V2.name, MINILM_L6_V2.version
-            )));
-        }
-        let sha = factually_core::sha256_hex(&weights);
-        if sha != meta.weights_sha256 {
-            return Err(StanceError::Artifact(format!(
-                "weights sha256 {sha} does not match the recorded {}",
-                meta.weights_sha256
-            )));
-        }
-        let base = BaseModel::from_cache(cache)?;
-        if meta.frozen_layers > base.config.num_hidden_layers {
-            return Err(StanceError::Artifact(format!(
-                "frozen_layers {} is deeper than the model",
-                meta.frozen_layers
-            )));
-        }
-        let bottom = Bottom::load(&base.weights, &base.config, meta.frozen_layers)?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &bottom.device)?;
-        let top = Top::load(vb, &base.config, meta.frozen_layers)?;
-        let tokenizer = model::pair_tokenizer(&base.tokenizer, meta.max_tokens)?;
         Ok(Self {
-            backend: Backend::Bundled {
-                bottom,
-                top,
-                tokenizer,
-            },
+            backend: Backend::Bundled(Classifier::load(cache, weights, &meta, STANCE)?),
             meta,
             gate: Mutex::new(()),
             cache: None,
@@ -363,45 +327,22 @@ impl StanceModel {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let (bottom, top, tokenizer) = match &self.backend {
-            Backend::Bundled {
-                bottom,
-                top,
-                tokenizer,
-            } => (bottom, top, tokenizer),
-            Backend::External(model) => {
-                let _guard = self.gate.lock().unwrap_or_else(|p| p.into_inner());
-                return model.score(pairs);
-            }
-            Backend::Judge(judge) => return judge.score(pairs),
-        };
-        let encodings = model::encode_pairs(tokenizer, pairs)?;
-        let mut order: Vec<usize> = (0..pairs.len()).collect();
-        order.sort_by_key(|&i| encodings[i].get_ids().len());
-        let mut out = vec![
-            StanceProbs {
-                support: 0.0,
-                refute: 0.0,
-                neutral: 1.0
-            };
-            pairs.len()
-        ];
-        let _guard = self.gate.lock().unwrap_or_else(|p| p.into_inner());
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
-            let batch = Batch::new(&batch, &bottom.device)?;
-            let hidden = bottom.forward(&batch)?;
-            let logits = top.forward(&hidden, &batch.mask, None)?;
-            let probs = softmax_with_temperature(&logits, self.meta.temperature)?;
-            for (&i, p) in chunk.iter().zip(probs) {
-                out[i] = StanceProbs {
+        match &self.backend {
+            Backend::Bundled(classifier) => Ok(classifier
+                .probabilities(pairs)?
+                .into_iter()
+                .map(|p| StanceProbs {
                     support: p[0],
                     refute: p[1],
                     neutral: p[2],
-                };
+                })
+                .collect()),
+            Backend::External(model) => {
+                let _guard = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+                model.score(pairs)
             }
+            Backend::Judge(judge) => judge.score(pairs),
         }
-        Ok(out)
     }
 }
 

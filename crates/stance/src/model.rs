@@ -13,11 +13,23 @@ use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, Tru
 
 use crate::StanceError;
 
-/// Labels in the order of the head's outputs.
-pub const LABELS: [&str; 3] = ["support", "refute", "neutral"];
+/// What a fine-tuned classifier decides: the name prefix of its head's tensors in the artifact
+/// and its labels in the order of the head's outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Task {
+    pub head: &'static str,
+    pub labels: &'static [&'static str],
+}
 
-/// Name prefix of the head's tensors in the artifact.
-pub(crate) const HEAD: &str = "stance_head";
+/// The stance cross-encoder's task: does the evidence support, refute, or say nothing about the
+/// claim?
+pub const STANCE: Task = Task {
+    head: "stance_head",
+    labels: &LABELS,
+};
+
+/// Stance labels in the order of the head's outputs.
+pub const LABELS: [&str; 3] = ["support", "refute", "neutral"];
 
 /// The frozen lower part: embeddings plus the first `frozen_layers` layers, from the base file.
 pub(crate) struct Bottom {
@@ -57,6 +69,7 @@ pub(crate) struct Top {
 /// A BERT layer written with differentiable tensor operations only. candle's fused softmax and
 /// layer-norm kernels have no backward pass, so gradients would silently stop at them; this
 /// layer computes the same function (checked against candle's BERT in the tests) and trains.
+/// Where nothing is trained ([`Pass::Inference`]) it uses the fused kernels, which are faster.
 struct Layer {
     query: Linear,
     key: Linear,
@@ -84,7 +97,15 @@ impl Norm {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor, StanceError> {
+    fn forward(&self, x: &Tensor, pass: &Pass) -> Result<Tensor, StanceError> {
+        if matches!(pass, Pass::Inference) {
+            return Ok(candle_nn::ops::layer_norm(
+                x,
+                &self.weight,
+                &self.bias,
+                self.eps as f32,
+            )?);
+        }
         let mean = x.mean_keepdim(D::Minus1)?;
         let centred = x.broadcast_sub(&mean)?;
         let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
@@ -113,7 +134,12 @@ impl Layer {
     }
 
     /// `x`: (batch, len, hidden); `additive_mask`: (batch, 1, 1, len).
-    fn forward(&self, x: &Tensor, additive_mask: &Tensor) -> Result<Tensor, StanceError> {
+    fn forward(
+        &self,
+        x: &Tensor,
+        additive_mask: &Tensor,
+        pass: &Pass,
+    ) -> Result<Tensor, StanceError> {
         let (b, n, h) = x.dims3()?;
         let d = h / self.heads;
         let split = |t: Tensor| -> Result<Tensor, StanceError> {
@@ -126,7 +152,10 @@ impl Layer {
         let v = split(self.value.forward(x)?)?;
         let scores =
             (q.matmul(&k.t()?.contiguous()?)? / (d as f64).sqrt())?.broadcast_add(additive_mask)?;
-        let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let probs = match pass {
+            Pass::Training { .. } => candle_nn::ops::softmax(&scores, D::Minus1)?,
+            Pass::Inference => candle_nn::ops::softmax_last_dim(&scores)?,
+        };
         let context = probs
             .matmul(&v)?
             .transpose(1, 2)?
@@ -134,24 +163,25 @@ impl Layer {
             .reshape((b, n, h))?;
         let attended = self
             .attention_norm
-            .forward(&(self.attention_out.forward(&context)? + x)?)?;
+            .forward(&(self.attention_out.forward(&context)? + x)?, pass)?;
         let inner = self.intermediate.forward(&attended)?.gelu_erf()?;
         self.output_norm
-            .forward(&(self.output.forward(&inner)? + attended)?)
+            .forward(&(self.output.forward(&inner)? + attended)?, pass)
     }
 }
 
 impl Top {
     /// Builds the upper layers from `vb`, whose tensor names are those of the base model
-    /// (`encoder.layer.{frozen_layers + i}...`) plus `stance_head.*`.
+    /// (`encoder.layer.{frozen_layers + i}...`) plus the task's head (`stance_head.*`).
     pub(crate) fn load(
         vb: VarBuilder,
         config: &Config,
         frozen_layers: usize,
+        task: Task,
     ) -> Result<Self, StanceError> {
         let mut cfg = config.clone();
         cfg.num_hidden_layers = config.num_hidden_layers - frozen_layers;
-        let head = candle_nn::linear(config.hidden_size, LABELS.len(), vb.pp(HEAD))?;
+        let head = candle_nn::linear(config.hidden_size, task.labels.len(), vb.pp(task.head))?;
         let shifted = vb.rename_f(move |name: &str| shift_layer(name, frozen_layers));
         let layers = (0..cfg.num_hidden_layers)
             .map(|i| Layer::load(shifted.pp(format!("encoder.layer.{i}")), &cfg))
@@ -159,41 +189,52 @@ impl Top {
         Ok(Self { layers, head })
     }
 
-    /// Logits `(batch, 3)` from the frozen part's hidden states.
-    /// `dropout`, in training only, multiplies the pooled vector (a pre-scaled 0 / `1/(1-p)` mask).
+    /// Logits `(batch, labels)` from the frozen part's hidden states.
     pub(crate) fn forward(
         &self,
         hidden: &Tensor,
         mask: &Tensor,
-        dropout: Option<&Tensor>,
+        pass: Pass,
     ) -> Result<Tensor, StanceError> {
         let mask_f = mask.to_dtype(DType::F32)?;
         // BERT's additive mask: 0 where attended, a large negative number on padding.
         let additive = ((mask_f.ones_like()? - &mask_f)? * -10_000.0)?
             .unsqueeze(1)?
             .unsqueeze(1)?;
-        let out = run_layers(&self.layers, hidden, &additive)?;
+        let out = run_layers(&self.layers, hidden, &additive, &pass)?;
         let m = mask_f.unsqueeze(2)?;
         let pooled = out
             .broadcast_mul(&m)?
             .sum(1)?
             .broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)?;
-        let pooled = match dropout {
-            Some(keep) => pooled.mul(keep)?,
-            None => pooled,
+        let pooled = match pass {
+            Pass::Training {
+                dropout: Some(keep),
+            } => pooled.mul(keep)?,
+            _ => pooled,
         };
         Ok(self.head.forward(&pooled)?)
     }
+}
+
+/// How a forward pass through the trained layers runs.
+pub(crate) enum Pass<'a> {
+    /// Gradients flow through every operation; `dropout` (a pre-scaled 0 / `1/(1-p)` mask)
+    /// multiplies the pooled vector.
+    Training { dropout: Option<&'a Tensor> },
+    /// Nothing is trained: candle's fused softmax and layer norm, no dropout.
+    Inference,
 }
 
 fn run_layers(
     layers: &[Layer],
     hidden: &Tensor,
     additive_mask: &Tensor,
+    pass: &Pass,
 ) -> Result<Tensor, StanceError> {
     let mut out = hidden.clone();
     for layer in layers {
-        out = layer.forward(&out, additive_mask)?;
+        out = layer.forward(&out, additive_mask, pass)?;
     }
     Ok(out)
 }
@@ -272,13 +313,21 @@ pub(crate) fn pair_tokenizer(
     Ok(tokenizer)
 }
 
+/// Tokenises `(first, second)` inputs; an empty `second` makes a one-text input
+/// (`[CLS] first [SEP]`), what a sentence classifier reads.
 pub(crate) fn encode_pairs(
     tokenizer: &Tokenizer,
     pairs: &[(&str, &str)],
 ) -> Result<Vec<Encoding>, StanceError> {
     let inputs: Vec<tokenizers::EncodeInput> = pairs
         .iter()
-        .map(|(a, b)| tokenizers::EncodeInput::Dual(a.to_string().into(), b.to_string().into()))
+        .map(|(a, b)| {
+            if b.is_empty() {
+                tokenizers::EncodeInput::Single(a.to_string().into())
+            } else {
+                tokenizers::EncodeInput::Dual(a.to_string().into(), b.to_string().into())
+            }
+        })
         .collect();
     tokenizer
         .encode_batch(inputs, true)
@@ -291,7 +340,8 @@ mod tests {
     use crate::BaseModel;
     use factually_assets::AssetCache;
 
-    /// The differentiable layers compute what candle's BERT computes.
+    /// The differentiable layers compute what candle's BERT computes, in training and in
+    /// inference passes.
     #[test]
     fn trainable_layers_match_candles_bert() {
         let base =
@@ -327,23 +377,21 @@ mod tests {
             .unwrap()
             .unsqueeze(1)
             .unwrap();
-        let got = run_layers(
-            &layers,
-            &embeddings_only.forward(&batch).unwrap(),
-            &additive,
-        )
-        .unwrap();
-        // Compare real (unpadded) positions only: padded rows differ with the mask constant.
-        let len0 = enc[1].get_ids().len();
-        let diff = (want.narrow(1, 0, len0).unwrap() - got.narrow(1, 0, len0).unwrap())
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        assert!(diff < 1e-3, "max abs diff {diff}");
+        let embedded = embeddings_only.forward(&batch).unwrap();
+        for pass in [Pass::Training { dropout: None }, Pass::Inference] {
+            let got = run_layers(&layers, &embedded, &additive, &pass).unwrap();
+            // Compare real (unpadded) positions only: padded rows differ with the mask constant.
+            let len0 = enc[1].get_ids().len();
+            let diff = (want.narrow(1, 0, len0).unwrap() - got.narrow(1, 0, len0).unwrap())
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            assert!(diff < 1e-3, "max abs diff {diff}");
+        }
     }
 
     #[test]

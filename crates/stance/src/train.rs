@@ -1,4 +1,6 @@
-//! Fine-tuning the stance cross-encoder on CPU (`factually train stance`).
+//! Fine-tuning a MiniLM classifier on CPU: the stance cross-encoder (`factually train stance`,
+//! [`train`]) and any other [`Task`] (the check-worthiness classifier of `factually train
+//! checkworthy`, [`fine_tune`]).
 //!
 //! Reproducible: one seed drives the shuffle, the held-out split, the head's initial weights and
 //! the dropout masks, and candle's CPU kernels are deterministic for a fixed thread count.
@@ -28,15 +30,27 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{self, Batch, Bottom, Top};
+use crate::model::{self, Batch, Bottom, Pass, Task, Top, STANCE};
 use crate::{ArtifactMeta, BaseModel, StanceError};
 
-/// One training example.
+/// One training example of the stance task.
 #[derive(Debug, Clone)]
 pub struct TrainPair {
     pub claim: String,
     pub evidence: String,
     pub label: Stance,
+    /// Which dataset it came from (reported, not used by the model).
+    pub source: String,
+}
+
+/// One training example of any task: a text, or a pair of texts, and its label.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub first: String,
+    /// Empty for a one-text task.
+    pub second: String,
+    /// Index into the task's labels.
+    pub label: usize,
     /// Which dataset it came from (reported, not used by the model).
     pub source: String,
 }
@@ -149,13 +163,17 @@ const CHECKPOINT_STATE: &str = "checkpoint.json";
 
 /// One sha256 over the configuration and every pair in order: a checkpoint resumes only the run
 /// it was written by.
-fn data_fingerprint(config: &TrainConfig, pairs: &[TrainPair]) -> Result<String, StanceError> {
+fn data_fingerprint(
+    config: &TrainConfig,
+    task: Task,
+    examples: &[Example],
+) -> Result<String, StanceError> {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     let config = serde_json::to_vec(config).map_err(|e| StanceError::Training(e.to_string()))?;
     hash.update(&config);
-    for p in pairs {
-        for part in [p.claim.as_str(), p.evidence.as_str(), stance_name(p.label)] {
+    for p in examples {
+        for part in [p.first.as_str(), p.second.as_str(), task.labels[p.label]] {
             hash.update((part.len() as u64).to_le_bytes());
             hash.update(part.as_bytes());
         }
@@ -249,10 +267,6 @@ fn label_index(s: Stance) -> u32 {
     }
 }
 
-fn stance_name(s: Stance) -> &'static str {
-    model::LABELS[label_index(s) as usize]
-}
-
 /// Frozen-layer output of one example, kept between epochs.
 struct Cached {
     hidden: Vec<f32>,
@@ -260,19 +274,74 @@ struct Cached {
     label: u32,
 }
 
-/// Trains on `pairs` and writes `out` (f16 safetensors) plus `out` with a `.json` extension.
+/// Trains the stance model on `pairs` and writes `out` (f16 safetensors) plus `out` with a
+/// `.json` extension (the [`ArtifactMeta`] that `StanceModel::from_file` reads).
 pub fn train(
     cache: &AssetCache,
-    mut pairs: Vec<TrainPair>,
+    pairs: Vec<TrainPair>,
     config: &TrainConfig,
     out: &Path,
     checkpoints: Option<&Checkpoints>,
     progress: &dyn Fn(TrainEvent),
 ) -> Result<TrainSummary, StanceError> {
-    if pairs.len() < 20 {
+    let examples = pairs
+        .into_iter()
+        .map(|p| Example {
+            first: p.claim,
+            second: p.evidence,
+            label: label_index(p.label) as usize,
+            source: p.source,
+        })
+        .collect();
+    let done = fine_tune(cache, examples, STANCE, config, out, checkpoints, progress)?;
+    let meta_path = out.with_extension("json");
+    let text = serde_json::to_string_pretty(&done.meta)
+        .map_err(|e| StanceError::Training(e.to_string()))?;
+    std::fs::write(&meta_path, text + "\n").map_err(|e| io_error(&meta_path, e))?;
+    Ok(done.summary)
+}
+
+/// What [`fine_tune`] produced besides the weights file.
+pub struct FineTuned {
+    pub summary: TrainSummary,
+    /// The description [`crate::Classifier::load`] needs, for the caller to store.
+    pub meta: ArtifactMeta,
+    /// The held-out examples, scored: for choosing a decision threshold on data the network
+    /// was not trained on.
+    pub held_out: Vec<HeldOut>,
+}
+
+/// One held-out example as the trained network scores it.
+pub struct HeldOut {
+    /// Calibrated, in the task's label order.
+    pub probabilities: Vec<f32>,
+    pub label: usize,
+    /// The example's [`Example::source`].
+    pub source: String,
+}
+
+/// Fine-tunes a classifier for `task` on `examples` and writes its weights to `out` (f16
+/// safetensors).
+pub fn fine_tune(
+    cache: &AssetCache,
+    mut pairs: Vec<Example>,
+    task: Task,
+    config: &TrainConfig,
+    out: &Path,
+    checkpoints: Option<&Checkpoints>,
+    progress: &dyn Fn(TrainEvent),
+) -> Result<FineTuned, StanceError> {
+    if pairs.len() < 10 {
         return Err(StanceError::Training(format!(
-            "{} training pairs are too few",
+            "{} training examples are too few",
             pairs.len()
+        )));
+    }
+    if let Some(bad) = pairs.iter().find(|p| p.label >= task.labels.len()) {
+        return Err(StanceError::Training(format!(
+            "label {} of an example is not one of the task's {}",
+            bad.label,
+            task.labels.len()
         )));
     }
     let base = BaseModel::from_cache(cache)?;
@@ -287,11 +356,11 @@ pub fn train(
         *pairs_by_source
             .entry(p.source.clone())
             .or_default()
-            .entry(stance_name(p.label).into())
+            .entry(task.labels[p.label].into())
             .or_default() += 1;
     }
     pairs.shuffle(&mut rng);
-    let data_sha256 = data_fingerprint(config, &pairs)?;
+    let data_sha256 = data_fingerprint(config, task, &pairs)?;
     let n_held = ((pairs.len() as f32 * config.held_out).round() as usize).max(1);
     let held_out = pairs.split_off(pairs.len() - n_held);
 
@@ -317,10 +386,18 @@ pub fn train(
         VarBuilder::from_varmap(&varmap, DType::F32, &device),
         &base.config,
         config.frozen_layers,
+        task,
     )?;
-    init_from_base(&varmap, &base.weights, &mut rng, base.config.hidden_size)?;
+    init_from_base(
+        &varmap,
+        &base.weights,
+        task,
+        &mut rng,
+        base.config.hidden_size,
+    )?;
 
-    let mut counts = [0usize; 3];
+    let labels = task.labels.len();
+    let mut counts = vec![0usize; labels];
     for c in &train_set {
         counts[c.label as usize] += 1;
     }
@@ -330,7 +407,7 @@ pub fn train(
             if n == 0 {
                 0.0
             } else {
-                train_set.len() as f32 / (3.0 * n as f32)
+                train_set.len() as f32 / (labels * n) as f32
             }
         })
         .collect();
@@ -345,7 +422,7 @@ pub fn train(
         named.sort_by(|a, b| a.0.cmp(&b.0));
         named
             .into_iter()
-            .partition(|(k, _)| k.starts_with(model::HEAD))
+            .partition(|(k, _)| k.starts_with(task.head))
     };
     let adamw = |vars: Vec<(String, candle_core::Var)>, lr| {
         AdamW::new(
@@ -402,7 +479,13 @@ pub fn train(
             head_opt.set_learning_rate(config.head_learning_rate * schedule);
             let (hidden, mask, labels) = assemble(&train_set, batch, hidden_size, &device)?;
             let keep = dropout_mask(batch.len(), hidden_size, config.dropout, &mut rng, &device)?;
-            let logits = top.forward(&hidden, &mask, keep.as_ref())?;
+            let logits = top.forward(
+                &hidden,
+                &mask,
+                Pass::Training {
+                    dropout: keep.as_ref(),
+                },
+            )?;
             let weights: Vec<f32> = batch
                 .iter()
                 .map(|&j| class_weight[train_set[j].label as usize])
@@ -456,13 +539,14 @@ pub fn train(
     let train_seconds = seconds_before + train_started.elapsed().as_secs_f64();
 
     // Held-out logits, temperature, accuracy.
-    let mut logits_all: Vec<[f32; 3]> = Vec::new();
+    let mut logits_all: Vec<Vec<f32>> = Vec::new();
     let order: Vec<usize> = (0..held_set.len()).collect();
     for chunk in order.chunks(32) {
         let (hidden, mask, _) = assemble(&held_set, chunk, hidden_size, &device)?;
-        for row in top.forward(&hidden, &mask, None)?.to_vec2::<f32>()? {
-            logits_all.push([row[0], row[1], row[2]]);
-        }
+        logits_all.extend(
+            top.forward(&hidden, &mask, Pass::Inference)?
+                .to_vec2::<f32>()?,
+        );
     }
     let gold: Vec<usize> = held_set.iter().map(|c| c.label as usize).collect();
     let nll = |t: f32| mean_nll(&logits_all, &gold, t);
@@ -473,7 +557,7 @@ pub fn train(
     let correct = logits_all
         .iter()
         .zip(&gold)
-        .filter(|(l, &g)| (0..3).max_by(|&a, &b| l[a].total_cmp(&l[b])) == Some(g))
+        .filter(|(l, &g)| (0..labels).max_by(|&a, &b| l[a].total_cmp(&l[b])) == Some(g))
         .count();
 
     let summary = TrainSummary {
@@ -491,7 +575,7 @@ pub fn train(
         data_sha256,
         resumed,
     };
-    save_artifact(&varmap, out, config, &summary)?;
+    let meta = save_weights(&varmap, out, config, &summary)?;
     if let Some(c) = checkpoints {
         // The artifact holds everything now; a checkpoint left behind would only be resumed
         // into a finished run.
@@ -503,8 +587,32 @@ pub fn train(
                 _ => {}
             }
         }
+        // The directory goes too when nothing else is in it (an error here means it is not
+        // empty or already gone: either way nothing of the run is left in it).
+        let _ = std::fs::remove_dir(&c.dir);
     }
-    Ok(summary)
+    let held_out = logits_all
+        .iter()
+        .zip(gold)
+        .zip(held_out)
+        .map(|((l, label), example)| HeldOut {
+            probabilities: softmax(l, temperature),
+            label,
+            source: example.source,
+        })
+        .collect();
+    Ok(FineTuned {
+        summary,
+        meta,
+        held_out,
+    })
+}
+
+fn softmax(logits: &[f32], t: f32) -> Vec<f32> {
+    let m = logits.iter().copied().fold(f32::MIN, f32::max);
+    let e: Vec<f32> = logits.iter().map(|x| ((x - m) / t).exp()).collect();
+    let z: f32 = e.iter().sum();
+    e.into_iter().map(|x| x / z).collect()
 }
 
 /// Dropout on the pooled vector, drawn from the run's seeded generator (candle's own dropout
@@ -529,12 +637,12 @@ fn dropout_mask(
 fn cache_bottom(
     bottom: &Bottom,
     tokenizer: &tokenizers::Tokenizer,
-    pairs: &[TrainPair],
+    pairs: &[Example],
     progress: &dyn Fn(usize),
 ) -> Result<Vec<Cached>, StanceError> {
     let texts: Vec<(&str, &str)> = pairs
         .iter()
-        .map(|p| (p.claim.as_str(), p.evidence.as_str()))
+        .map(|p| (p.first.as_str(), p.second.as_str()))
         .collect();
     let encodings = model::encode_pairs(tokenizer, &texts)?;
     let mut order: Vec<usize> = (0..pairs.len()).collect();
@@ -550,7 +658,7 @@ fn cache_bottom(
             out[i] = Some(Cached {
                 hidden: rows.into_iter().take(len).flatten().collect(),
                 len,
-                label: label_index(pairs[i].label),
+                label: pairs[i].label as u32,
             });
         }
         done += chunk.len();
@@ -613,7 +721,7 @@ fn weighted_cross_entropy(
     Ok((weighted.neg()? / weights.sum_all()?.to_scalar::<f32>()? as f64)?)
 }
 
-fn mean_nll(logits: &[[f32; 3]], gold: &[usize], t: f32) -> f32 {
+fn mean_nll(logits: &[Vec<f32>], gold: &[usize], t: f32) -> f32 {
     let total: f32 = logits
         .iter()
         .zip(gold)
@@ -630,6 +738,7 @@ fn mean_nll(logits: &[[f32; 3]], gold: &[usize], t: f32) -> f32 {
 fn init_from_base(
     varmap: &VarMap,
     weights: &Path,
+    task: Task,
     rng: &mut ChaCha8Rng,
     hidden: usize,
 ) -> Result<(), StanceError> {
@@ -641,7 +750,7 @@ fn init_from_base(
     let bound = 1.0 / (hidden as f32).sqrt();
     for name in names {
         let var = &data[name];
-        if name.starts_with(model::HEAD) {
+        if name.starts_with(task.head) {
             let shape = var.shape().clone();
             let values: Vec<f32> = if name.ends_with(".bias") {
                 vec![0.0; shape.elem_count()]
@@ -658,27 +767,24 @@ fn init_from_base(
     Ok(())
 }
 
-fn save_artifact(
+/// Writes the trained weights in f16 and describes them.
+fn save_weights(
     varmap: &VarMap,
     out: &Path,
     config: &TrainConfig,
     summary: &TrainSummary,
-) -> Result<(), StanceError> {
-    let io = |p: &Path, e| StanceError::Io {
-        path: p.display().to_string(),
-        source: e,
-    };
+) -> Result<ArtifactMeta, StanceError> {
     let data = varmap.data().lock().unwrap_or_else(|p| p.into_inner());
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
     for (name, var) in data.iter() {
         tensors.insert(name.clone(), var.as_tensor().to_dtype(DType::F16)?);
     }
     if let Some(dir) = out.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     }
     candle_core::safetensors::save(&tensors, out)?;
-    let bytes = std::fs::read(out).map_err(|e| io(out, e))?;
-    let meta = ArtifactMeta {
+    let bytes = std::fs::read(out).map_err(|e| io_error(out, e))?;
+    Ok(ArtifactMeta {
         base_package: MINILM_L6_V2.name.into(),
         base_version: MINILM_L6_V2.version.into(),
         frozen_layers: config.frozen_layers,
@@ -687,10 +793,5 @@ fn save_artifact(
         weights_sha256: factually_core::sha256_hex(&bytes),
         training: serde_json::to_value(summary)
             .map_err(|e| StanceError::Training(e.to_string()))?,
-    };
-    let meta_path = out.with_extension("json");
-    let text =
-        serde_json::to_string_pretty(&meta).map_err(|e| StanceError::Training(e.to_string()))?;
-    std::fs::write(&meta_path, text + "\n").map_err(|e| io(&meta_path, e))?;
-    Ok(())
+    })
 }

@@ -108,8 +108,8 @@ fn an_interrupted_run_resumes_from_its_checkpoint() {
     let first = run(&cache, &out, &checkpoints, Some((&saved, 1, 2))).unwrap();
     assert_eq!(first.iter().filter(|l| l.starts_with("step")).count(), 10);
     assert!(
-        !checkpoints.dir.join("checkpoint.json").exists(),
-        "a finished run removes its checkpoint"
+        !checkpoints.dir.exists(),
+        "a finished run removes its checkpoint directory"
     );
     StanceModel::from_file(&cache, &out).expect("the artifact loads");
 
@@ -159,4 +159,37 @@ fn a_checkpoint_of_another_run_is_refused() {
         checkpoints.dir.join("checkpoint.json").exists(),
         "the other run's checkpoint is left alone"
     );
+}
+
+#[test]
+fn examples_must_carry_one_of_the_tasks_labels() {
+    use factually_stance::train::{fine_tune, Example};
+    use factually_stance::Task;
+    const TWO: Task = Task {
+        head: "test_head",
+        labels: &["no", "yes"],
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let examples: Vec<Example> = (0..12)
+        .map(|i| Example {
+            first: format!("Sentence number {i}."),
+            second: String::new(),
+            label: if i == 5 { 2 } else { i % 2 },
+            source: "test".into(),
+        })
+        .collect();
+    let err = fine_tune(
+        &AssetCache::from_env(),
+        examples,
+        TWO,
+        &config(),
+        &tmp.path().join("out.safetensors"),
+        None,
+        &|_| {},
+    )
+    .err()
+    .expect("a third label in a two-label task is refused")
+    .to_string();
+    assert!(err.contains("label 2"), "{err}");
+    assert!(!tmp.path().join("out.safetensors").exists());
 }
