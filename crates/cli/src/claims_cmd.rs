@@ -147,7 +147,7 @@ fn checkworthy_defaults() -> TrainConfig {
     }
 }
 
-pub fn load_model(ctx: &Context, path: Option<&Path>) -> Result<CheckWorthiness, Failure> {
+fn load_model(ctx: &Context, path: Option<&Path>) -> Result<CheckWorthiness, Failure> {
     match path {
         None => Ok(CheckWorthiness::bundled(&ctx.cache).map_err(anyhow::Error::from)?),
         Some(path) => CheckWorthiness::from_file(&ctx.cache, path)
