@@ -46,13 +46,29 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
         let text = &text[start..end];
         out.push(Word {
             text,
-            lower: text.to_lowercase().replace('’', "'"),
+            lower: fold(text),
             start,
             end,
             capitalised: c.is_uppercase(),
         });
     }
     out
+}
+
+/// A word's comparable form: lower case, a curly apostrophe straight, and Latin letters
+/// without their accents, so that "Allāh" is "allah" and "Bolívar" is "bolivar" whichever way
+/// a text spells it.
+fn fold(word: &str) -> String {
+    let lower = word.to_lowercase().replace('’', "'");
+    if lower.is_ascii() {
+        return lower;
+    }
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    lower
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .nfc()
+        .collect()
 }
 
 /// Lower-cased alphanumeric tokens, the unit of the token-F1 used to score presuppositions.
@@ -758,6 +774,20 @@ mod tests {
             lower,
             ["why", "did", "naruto's", "wedding", "not", "u.s", "law", "fail"]
         );
+    }
+
+    #[test]
+    fn words_compare_without_case_or_accents() {
+        let check = |text: &str, want: &[&str]| {
+            let lower: Vec<String> = words(text).into_iter().map(|w| w.lower).collect();
+            assert_eq!(lower, want, "{text}");
+        };
+        check("Allāh", &["allah"]);
+        check("Simón Bolívar", &["simon", "bolivar"]);
+        check("Æon São Paulo", &["æon", "sao", "paulo"]);
+        check("Dvořák’s", &["dvorak's"]);
+        check("Москва й", &["москва", "и"]);
+        check("東京 서울", &["東京", "서울"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use factually_analyze::words::{tokens, words};
+use factually_analyze::words::{tokens, words, Word};
 use factually_core::split_sentences;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -234,7 +234,8 @@ const INTRODUCERS: &[&str] = &[
 
 /// The subject pronoun of a sentence: its first word, or the first word after an
 /// introductory phrase of at most 24 words that names no pronoun itself ("In 1905, he
-/// published ..."). Pronoun forms are matched case-insensitively after the comma.
+/// published ..."), or the pronoun opening such a phrase before a pronoun subject ("When he
+/// was young, he moved"). Pronoun forms are matched case-insensitively after the comma.
 fn subject_pronoun<'a>(
     sentence: &str,
     ws: &'a [factually_analyze::words::Word<'a>],
@@ -250,6 +251,7 @@ fn subject_pronoun<'a>(
     if !INTRODUCERS.contains(&first.lower.as_str()) && !gerund {
         return None;
     }
+
     // A comma between digits groups them ("6,961"): it ends no phrase.
     let ends_phrase = |k: usize| {
         let gap = &sentence[ws[k - 1].end..ws[k].start];
@@ -259,8 +261,17 @@ fn subject_pronoun<'a>(
         gap.contains(',') && !grouping
     };
     let k = (1..ws.len().min(25)).find(|&k| ends_phrase(k))?;
+    if !is_pronoun(&ws[k].lower) || ws[k].capitalised {
+        return None;
+    }
+    // A pronoun opening the phrase ("When he was young, he moved", "After her election, she
+    // ...") is the first mention, the one to name. Before a name it may stand for that name
+    // ("Despite his age, Biden ran"), so only a pronoun subject after it lets it be named.
+    if ws[1].end <= ws[k].start && is_pronoun(&ws[1].lower) && !gerund && k > 1 {
+        return Some(&ws[1]);
+    }
     let intro_has_pronoun = ws[..k].iter().any(|w| is_pronoun(&w.lower));
-    (!intro_has_pronoun && is_pronoun(&ws[k].lower) && !ws[k].capitalised).then(|| &ws[k])
+    (!intro_has_pronoun).then(|| &ws[k])
 }
 
 fn is_pronoun(lower: &str) -> bool {
@@ -273,7 +284,9 @@ fn is_pronoun(lower: &str) -> bool {
 /// `sentence` made to stand alone: its subject pronoun ([`subject_pronoun`]: "He", "She",
 /// "It" or "They", or "His", "Her", "Its", "Their", leading or after an introductory phrase)
 /// becomes the name the nearest of the `earlier` sentences opens with. A person's pronoun only
-/// takes a name without an article. Unchanged when no earlier sentence opens with a name.
+/// takes a name without an article. Without such a pronoun, an opening description ("This
+/// tower", "The city") becomes that name where the earlier sentence describes it so
+/// (`described`). Unchanged when no earlier sentence opens with a name.
 pub fn standalone(sentence: &str, earlier: &[&str]) -> String {
     standalone_or(sentence, earlier, None)
 }
@@ -283,7 +296,7 @@ pub fn standalone(sentence: &str, earlier: &[&str]) -> String {
 pub fn standalone_or(sentence: &str, earlier: &[&str], subject: Option<&str>) -> String {
     let ws = words(sentence);
     let Some(first) = subject_pronoun(sentence, &ws) else {
-        return sentence.to_string();
+        return described(sentence, &ws, earlier).unwrap_or_else(|| sentence.to_string());
     };
     let (person, possessive) = match first.lower.as_str() {
         "he" | "she" => (true, false),
@@ -321,6 +334,82 @@ pub fn standalone_or(sentence: &str, earlier: &[&str], subject: Option<&str>) ->
         &sentence[..first.start],
         &sentence[first.end..]
     )
+}
+
+/// `sentence` with an opening description ("This tower", "The city", "The city's") put back
+/// as the name it describes: the name the nearest earlier sentence opens with, when that
+/// sentence says its name is one ("The Eiffel Tower is a wrought-iron lattice tower"; "Paris
+/// is the capital and largest city of France"). A demonstrative alone ("This led to ...")
+/// stands for an event, not a name, and a capitalised noun is a name of its own ("The
+/// Hague"): neither is replaced.
+fn described(sentence: &str, ws: &[Word<'_>], earlier: &[&str]) -> Option<String> {
+    let (determiner, noun) = (ws.first()?, ws.get(1)?);
+    let is_determiner = matches!(
+        determiner.lower.as_str(),
+        "this" | "that" | "these" | "those" | "the"
+    );
+    if !is_determiner
+        || noun.capitalised
+        || sentence[..determiner.start].trim() != ""
+        || sentence[determiner.end..noun.start].trim() != ""
+    {
+        return None;
+    }
+    let (noun_base, possessive) = match noun.lower.strip_suffix("'s") {
+        Some(base) => (base, true),
+        None => (
+            noun.lower.trim_end_matches('\''),
+            noun.lower.ends_with('\''),
+        ),
+    };
+    // "The city of Lyon", "the one": a phrase of its own, not a description of a name.
+    let next = ws.get(2).map(|w| w.lower.as_str());
+    if noun_base.len() < 3 || next == Some("of") || NOT_NAMES.contains(&noun_base) {
+        return None;
+    }
+    let before = earlier.iter().rev().find(|s| opening_name(s).is_some())?;
+    let (name, _) = opening_name(before)?;
+    // What the earlier sentence says its name *is*: the name's own words, and those after a
+    // copula up to the first preposition or clause ("is the capital and largest city of
+    // France"), not any noun it uses ("has a population of" gives no "the population").
+    let before_words = words(before);
+    // `name` is a slice of `before`: where it ends there.
+    let name_end = name.as_ptr() as usize - before.as_ptr() as usize + name.len();
+    let mut rest = before_words.iter().skip_while(|w| w.start < name_end);
+    let mut what = before_words
+        .iter()
+        .take_while(|w| w.start < name_end)
+        .collect::<Vec<_>>();
+    if rest.next().is_some_and(|w| {
+        matches!(
+            w.lower.as_str(),
+            "is" | "was" | "are" | "were" | "remains" | "became"
+        )
+    }) {
+        what.extend(rest.take_while(|w| {
+            !matches!(
+                w.lower.as_str(),
+                "of" | "in" | "on" | "at" | "with" | "that" | "which" | "who" | "from" | "by"
+            ) && !before[..w.start].trim_end().ends_with(',')
+        }));
+    }
+    let singular = |w: &str| w.strip_suffix('s').unwrap_or(w).to_string();
+    let describes = what
+        .iter()
+        .any(|w| w.lower == noun_base || singular(&w.lower) == singular(noun_base));
+    if !describes {
+        return None;
+    }
+    let replacement = match possessive {
+        false => name.to_string(),
+        true if name.ends_with('s') => format!("{name}'"),
+        true => format!("{name}'s"),
+    };
+    Some(format!(
+        "{}{replacement}{}",
+        &sentence[..determiner.start],
+        &sentence[noun.end..]
+    ))
 }
 
 #[cfg(test)]
@@ -435,16 +524,91 @@ mod tests {
             &[tower],
             "Paris, it is said, is old.",
         );
+        // A pronoun opening the introductory phrase is the first mention: it takes the name.
         check(
             "When he was young, he moved.",
             &[obama],
-            "When he was young, he moved.",
+            "When Barack Obama was young, he moved.",
+        );
+        check(
+            "After its opening, it drew crowds.",
+            &[tower],
+            "After the Eiffel Tower's opening, it drew crowds.",
+        );
+        check(
+            "Despite his age, Biden ran.",
+            &[obama],
+            "Despite his age, Biden ran.",
         );
         check(
             "In 2009, the prize went to him.",
             &[obama],
             "In 2009, the prize went to him.",
         );
+    }
+
+    #[test]
+    fn an_opening_description_becomes_the_name_it_describes() {
+        let tower = "The Eiffel Tower is a wrought-iron lattice tower in Paris.";
+        let paris = "Paris is the capital and largest city of France.";
+        let bahamas = "The Bahamas is a country of some 700 islands.";
+        check(
+            "This tower was built in 1889.",
+            &[tower],
+            "The Eiffel Tower was built in 1889.",
+        );
+        check(
+            "The city has 2.1 million residents.",
+            &[paris],
+            "Paris has 2.1 million residents.",
+        );
+        check(
+            "The city's mayor is elected.",
+            &[paris],
+            "Paris' mayor is elected.",
+        );
+        check(
+            "This country lies in the Atlantic.",
+            &[bahamas],
+            "The Bahamas lies in the Atlantic.",
+        );
+        // Only what the earlier sentence says its name is: not a noun after "of", not one
+        // it merely uses.
+        check(
+            "These islands lie in the Atlantic.",
+            &[bahamas],
+            "These islands lie in the Atlantic.",
+        );
+        check(
+            "The population is 2.1 million.",
+            &["Paris has a population of 2.1 million."],
+            "The population is 2.1 million.",
+        );
+        // The nearest earlier sentence opening with a name must use the noun.
+        check(
+            "The city has 2.1 million residents.",
+            &[paris, tower],
+            "The city has 2.1 million residents.",
+        );
+        check(
+            "The company was founded in 1976.",
+            &[paris],
+            "The company was founded in 1976.",
+        );
+        // A demonstrative alone stands for an event; a capitalised noun is a name; "the city
+        // of" names something else.
+        check("This led to a war.", &[paris], "This led to a war.");
+        check(
+            "The Hague is a city too.",
+            &[paris],
+            "The Hague is a city too.",
+        );
+        check(
+            "The city of Lyon is smaller.",
+            &[paris],
+            "The city of Lyon is smaller.",
+        );
+        check("The city grew.", &[], "The city grew.");
     }
 
     #[test]

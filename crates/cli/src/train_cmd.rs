@@ -93,6 +93,10 @@ pub struct FineTuneArgs {
     /// Lower transformer layers kept from the base model (not trained, not stored).
     #[arg(long)]
     frozen_layers: Option<usize>,
+    /// Transformer layers of the base model kept, from the bottom (default: all six); the
+    /// layers above are dropped, which makes the network faster to train and to run.
+    #[arg(long)]
+    layers: Option<usize>,
     /// Longest input in word pieces (longer ones are cut).
     #[arg(long)]
     max_tokens: Option<usize>,
@@ -118,6 +122,7 @@ impl FineTuneArgs {
             batch_size: self.batch_size.unwrap_or(defaults.batch_size),
             seed: self.seed.unwrap_or(defaults.seed),
             frozen_layers: self.frozen_layers.unwrap_or(defaults.frozen_layers),
+            layers: self.layers.or(defaults.layers),
             max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
             ..defaults
         }

@@ -162,7 +162,7 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
     let labelled = fixtures().join("claims/claimbuster.json");
     let labelled = labelled.to_str().unwrap();
     let model = d.join("checkworthy.safetensors");
-    // A short run: four of the six layers frozen, two epochs of 16 sentences.
+    // A short run: three of the four layers frozen, two epochs of 16 sentences.
     let train = || {
         let args = [
             "--format",
@@ -174,7 +174,7 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
             "--out",
             model.to_str().unwrap(),
             "--frozen-layers",
-            "4",
+            "3",
             "--epochs",
             "2",
             "--batch-size",
@@ -185,6 +185,26 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
         let training: Value = serde_json::from_str(&check(d, &args, None, 0).0).unwrap();
         training
     };
+    // A depth the base model does not have, or no layer left to train, is refused.
+    for (flags, message) in [
+        (["--layers", "7"], "the base model has 6 layers, not 7"),
+        (
+            ["--frozen-layers", "4"],
+            "at least one layer must be trainable: 4 frozen of 4",
+        ),
+    ] {
+        let mut args = vec![
+            "train",
+            "checkworthy",
+            "--claimbuster",
+            labelled,
+            "--out",
+            model.to_str().unwrap(),
+        ];
+        args.extend(flags);
+        let (_, stderr) = check(d, &args, None, 1);
+        assert!(stderr.contains(message), "{stderr}");
+    }
     let first = train();
     assert_eq!(first["train_sentences"], 16);
     assert_eq!(first["held_out"]["n"], 4);
@@ -192,7 +212,9 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
         serde_json::from_str(&std::fs::read_to_string(d.join(name)).unwrap()).unwrap()
     };
     let meta = description("checkworthy.json");
-    assert_eq!(meta["classifier"]["frozen_layers"], 4);
+    assert_eq!(meta["classifier"]["frozen_layers"], 3);
+    // The bundled classifier's depth: the base model's lower four layers.
+    assert_eq!(meta["classifier"]["layers"], 4);
     assert_eq!(meta["training"]["held_out"], first["held_out"]);
     let threshold = meta["threshold"].as_f64().unwrap();
     assert!((0.05..=0.95).contains(&threshold), "{threshold}");

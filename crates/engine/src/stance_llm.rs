@@ -70,6 +70,7 @@ impl LlmStance {
             base_package: format!("llm {id}"),
             base_version: STANCE_PROMPT_VERSION.into(),
             frozen_layers: 0,
+            layers: None,
             max_tokens: 0,
             temperature: 1.0,
             weights_sha256: factually_core::sha256_hex(

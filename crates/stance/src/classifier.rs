@@ -53,7 +53,14 @@ impl Classifier {
             )));
         }
         let base = BaseModel::from_cache(cache)?;
-        if meta.frozen_layers > base.config.num_hidden_layers {
+        let depth = meta.layers.unwrap_or(base.config.num_hidden_layers);
+        if depth == 0 || depth > base.config.num_hidden_layers {
+            return Err(StanceError::Artifact(format!(
+                "layers {depth}: the base model has {}",
+                base.config.num_hidden_layers
+            )));
+        }
+        if meta.frozen_layers > depth {
             return Err(StanceError::Artifact(format!(
                 "frozen_layers {} is deeper than the model",
                 meta.frozen_layers
@@ -61,7 +68,7 @@ impl Classifier {
         }
         let bottom = Bottom::load(&base.weights, &base.config, meta.frozen_layers)?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &bottom.device)?;
-        let top = Top::load(vb, &base.config, meta.frozen_layers, task)?;
+        let top = Top::load(vb, &base.config, meta.frozen_layers, depth, task)?;
         let tokenizer = model::pair_tokenizer(&base.tokenizer, meta.max_tokens)?;
         Ok(Self {
             bottom,

@@ -64,6 +64,11 @@ pub struct ArtifactMeta {
     pub base_version: String,
     /// Layers 0..frozen_layers come from the base model unchanged.
     pub frozen_layers: usize,
+    /// Transformer layers the network runs, counted from the bottom: the base model's upper
+    /// layers above this are dropped (a shallower network scores faster). All of them when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<usize>,
     /// Longest tokenised pair, in word pieces, seen in training and used at inference.
     pub max_tokens: usize,
     /// Softmax temperature fitted on held-out data (calibration).
@@ -220,6 +225,7 @@ impl StanceModel {
             base_package: source,
             base_version: model.files.architecture.clone(),
             frozen_layers: 0,
+            layers: None,
             max_tokens: 256,
             temperature: 1.0,
             weights_sha256: model.files.weights_sha256.clone(),

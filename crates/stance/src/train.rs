@@ -65,6 +65,10 @@ pub struct TrainConfig {
     pub batch_size: usize,
     pub seed: u64,
     pub frozen_layers: usize,
+    /// Transformer layers of the base model kept, from the bottom (all when `None`): a
+    /// shallower network is faster to train and to run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<usize>,
     pub max_tokens: usize,
     /// Fraction of the pairs held out for calibration and the reported held-out accuracy.
     pub held_out: f32,
@@ -88,6 +92,7 @@ impl Default for TrainConfig {
             batch_size: 16,
             seed: 17,
             frozen_layers: 3,
+            layers: None,
             max_tokens: 160,
             held_out: 0.1,
             dropout: 0.1,
@@ -345,10 +350,18 @@ pub fn fine_tune(
         )));
     }
     let base = BaseModel::from_cache(cache)?;
-    if config.frozen_layers >= base.config.num_hidden_layers {
-        return Err(StanceError::Training(
-            "at least one layer must be trainable".into(),
-        ));
+    let depth = config.layers.unwrap_or(base.config.num_hidden_layers);
+    if depth > base.config.num_hidden_layers {
+        return Err(StanceError::Training(format!(
+            "the base model has {} layers, not {depth}",
+            base.config.num_hidden_layers
+        )));
+    }
+    if config.frozen_layers >= depth {
+        return Err(StanceError::Training(format!(
+            "at least one layer must be trainable: {} frozen of {depth}",
+            config.frozen_layers
+        )));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut pairs_by_source: HashMap<String, HashMap<String, usize>> = HashMap::new();
@@ -386,6 +399,7 @@ pub fn fine_tune(
         VarBuilder::from_varmap(&varmap, DType::F32, &device),
         &base.config,
         config.frozen_layers,
+        depth,
         task,
     )?;
     init_from_base(
@@ -788,6 +802,7 @@ fn save_weights(
         base_package: MINILM_L6_V2.name.into(),
         base_version: MINILM_L6_V2.version.into(),
         frozen_layers: config.frozen_layers,
+        layers: config.layers,
         max_tokens: config.max_tokens,
         temperature: summary.temperature,
         weights_sha256: factually_core::sha256_hex(&bytes),
