@@ -162,9 +162,9 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
     let labelled = fixtures().join("claims/claimbuster.json");
     let labelled = labelled.to_str().unwrap();
     let model = d.join("checkworthy.safetensors");
-    // A short run: three of the four layers frozen, two epochs of 16 sentences.
-    let train = || {
-        let args = [
+    let model_path = model.to_str().unwrap();
+    let train_args = |settings: &[&'static str]| -> Vec<&str> {
+        let mut args = vec![
             "--format",
             "json",
             "train",
@@ -172,7 +172,14 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
             "--claimbuster",
             labelled,
             "--out",
-            model.to_str().unwrap(),
+            model_path,
+        ];
+        args.extend(settings);
+        args
+    };
+    // A short run: three of the four layers frozen, two epochs of 16 sentences.
+    let train = || {
+        let args = train_args(&[
             "--frozen-layers",
             "3",
             "--epochs",
@@ -181,28 +188,19 @@ fn a_checkworthiness_model_is_trained_evaluated_and_used() {
             "4",
             "--max-tokens",
             "48",
-        ];
+        ]);
         let training: Value = serde_json::from_str(&check(d, &args, None, 0).0).unwrap();
         training
     };
     // A depth the base model does not have, or no layer left to train, is refused.
-    for (flags, message) in [
+    for (settings, message) in [
         (["--layers", "7"], "the base model has 6 layers, not 7"),
         (
             ["--frozen-layers", "4"],
             "at least one layer must be trainable: 4 frozen of 4",
         ),
     ] {
-        let mut args = vec![
-            "train",
-            "checkworthy",
-            "--claimbuster",
-            labelled,
-            "--out",
-            model.to_str().unwrap(),
-        ];
-        args.extend(flags);
-        let (_, stderr) = check(d, &args, None, 1);
+        let (_, stderr) = check(d, &train_args(&settings), None, 1);
         assert!(stderr.contains(message), "{stderr}");
     }
     let first = train();

@@ -472,16 +472,23 @@ mod tests {
             let got = got.unwrap();
             // Compare real (unpadded) positions only: padded rows differ with the mask constant.
             let len0 = enc[1].get_ids().len();
-            let diff = (want.narrow(1, 0, len0).unwrap() - got.narrow(1, 0, len0).unwrap())
-                .unwrap()
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let diff = max_abs_diff(
+                &want.narrow(1, 0, len0).unwrap(),
+                &got.narrow(1, 0, len0).unwrap(),
+            );
             assert!(diff < 1e-3, "max abs diff {diff}");
         }
+    }
+
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
     }
 
     /// The vectorising GELU computes candle's exact one, over the range activations take.
@@ -491,14 +498,7 @@ mod tests {
         let t = Tensor::new(xs.as_slice(), &Device::Cpu).unwrap();
         let want = t.gelu_erf().unwrap();
         let got = t.apply_op1_no_bwd(&FastGeluErf).unwrap();
-        let diff = (want - got)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&want, &got);
         assert!(diff < 1e-5, "max abs diff {diff}");
         let strided = Tensor::new(&[[1f32, 2.0], [3.0, 4.0]], &Device::Cpu)
             .unwrap()
