@@ -247,7 +247,10 @@ fn subject_pronoun<'a>(
     if is_pronoun(&first.lower) {
         return Some(first);
     }
-    let gerund = first.lower.len() > 5 && first.lower.ends_with("ing");
+    // A verb's "-ing" or "-ed" form opens a participial phrase ("Reaching 30 metres, it ...",
+    // "Created by L. L. Zamenhof in 1887, it ...").
+    let gerund =
+        first.lower.len() > 5 && (first.lower.ends_with("ing") || first.lower.ends_with("ed"));
     if !INTRODUCERS.contains(&first.lower.as_str()) && !gerund {
         return None;
     }
@@ -500,6 +503,11 @@ mod tests {
             "Reaching a maximum length of 29.9–30.5 m (98–100 ft) and weighing up to 190–200 t, it is the largest animal known.",
             &["The Great Blue is a marine mammal."],
             "Reaching a maximum length of 29.9–30.5 m (98–100 ft) and weighing up to 190–200 t, the Great Blue is the largest animal known.",
+        );
+        check(
+            "Created by L. L. Zamenhof in 1887, it is meant to be a universal second language.",
+            &["Esperanto is the most widely spoken constructed language."],
+            "Created by L. L. Zamenhof in 1887, Esperanto is meant to be a universal second language.",
         );
         // A subject that is no proper name, given by the caller, stands for a thing only.
         assert_eq!(
