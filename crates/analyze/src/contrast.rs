@@ -495,7 +495,7 @@ pub fn compare(claim: &str, sentence: &str, title: &str) -> PairChecks {
         sentence_coverage,
         title_coverage,
         name_coverage,
-        negation_mismatch: negated(&cw) != negated(&sw)
+        negation_mismatch: negated(&cw, &sw) != negated(&sw, &cw)
             || prefix_negated(&cw, &sw)
             || prefix_negated(&sw, &cw),
         number_match,
@@ -993,10 +993,21 @@ const NEGATORS: &[&str] = &[
 ];
 
 /// Whether the text has a negation. Presence, not parity: "does not cause autism; studies
-/// found no link" is negated once, in two clauses, not twice.
-fn negated(ws: &[Word<'_>]) -> bool {
-    ws.iter()
-        .any(|w| NEGATORS.contains(&w.lower.as_str()) || w.lower.ends_with("n't"))
+/// found no link" is negated once, in two clauses, not twice. A "without" counts only where
+/// what it leaves out is something the `other` text speaks of: "divides them both without a
+/// remainder" negates nothing of "computes the greatest common divisor", while "made without
+/// juniper" does negate "flavoured with juniper berries".
+fn negated(ws: &[Word<'_>], other: &[Word<'_>]) -> bool {
+    ws.iter().enumerate().any(|(i, w)| {
+        if w.lower == "without" {
+            return ws[i + 1..]
+                .iter()
+                .filter(|n| !is_function_word(&n.lower))
+                .take(2)
+                .any(|n| other.iter().any(|o| stem(&o.lower) == stem(&n.lower)));
+        }
+        NEGATORS.contains(&w.lower.as_str()) || w.lower.ends_with("n't")
+    })
 }
 
 /// Whether a word of `a` is a word of `b` with a negating prefix and `b` lacks it:
@@ -2056,6 +2067,22 @@ mod tests {
                 "The author is unknown.",
                 "The author is unknown to historians.",
                 "false false",
+            ),
+            // "Without" negates what it leaves out, only when the other text speaks of it.
+            (
+                "The Euclidean algorithm computes the greatest common divisor of two integers.",
+                "It computes the greatest common divisor, the largest number that divides them both without a remainder.",
+                "false false",
+            ),
+            (
+                "Gin is made without juniper berries.",
+                "Gin is a drink flavoured with juniper berries.",
+                "true false",
+            ),
+            (
+                "Gin is flavoured with juniper.",
+                "Gin is a spirit made without juniper.",
+                "true false",
             ),
             (
                 "The union was formed in 1707.",
