@@ -370,8 +370,10 @@ fn described(sentence: &str, ws: &[Word<'_>], earlier: &[&str]) -> Option<String
     if noun_base.len() < 3 || next == Some("of") || NOT_NAMES.contains(&noun_base) {
         return None;
     }
-    let before = earlier.iter().rev().find(|s| opening_name(s).is_some())?;
-    let (name, _) = opening_name(before)?;
+    let (before, name) = earlier
+        .iter()
+        .rev()
+        .find_map(|s| opening_name(s).map(|(name, _)| (*s, name)))?;
     // What the earlier sentence says its name *is*: the name's own words, and those after a
     // copula up to the first preposition or clause ("is the capital and largest city of
     // France"), not any noun it uses ("has a population of" gives no "the population").
